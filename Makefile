@@ -1,0 +1,28 @@
+# Two set-up commands: `make demo` and `make test`. Everything else is installed by the targets below.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: deps test demo run lint bench-media fuzz clean infra-check
+
+deps: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt media_host/requirements.txt constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: deps
+	$(PY) -m tools.azurite -- $(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: deps
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache out .run

@@ -1,0 +1,1 @@
+"""Pure, I/O-free logic shared by the function app and the media host."""

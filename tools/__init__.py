@@ -1,0 +1,1 @@
+"""Local development tools: Azurite launcher, ACS simulator, dev host."""
