@@ -1,0 +1,95 @@
+"""Decoding of untrusted JSON request bodies into plain Python values, with one error type.
+
+Everything that arrives from outside (Event Grid, ACS callbacks) goes through `load_json_body` first, so
+that size, media type, encoding, JSON syntax and nesting depth are checked in one place and every failure
+is a `BadRequest` that the HTTP layer turns into a 4xx JSON answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+MAX_BODY_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+
+JSON_MEDIA_TYPES = frozenset(
+    {"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"}
+)
+
+_DEFAULT_CODES = {413: "payload_too_large", 415: "unsupported_media_type"}
+
+# A JSON string literal, written as an unrolled loop so that the regex engine stays linear on long input.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+class BadRequest(ValueError):
+    """One error type for malformed input; the HTTP layer turns it into a 4xx JSON body."""
+
+    def __init__(self, message: str, *, path: str = "", status: int = 400, code: str | None = None) -> None:
+        super().__init__(f"{message} (at {path})" if path else message)
+        self.message = message
+        self.path = path
+        self.status = status
+        self.code = code or _DEFAULT_CODES.get(status, "bad_request")
+
+    def to_json(self) -> dict[str, str]:
+        return {"error": self.code, "message": self.message, "path": self.path}
+
+
+def check_content_type(content_type: str | None) -> None:
+    """Accept an absent content type or a JSON one (optionally with a UTF-8 charset); else 415."""
+    if content_type is None or not content_type.strip():
+        return
+    media_type, _, parameters = content_type.partition(";")
+    if media_type.strip().lower() not in JSON_MEDIA_TYPES:
+        raise BadRequest(f"content type {media_type.strip()[:100]!r} is not JSON", status=415)
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise BadRequest("only the UTF-8 charset is accepted", status=415)
+
+
+def json_nesting_depth_exceeds(text: str, limit: int) -> bool:
+    """True when arrays/objects in `text` nest deeper than `limit`.
+
+    Done by counting brackets outside string literals before parsing, so that pathological input such as
+    "[" * 100000 is refused in linear time instead of leaning on the json module's recursion.
+    """
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = 0
+    for bracket in brackets:
+        if bracket in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+def _reject_constant(name: str) -> object:
+    raise BadRequest(f"{name} is not valid JSON", code="invalid_json")
+
+
+def load_json_body(raw: bytes, content_type: str | None) -> object:
+    """Decode a request body into JSON values, or raise BadRequest (413, 415 or 400)."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest(f"body is larger than {MAX_BODY_BYTES} bytes", status=413)
+    check_content_type(content_type)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(f"body is not valid UTF-8 (byte {error.start})", code="invalid_encoding") from None
+    if json_nesting_depth_exceeds(text, MAX_JSON_DEPTH):
+        raise BadRequest(f"JSON nests deeper than {MAX_JSON_DEPTH} levels", code="too_deep")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except BadRequest:
+        raise
+    except (ValueError, RecursionError) as error:
+        # ValueError covers JSONDecodeError and integers longer than Python's digit limit.
+        message = error.msg if isinstance(error, json.JSONDecodeError) else "body is not valid JSON"
+        where = f" at line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
+        raise BadRequest(f"invalid JSON: {message}{where}", code="invalid_json") from None
