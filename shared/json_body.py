@@ -93,3 +93,84 @@ def load_json_body(raw: bytes, content_type: str | None) -> object:
         message = error.msg if isinstance(error, json.JSONDecodeError) else "body is not valid JSON"
         where = f" at line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
         raise BadRequest(f"invalid JSON: {message}{where}", code="invalid_json") from None
+
+
+# Typed access to decoded JSON, raising BadRequest with the JSON path of the offending value. `path` is
+# the path of the containing object, e.g. "[0].data"; child paths are built with `child_path`.
+
+
+def child_path(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def require_object(value: object, path: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise BadRequest(f"expected an object, got {_type_name(value)}", path=path)
+    return value
+
+
+def require_str(container: dict[str, object], key: str, path: str, *, non_empty: bool = True) -> str:
+    """A required string member; empty strings are refused unless `non_empty` is False."""
+    if key not in container or container[key] is None:
+        raise BadRequest(f"missing required string {key!r}", path=child_path(path, key))
+    value = container[key]
+    if not isinstance(value, str):
+        raise BadRequest(f"expected a string, got {_type_name(value)}", path=child_path(path, key))
+    if non_empty and not value:
+        raise BadRequest("must not be empty", path=child_path(path, key))
+    return value
+
+
+def optional_str(container: dict[str, object], key: str, path: str) -> str | None:
+    value = container.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"expected a string, got {_type_name(value)}", path=child_path(path, key))
+    return value
+
+
+def optional_int(container: dict[str, object], key: str, path: str) -> int | None:
+    value = container.get(key)
+    if value is None:
+        return None
+    # JSON numbers like 200.0 are integers in intent; booleans are not numbers.
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"expected an integer, got {_type_name(value)}", path=child_path(path, key))
+    return value
+
+
+def optional_object(container: dict[str, object], key: str, path: str) -> dict[str, object] | None:
+    value = container.get(key)
+    if value is None:
+        return None
+    return require_object(value, child_path(path, key))
+
+
+def optional_list(container: dict[str, object], key: str, path: str) -> list[object] | None:
+    value = container.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise BadRequest(f"expected an array, got {_type_name(value)}", path=child_path(path, key))
+    return value
