@@ -1,0 +1,1 @@
+"""Blueprints of the function app: one module per function or orchestration."""

@@ -1,0 +1,69 @@
+"""Settings and lazily created SDK clients for the function app (the imperative shell's adapters).
+
+Nothing here touches the network at import: settings are validated when `function_app` is imported, and
+each client is built on first use. With `ACS_ACCESS_KEY` set (local only) the ACS clients sign with HMAC;
+without it they use `DefaultAzureCredential` (managed identity in Azure).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from azure.communication.callautomation import CallAutomationClient
+from azure.communication.email import EmailClient
+from azure.core.credentials import AzureKeyCredential, TokenCredential
+from azure.storage.blob import BlobServiceClient, ContainerClient
+
+from shared.settings import FunctionAppSettings, load_function_app_settings
+
+# Bounds chosen for ring time: a caller hears ringing while we answer, so the answer's retries must end
+# within seconds. azure-core's RetryPolicy honours Retry-After on 429/503.
+ANSWER_RETRY = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4,
+                "connection_timeout": 5, "read_timeout": 10}
+EMAIL_RETRY = {"retry_total": 4, "retry_backoff_factor": 1.0, "retry_backoff_max": 30,
+               "connection_timeout": 10, "read_timeout": 30}
+
+
+@functools.cache
+def settings() -> FunctionAppSettings:
+    return load_function_app_settings(os.environ)
+
+
+@functools.cache
+def _credential() -> AzureKeyCredential | TokenCredential:
+    key = settings().acs_access_key
+    if key is not None:
+        return AzureKeyCredential(key)
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()
+
+
+@functools.cache
+def call_automation_client() -> CallAutomationClient:
+    # The constructor, not from_connection_string: the latter forces https, which local simulators lack.
+    return CallAutomationClient(settings().acs_endpoint, _credential(), **ANSWER_RETRY)
+
+
+@functools.cache
+def email_client() -> EmailClient:
+    return EmailClient(settings().acs_endpoint, _credential(), **EMAIL_RETRY)
+
+
+@functools.cache
+def transcripts_container() -> ContainerClient:
+    storage = settings().storage
+    if storage.connection_string is not None:
+        service = BlobServiceClient.from_connection_string(storage.connection_string)
+    else:
+        from azure.identity import DefaultAzureCredential
+
+        service = BlobServiceClient(storage.blob_service_uri or "", credential=DefaultAzureCredential())
+    return service.get_container_client(storage.transcripts_container)
+
+
+def reset() -> None:
+    """Forget settings and clients (tests change the environment between cases)."""
+    for cached in (settings, _credential, call_automation_client, email_client, transcripts_container):
+        cached.cache_clear()

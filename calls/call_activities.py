@@ -1,0 +1,150 @@
+"""Activities of the call orchestration: all of its I/O (ACS hang-up, Blob, Email).
+
+Activities run at least once, so each is safe to repeat: hang-up treats "already gone" as done, the
+summary is rewritten identically, and the email is sent under a deterministic operation id with a receipt
+blob checked first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+
+import azure.durable_functions as df
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+
+from calls import app_context
+from shared import blob_names
+from shared.summary import (
+    CallSummaryInput,
+    RenderedSummary,
+    TimelineEntry,
+    parse_transcript_jsonl,
+    render_summary,
+)
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+_EMAIL_NAMESPACE = uuid.UUID("6f1d3c52-0e55-4c38-9d0e-6a8c2f7c1b11")
+
+
+def _as_mapping(payload: object) -> Mapping[str, object]:
+    if isinstance(payload, str):
+        payload = json.loads(payload)
+    if not isinstance(payload, Mapping):
+        raise ValueError("activity input must be a JSON object")
+    return payload
+
+
+def _read_text(name: str) -> str | None:
+    try:
+        return app_context.transcripts_container().download_blob(name).readall().decode("utf-8", "replace")
+    except ResourceNotFoundError:
+        return None
+
+
+def _write_json(name: str, body: Mapping[str, object]) -> None:
+    container = app_context.transcripts_container()
+    try:
+        container.create_container()
+    except ResourceExistsError:
+        pass
+    container.upload_blob(name, json.dumps(body).encode("utf-8"), overwrite=True)
+
+
+def email_operation_id(instance_id: str) -> str:
+    """The same GUID for every attempt of one call's email, so ACS can refuse a second delivery."""
+    return str(uuid.uuid5(_EMAIL_NAMESPACE, instance_id))
+
+
+@bp.activity_trigger(input_name="payload", activity="hang_up_call")
+def hang_up_call(payload: object) -> dict[str, str]:
+    connection_id = str(_as_mapping(payload)["callConnectionId"])
+    try:
+        app_context.call_automation_client().get_call_connection(connection_id).hang_up(is_for_everyone=True)
+    except ResourceNotFoundError:
+        return {"status": "gone"}
+    return {"status": "ok"}
+
+
+def summary_input(fields: Mapping[str, object]) -> CallSummaryInput:
+    instance_id = str(fields["instance_id"])
+    raw_timeline = fields.get("timeline")
+    timeline = tuple(
+        TimelineEntry(at=str(item.get("at")), event=str(item.get("event")),
+                      detail=None if item.get("detail") is None else str(item.get("detail")))
+        for item in (raw_timeline if isinstance(raw_timeline, list) else [])
+        if isinstance(item, Mapping)
+    )
+    media = fields.get("media")
+    return CallSummaryInput(
+        instance_id=instance_id,
+        caller=str(fields.get("caller", "")),
+        callee=str(fields.get("callee", "")),
+        outcome=str(fields.get("outcome", "completed")),
+        ringing_at=str(fields.get("ringing_at", "")),
+        connected_at=None if fields.get("connected_at") is None else str(fields["connected_at"]),
+        ended_at=None if fields.get("ended_at") is None else str(fields["ended_at"]),
+        end_reason=None if fields.get("end_reason") is None else str(fields["end_reason"]),
+        timeline=timeline,
+        transcript_blob=blob_names.transcript_blob(instance_id),
+        media=dict(media) if isinstance(media, Mapping) else None,
+        partial=bool(fields.get("partial", False)),
+    )
+
+
+@bp.activity_trigger(input_name="payload", activity="prepare_call_summary")
+def prepare_call_summary(payload: object) -> dict[str, object]:
+    call = summary_input(_as_mapping(payload))
+    if call.media is None:
+        report = _read_text(blob_names.media_report_blob(call.instance_id))
+        if report:
+            try:
+                loaded = json.loads(report)
+            except ValueError:
+                loaded = None
+            if isinstance(loaded, dict):
+                call = CallSummaryInput(**{**call.__dict__, "media": loaded})
+    transcript_text = _read_text(blob_names.transcript_blob(call.instance_id)) or ""
+    rendered: RenderedSummary = render_summary(call, parse_transcript_jsonl(transcript_text))
+    name = blob_names.summary_blob(call.instance_id)
+    _write_json(name, {"subject": rendered.subject, "plainText": rendered.plain_text, "html": rendered.html,
+                       "topics": list(rendered.topics), "transcriptTruncated": rendered.transcript_truncated})
+    return {"summaryBlob": name, "subject": rendered.subject, "topics": list(rendered.topics),
+            "transcriptTruncated": rendered.transcript_truncated}
+
+
+@bp.activity_trigger(input_name="payload", activity="send_summary_email")
+def send_summary_email(payload: object) -> dict[str, object]:
+    request = _as_mapping(payload)
+    instance_id = str(request["instanceId"])
+    receipt_name = blob_names.email_receipt_blob(instance_id)
+    receipt = _read_text(receipt_name)
+    if receipt:
+        # A retry of an activity whose send already succeeded: report it, do not send again.
+        return {**json.loads(receipt), "repeated": True}
+    summary_text = _read_text(str(request.get("summaryBlob") or blob_names.summary_blob(instance_id)))
+    if summary_text is None:
+        raise RuntimeError(f"summary blob missing for {instance_id}")
+    summary = json.loads(summary_text)
+    settings = app_context.settings()
+    message = {
+        "senderAddress": settings.email_sender,
+        "recipients": {"to": [{"address": address} for address in settings.summary_recipients]},
+        "content": {"subject": summary["subject"], "plainText": summary["plainText"], "html": summary["html"]},
+        "headers": {"X-Call-Instance": instance_id},
+    }
+    operation_id = email_operation_id(instance_id)
+    poller = app_context.email_client().begin_send(message, operation_id=operation_id)
+    result = poller.result()
+    status = str((result or {}).get("status", "Unknown"))
+    sent = {"status": status, "operationId": operation_id}
+    if status.lower() == "succeeded":
+        _write_json(receipt_name, sent)
+    else:
+        raise RuntimeError(f"email for {instance_id} ended with status {status}")
+    log.info("Summary email for %s: %s (operation %s)", instance_id, status, operation_id)
+    return sent

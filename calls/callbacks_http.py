@@ -1,0 +1,67 @@
+"""`POST /api/callbacks/{instanceId}?token=...`: Call Automation callbacks for one call.
+
+Each CloudEvent is raised on the call's orchestration, named by its type without the
+`Microsoft.Communication.` prefix, with a compact payload. The per-call token is checked in constant time
+before the body is read.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from calls import app_context
+from calls.durable_gateway import DurableGateway, RaiseResult
+from calls.http_responses import error_response, json_response, read_json
+from shared.call_token import is_valid_instance_id, verify_call_token
+from shared.callback_events import parse_callback_delivery
+from shared.json_body import BadRequest
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+
+def authorize_call(req: func.HttpRequest) -> tuple[str, func.HttpResponse | None]:
+    """The instance id from the route, or the 4xx response that refuses the request."""
+    instance_id = req.route_params.get("instanceId", "")
+    if not is_valid_instance_id(instance_id):
+        return instance_id, json_response(400, {"error": "bad_request", "message": "invalid instance id",
+                                                "path": "instanceId"})
+    if not verify_call_token(app_context.settings().call_token_secret, instance_id, req.params.get("token")):
+        return instance_id, json_response(401, {"error": "unauthorized", "message": "invalid call token",
+                                                "path": "token"})
+    return instance_id, None
+
+
+def raise_outcome_response(instance_id: str, outcomes: list[RaiseResult]) -> func.HttpResponse:
+    if RaiseResult.NOT_FOUND in outcomes:
+        return json_response(404, {"error": "not_found", "message": "no such call", "path": "instanceId"})
+    if RaiseResult.FINISHED in outcomes:
+        log.info("Acknowledged and ignored events for finished call %s", instance_id)
+    return json_response(200, {"instanceId": instance_id, "events": [outcome.value for outcome in outcomes]})
+
+
+@bp.route(route="callbacks/{instanceId}", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+async def callbacks(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    instance_id, refusal = authorize_call(req)
+    if refusal is not None:
+        return refusal
+    try:
+        events = parse_callback_delivery(read_json(req))
+    except BadRequest as error:
+        log.warning("Rejected callback for %s: %s at %s", instance_id, error.message, error.path or "body")
+        return error_response(error)
+
+    gateway = DurableGateway(client)
+    outcomes: list[RaiseResult] = []
+    for event in events:
+        if not event.known:
+            log.info("Callback of unknown type %s for %s: recorded, not an error", event.type, instance_id)
+        outcome = await gateway.raise_event(instance_id, event.name, event.to_payload())
+        outcomes.append(outcome)
+        if outcome is RaiseResult.NOT_FOUND:
+            break
+    return raise_outcome_response(instance_id, outcomes)

@@ -1,0 +1,65 @@
+"""The few Durable client operations the HTTP functions need, with the SDK's bare exceptions mapped.
+
+The Python durable client reports a conflict on start (409) and a finished or unknown instance on raise
+(410/404) only as a bare `Exception` with a message; this adapter turns those into plain results.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+
+import azure.durable_functions as df
+
+log = logging.getLogger(__name__)
+
+
+class RaiseResult(Enum):
+    RAISED = "raised"
+    FINISHED = "finished"      # the instance completed, failed or was terminated
+    NOT_FOUND = "not_found"
+
+
+class DurableGateway:
+    def __init__(self, client: df.DurableOrchestrationClient) -> None:
+        self._client = client
+
+    async def runtime_status(self, instance_id: str) -> str | None:
+        """The instance's runtime status name, or None when there is no such instance."""
+        try:
+            status = await self._client.get_status(instance_id)
+        except Exception:  # noqa: BLE001 - a 404 arrives as a body the SDK cannot parse
+            return None
+        runtime = getattr(status, "runtime_status", None)
+        if runtime is None:
+            return None
+        return str(getattr(runtime, "value", runtime))
+
+    async def start_once(self, orchestrator: str, instance_id: str, payload: dict[str, object]) -> bool:
+        """Start the instance unless it already exists. True when this call started it.
+
+        A check first, so that a redelivery after the call finished does not replace its history; then the
+        start itself, which the host refuses for a running instance (NonRunningStates), so concurrent
+        duplicates still start exactly one.
+        """
+        if await self.runtime_status(instance_id) is not None:
+            return False
+        try:
+            await self._client.start_new(orchestrator, instance_id, payload)
+        except Exception:
+            if await self.runtime_status(instance_id) is not None:
+                return False
+            raise
+        return True
+
+    async def raise_event(self, instance_id: str, name: str, payload: dict[str, object]) -> RaiseResult:
+        try:
+            await self._client.raise_event(instance_id, name, payload)
+        except Exception as error:  # noqa: BLE001 - the SDK raises bare exceptions for 404 and 410
+            message = str(error)
+            if "is gone" in message:
+                return RaiseResult.FINISHED
+            if "No instance with ID" in message:
+                return RaiseResult.NOT_FOUND
+            raise
+        return RaiseResult.RAISED

@@ -1,0 +1,149 @@
+"""`POST /api/events`: the Event Grid subscription's endpoint (IncomingCall and validation handshakes).
+
+The call is ringing while this runs, so it answers directly instead of waiting on Durable queues: start
+the call's orchestration (one per call, id derived from the call), answer with media streaming, and tell
+the orchestration how the answer went.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+import azure.durable_functions as df
+import azure.functions as func
+from azure.communication.callautomation import (
+    AudioFormat,
+    CallConnectionProperties,
+    MediaStreamingAudioChannelType,
+    MediaStreamingContentType,
+    MediaStreamingOptions,
+    MediaStreamingTransportType,
+)
+from azure.core.exceptions import AzureError, HttpResponseError
+
+from calls import app_context
+from calls.durable_gateway import DurableGateway
+from calls.http_responses import error_response, json_response, read_json
+from calls.lifecycle_orchestrator import ORCHESTRATOR_NAME
+from shared.call_lifecycle import ANSWER_FAILED_EVENT, CALL_ANSWERED, CallStart, CallTimeouts, iso
+from shared.call_token import call_token, instance_id_for_call
+from shared.event_grid import EventGridEvent, IncomingCall, SubscriptionValidation, parse_event_grid_delivery
+from shared.json_body import BadRequest
+from shared.pii import mask_raw_id
+from shared.settings import FunctionAppSettings
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+
+
+def callback_url(settings: FunctionAppSettings, instance_id: str, token: str) -> str:
+    return f"{settings.callback_base_url}/api/callbacks/{instance_id}?token={token}"
+
+
+def media_url(settings: FunctionAppSettings, instance_id: str, token: str) -> str:
+    return f"{settings.media_host_wss_url}/ws/{instance_id}/{token}"
+
+
+def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str) -> CallConnectionProperties:
+    token = call_token(settings.call_token_secret, instance_id)
+    streaming = MediaStreamingOptions(
+        transport_url=media_url(settings, instance_id, token),
+        transport_type=MediaStreamingTransportType.WEBSOCKET,
+        content_type=MediaStreamingContentType.AUDIO,
+        audio_channel_type=MediaStreamingAudioChannelType.MIXED,
+        start_media_streaming=True,
+        # Without it, audio the media host sends back is never heard (azure-sdk-for-python #37766).
+        enable_bidirectional=True,
+        audio_format=AudioFormat(settings.media_audio_format),
+    )
+    return app_context.call_automation_client().answer_call(
+        incoming_call_context=call.incoming_call_context,
+        callback_url=callback_url(settings, instance_id, token),
+        media_streaming=streaming,
+        operation_context=instance_id,
+    )
+
+
+def _answer_failure(error: AzureError) -> dict[str, object]:
+    status = error.status_code if isinstance(error, HttpResponseError) else None
+    message = (getattr(error, "message", None) or type(error).__name__)[:200]
+    return {"type": ANSWER_FAILED_EVENT, "time": iso(datetime.now(timezone.utc)),
+            "result": {"code": status, "subCode": None, "message": message}}
+
+
+async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall) -> dict[str, str]:
+    settings = app_context.settings()
+    instance_id = instance_id_for_call(call.server_call_id)
+    start = CallStart(
+        instance_id=instance_id,
+        caller=mask_raw_id(call.from_.raw_id),
+        callee=mask_raw_id(call.to.raw_id),
+        correlation_id=call.correlation_id,
+        server_call_id=call.server_call_id,
+        ringing_at=iso(datetime.now(timezone.utc)),
+        timeouts=CallTimeouts(connect_seconds=settings.connect_timeout_seconds,
+                              max_duration_seconds=settings.max_call_duration_seconds),
+    )
+    if not await gateway.start_once(ORCHESTRATOR_NAME, instance_id, start.to_dict()):
+        log.info("Duplicate IncomingCall delivery %s for %s (correlation %s): not answered again",
+                 event.id, instance_id, call.correlation_id)
+        return {"instanceId": instance_id, "status": "duplicate"}
+    try:
+        answered = await asyncio.to_thread(_answer, settings, call, instance_id)
+    except AzureError as error:
+        # Already answered, expired, or still failing after the client's retries: recorded on the call's
+        # orchestration (which ends it and sends the summary), not retried forever.
+        log.warning("Answer failed for %s (correlation %s): %s", instance_id, call.correlation_id,
+                    type(error).__name__)
+        await gateway.raise_event(instance_id, ANSWER_FAILED_EVENT, _answer_failure(error))
+        return {"instanceId": instance_id, "status": "answer_failed"}
+    await gateway.raise_event(instance_id, CALL_ANSWERED, {
+        "type": CALL_ANSWERED,
+        "time": iso(datetime.now(timezone.utc)),
+        "callConnectionId": answered.call_connection_id,
+    })
+    log.info("Answered %s (correlation %s, connection %s)", instance_id, call.correlation_id,
+             answered.call_connection_id)
+    return {"instanceId": instance_id, "status": "answered"}
+
+
+def _cloud_events_handshake(req: func.HttpRequest) -> func.HttpResponse:
+    origin = req.headers.get("webhook-request-origin")
+    if not origin:
+        return json_response(400, {"error": "bad_request", "message": "OPTIONS needs WebHook-Request-Origin",
+                                   "path": ""})
+    return func.HttpResponse(status_code=200, headers={"WebHook-Allowed-Origin": origin,
+                                                       "WebHook-Allowed-Rate": "*"})
+
+
+@bp.route(route="events", methods=["POST", "OPTIONS"], auth_level=func.AuthLevel.FUNCTION)
+@bp.durable_client_input(client_name="client")
+async def events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    if req.method == "OPTIONS":
+        return _cloud_events_handshake(req)
+    try:
+        delivery = parse_event_grid_delivery(read_json(req))
+    except BadRequest as error:
+        log.warning("Rejected Event Grid delivery: %s at %s", error.message, error.path or "body")
+        return error_response(error)
+
+    validations = [event.data for event in delivery if isinstance(event.data, SubscriptionValidation)]
+    if req.headers.get("aeg-event-type", "").lower() == "subscriptionvalidation" or validations:
+        if not validations:
+            return error_response(BadRequest("SubscriptionValidation delivery without a validation event"))
+        return json_response(200, {"validationResponse": validations[0].validation_code})
+
+    calls = [(event, event.data) for event in delivery if isinstance(event.data, IncomingCall)]
+    for event in delivery:
+        if event.data is None:
+            log.info("Acknowledged Event Grid event %s of unhandled type %s", event.id, event.event_type)
+    gateway = DurableGateway(client)
+    try:
+        results = await asyncio.gather(*(_take_call(gateway, event, call) for event, call in calls))
+    except Exception:
+        # Durable itself is unavailable: a 503 makes Event Grid deliver again, so the call is not lost.
+        log.exception("Could not start call orchestrations")
+        return json_response(503, {"error": "unavailable", "message": "try again", "path": ""})
+    return json_response(200, {"calls": list(results), "ignored": sum(1 for e in delivery if e.data is None)})

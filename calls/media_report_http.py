@@ -1,0 +1,49 @@
+"""`POST /api/media/{instanceId}/ended?token=...`: the media host reports that the call's stream closed.
+
+The orchestration waits for this, bounded, before it summarises, so the transcript it reads is complete.
+Only numeric statistics are kept from the body: the payload goes into Durable history.
+"""
+
+from __future__ import annotations
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from calls.callbacks_http import authorize_call, raise_outcome_response
+from calls.durable_gateway import DurableGateway
+from calls.http_responses import error_response, read_json
+from shared.call_lifecycle import MEDIA_STREAM_ENDED
+from shared.json_body import BadRequest
+
+bp = df.Blueprint()
+
+_MAX_KEYS = 40
+
+
+def media_report_payload(body: object) -> dict[str, object]:
+    if not isinstance(body, dict):
+        raise BadRequest("media report must be a JSON object")
+    stats: dict[str, object] = {"type": MEDIA_STREAM_ENDED}
+    for key, value in list(body.items())[:_MAX_KEYS]:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or len(key) > 64:
+            continue
+        stats[key] = value
+    for key in ("endedAt", "closeReason"):
+        value = body.get(key)
+        if isinstance(value, str):
+            stats["time" if key == "endedAt" else key] = value[:100]
+    return stats
+
+
+@bp.route(route="media/{instanceId}/ended", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.durable_client_input(client_name="client")
+async def media_stream_ended(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    instance_id, refusal = authorize_call(req)
+    if refusal is not None:
+        return refusal
+    try:
+        payload = media_report_payload(read_json(req))
+    except BadRequest as error:
+        return error_response(error)
+    outcome = await DurableGateway(client).raise_event(instance_id, MEDIA_STREAM_ENDED, payload)
+    return raise_outcome_response(instance_id, [outcome])

@@ -1,0 +1,316 @@
+"""Lifecycle decisions for one call, as a pure state machine.
+
+The orchestrator is a thin loop over this module: it asks `next_step` what to do, waits for the named
+external events under a deadline (or runs an action), and feeds the outcome back through `on_event`,
+`on_timeout` or `on_hang_up_result`. Everything here is deterministic: time comes in as an argument
+(the orchestration's `current_utc_datetime`), so replay always takes the same decisions.
+
+Stages: ringing -> connected -> ended -> summarized.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+Stage = Literal["ringing", "connected", "ended", "summarized"]
+
+# Outcomes shown in the summary and the custom status.
+COMPLETED = "completed"
+MISSED = "missed"
+MAX_DURATION = "max_duration"
+ANSWER_FAILED = "answer_failed"
+
+# Events the orchestration waits for, named as the callbacks function raises them.
+CALL_ANSWERED = "CallAnswered"          # raised by the events function after a successful answer
+ANSWER_FAILED_EVENT = "AnswerFailed"    # raised by ACS, or by the events function when answering fails
+CALL_CONNECTED = "CallConnected"
+CALL_DISCONNECTED = "CallDisconnected"
+MEDIA_STREAM_ENDED = "MediaStreamEnded"  # raised when the media host reports the socket closed
+
+MAX_TIMELINE_ENTRIES = 200
+MAX_DETAIL_CHARS = 200
+
+
+@dataclass(frozen=True)
+class CallTimeouts:
+    connect_seconds: int = 45
+    max_duration_seconds: int = 3600
+    # A CallDisconnected may overtake its CallConnected; wait this long for the late one before calling
+    # the call missed.
+    reorder_grace_seconds: int = 5
+    # After our hang-up request, how long to wait for ACS's CallDisconnected.
+    hang_up_wait_seconds: int = 30
+    # After the call ends, how long to wait for the media host's report before summarising as partial.
+    media_report_wait_seconds: int = 20
+
+
+@dataclass(frozen=True)
+class CallStart:
+    """The orchestration input: small, and with phone numbers already masked."""
+
+    instance_id: str
+    caller: str
+    callee: str
+    correlation_id: str
+    server_call_id: str
+    ringing_at: str
+    timeouts: CallTimeouts = field(default_factory=CallTimeouts)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "instanceId": self.instance_id,
+            "caller": self.caller,
+            "callee": self.callee,
+            "correlationId": self.correlation_id,
+            "serverCallId": self.server_call_id,
+            "ringingAt": self.ringing_at,
+            "timeouts": {
+                "connectSeconds": self.timeouts.connect_seconds,
+                "maxDurationSeconds": self.timeouts.max_duration_seconds,
+                "reorderGraceSeconds": self.timeouts.reorder_grace_seconds,
+                "hangUpWaitSeconds": self.timeouts.hang_up_wait_seconds,
+                "mediaReportWaitSeconds": self.timeouts.media_report_wait_seconds,
+            },
+        }
+
+    @staticmethod
+    def from_dict(data: Mapping[str, object]) -> CallStart:
+        raw_timeouts = data.get("timeouts")
+        timeouts = raw_timeouts if isinstance(raw_timeouts, Mapping) else {}
+        defaults = CallTimeouts()
+        return CallStart(
+            instance_id=str(data["instanceId"]),
+            caller=str(data.get("caller", "")),
+            callee=str(data.get("callee", "")),
+            correlation_id=str(data.get("correlationId", "")),
+            server_call_id=str(data.get("serverCallId", "")),
+            ringing_at=str(data["ringingAt"]),
+            timeouts=CallTimeouts(
+                connect_seconds=int(timeouts.get("connectSeconds", defaults.connect_seconds)),
+                max_duration_seconds=int(timeouts.get("maxDurationSeconds", defaults.max_duration_seconds)),
+                reorder_grace_seconds=int(timeouts.get("reorderGraceSeconds", defaults.reorder_grace_seconds)),
+                hang_up_wait_seconds=int(timeouts.get("hangUpWaitSeconds", defaults.hang_up_wait_seconds)),
+                media_report_wait_seconds=int(
+                    timeouts.get("mediaReportWaitSeconds", defaults.media_report_wait_seconds)),
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: str
+    event: str
+    detail: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"at": self.at, "event": self.event, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """Everything the orchestration knows about the call, rebuilt identically on every replay."""
+
+    start: CallStart
+    stage: Stage
+    stage_since: datetime
+    outcome: str | None = None
+    end_reason: str | None = None
+    call_connection_id: str | None = None
+    connected_at: str | None = None
+    ended_at: str | None = None
+    disconnected_while_ringing: bool = False
+    hang_up_requested: bool = False
+    media_report: Mapping[str, object] | None = None
+    media_report_missing: bool = False
+    timeline: tuple[TimelineEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Wait for the first of `events`, or until `deadline`."""
+
+    events: tuple[str, ...]
+    deadline: datetime
+
+
+@dataclass(frozen=True)
+class HangUp:
+    call_connection_id: str
+
+
+@dataclass(frozen=True)
+class Summarize:
+    pass
+
+
+Step = Wait | HangUp | Summarize
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _note(record: CallRecord, at: str, event: str, detail: str | None = None) -> tuple[TimelineEntry, ...]:
+    if len(record.timeline) >= MAX_TIMELINE_ENTRIES:
+        return record.timeline
+    clipped = detail[:MAX_DETAIL_CHARS] if detail else None
+    return (*record.timeline, TimelineEntry(at, event, clipped))
+
+
+def begin(start: CallStart, now: datetime) -> CallRecord:
+    record = CallRecord(start=start, stage="ringing", stage_since=now)
+    return replace(record, timeline=_note(record, start.ringing_at, "ringing", f"from {start.caller}"))
+
+
+def next_step(record: CallRecord) -> Step:
+    """What the orchestration does next, given what it knows."""
+    timeouts = record.start.timeouts
+    since = record.stage_since
+    if record.stage == "ringing":
+        if record.disconnected_while_ringing:
+            return Wait((CALL_CONNECTED,), since + timedelta(seconds=timeouts.reorder_grace_seconds))
+        return Wait(
+            (CALL_ANSWERED, CALL_CONNECTED, CALL_DISCONNECTED, ANSWER_FAILED_EVENT),
+            since + timedelta(seconds=timeouts.connect_seconds),
+        )
+    if record.stage == "connected":
+        if record.hang_up_requested:
+            return Wait((CALL_DISCONNECTED,), since + timedelta(seconds=timeouts.hang_up_wait_seconds))
+        if record.outcome == MAX_DURATION and record.call_connection_id:
+            return HangUp(record.call_connection_id)
+        return Wait((CALL_DISCONNECTED,), since + timedelta(seconds=timeouts.max_duration_seconds))
+    if record.stage == "ended":
+        if record.connected_at and record.media_report is None and not record.media_report_missing:
+            return Wait((MEDIA_STREAM_ENDED,), since + timedelta(seconds=timeouts.media_report_wait_seconds))
+        if record.outcome == MISSED and record.call_connection_id and not record.hang_up_requested:
+            return HangUp(record.call_connection_id)
+        return Summarize()
+    return Summarize()
+
+
+def _result_detail(payload: Mapping[str, object]) -> str | None:
+    result = payload.get("result")
+    if not isinstance(result, Mapping):
+        return None
+    parts = [f"{key} {result[key]}" for key in ("code", "subCode") if result.get(key) is not None]
+    message = result.get("message")
+    if isinstance(message, str) and message:
+        parts.append(message)
+    return ", ".join(str(part) for part in parts) or None
+
+
+def on_event(record: CallRecord, name: str, payload: Mapping[str, object], now: datetime) -> CallRecord:
+    """Apply one external event that `next_step` asked for."""
+    event_time = parse_time(payload.get("time")) or now
+    at = iso(event_time)
+    detail = _result_detail(payload)
+    connection_id = payload.get("callConnectionId")
+    if isinstance(connection_id, str) and connection_id and record.call_connection_id is None:
+        record = replace(record, call_connection_id=connection_id)
+    timeline = _note(record, at, name, detail)
+
+    if name == CALL_ANSWERED:
+        return replace(record, timeline=timeline)
+    if name == ANSWER_FAILED_EVENT:
+        return replace(record, stage="ended", stage_since=now, outcome=ANSWER_FAILED, end_reason=detail,
+                       ended_at=at, timeline=timeline)
+    if name == CALL_CONNECTED:
+        if record.disconnected_while_ringing:
+            # The late CallConnected of a call whose CallDisconnected overtook it: the call did connect.
+            return replace(record, stage="ended", stage_since=now, outcome=COMPLETED, connected_at=at,
+                           timeline=timeline)
+        return replace(record, stage="connected", stage_since=now, connected_at=at, timeline=timeline)
+    if name == CALL_DISCONNECTED:
+        if record.stage == "ringing":
+            return replace(record, disconnected_while_ringing=True, stage_since=now, ended_at=at,
+                           end_reason=detail, timeline=timeline)
+        outcome = MAX_DURATION if record.outcome == MAX_DURATION else COMPLETED
+        return replace(record, stage="ended", stage_since=now, outcome=outcome, ended_at=at,
+                       end_reason=record.end_reason or detail, timeline=timeline)
+    if name == MEDIA_STREAM_ENDED:
+        return replace(record, media_report=dict(payload), timeline=timeline)
+    return replace(record, timeline=timeline)
+
+
+def on_timeout(record: CallRecord, now: datetime) -> CallRecord:
+    """The deadline of the current `Wait` passed with none of its events."""
+    at = iso(now)
+    if record.stage == "ringing":
+        reason = "caller hung up before connect" if record.disconnected_while_ringing else "not connected in time"
+        return replace(record, stage="ended", stage_since=now, outcome=MISSED, end_reason=reason,
+                       ended_at=record.ended_at or at, timeline=_note(record, at, "missed", reason))
+    if record.stage == "connected":
+        if record.hang_up_requested:
+            return replace(record, stage="ended", stage_since=now, ended_at=at,
+                           timeline=_note(record, at, "disconnect_not_confirmed"))
+        reason = f"maximum duration of {record.start.timeouts.max_duration_seconds} s reached"
+        timeline = _note(record, at, "max_duration_reached", reason)
+        if record.call_connection_id is None:
+            # Nothing to hang up: end here rather than wait for a disconnect that cannot be asked for.
+            return replace(record, stage="ended", stage_since=now, outcome=MAX_DURATION, end_reason=reason,
+                           ended_at=at, timeline=timeline)
+        return replace(record, outcome=MAX_DURATION, end_reason=reason, timeline=timeline)
+    if record.stage == "ended":
+        return replace(record, media_report_missing=True,
+                       timeline=_note(record, at, "media_report_missing", "transcript may be incomplete"))
+    return record
+
+
+def on_hang_up_result(record: CallRecord, result: Mapping[str, object], now: datetime) -> CallRecord:
+    status = str(result.get("status", "unknown"))
+    record = replace(record, hang_up_requested=True, stage_since=now,
+                     timeline=_note(record, iso(now), "hang_up_requested", status))
+    if status == "gone" and record.stage == "connected":
+        return replace(record, stage="ended", ended_at=iso(now))
+    return record
+
+
+def mark_summarized(record: CallRecord, now: datetime, email: Mapping[str, object]) -> CallRecord:
+    detail = f"email {email.get('status', 'unknown')} (operation {email.get('operationId', '-')})"
+    return replace(record, stage="summarized", stage_since=now, timeline=_note(record, iso(now), "summarized", detail))
+
+
+def is_partial(record: CallRecord) -> bool:
+    """True when the transcript may be incomplete: the media host never reported the stream's end."""
+    return record.connected_at is not None and record.media_report_missing
+
+
+def custom_status(record: CallRecord) -> dict[str, object]:
+    """What ops see in the Durable status without reading history."""
+    return {
+        "stage": record.stage,
+        "since": iso(record.stage_since),
+        "outcome": record.outcome,
+        "callConnectionId": record.call_connection_id,
+        "correlationId": record.start.correlation_id,
+    }
+
+
+def summary_fields(record: CallRecord) -> dict[str, object]:
+    """The compact call description handed to the summary activity (see shared/summary.py)."""
+    return {
+        "instance_id": record.start.instance_id,
+        "caller": record.start.caller,
+        "callee": record.start.callee,
+        "outcome": record.outcome or COMPLETED,
+        "ringing_at": record.start.ringing_at,
+        "connected_at": record.connected_at,
+        "ended_at": record.ended_at,
+        "end_reason": record.end_reason,
+        "timeline": [entry.to_dict() for entry in record.timeline],
+        "media": dict(record.media_report) if record.media_report else None,
+        "partial": is_partial(record),
+    }
