@@ -24,7 +24,13 @@ SUBSCRIPTION_VALIDATION = "Microsoft.EventGrid.SubscriptionValidationEvent"
 CLOUDEVENTS_SPEC_VERSION = "1.0"
 
 # The identifier shapes of the Communication identifier model, by the member that carries the details.
-_IDENTIFIER_KINDS = ("phoneNumber", "communicationUser", "microsoftTeamsUser", "microsoftTeamsApp", "teamsExtensionUser")
+_IDENTIFIER_KINDS = (
+    "phoneNumber",
+    "communicationUser",
+    "microsoftTeamsUser",
+    "microsoftTeamsApp",
+    "teamsExtensionUser",
+)
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,9 @@ def _parse_eventgrid_event(event: dict[str, object], path: str) -> EventGridEven
 def _parse_cloud_event(event: dict[str, object], path: str) -> EventGridEvent:
     spec_version = require_str(event, "specversion", path)
     if spec_version != CLOUDEVENTS_SPEC_VERSION:
-        raise BadRequest(f"unsupported CloudEvents specversion {spec_version[:20]!r}", path=child_path(path, "specversion"))
+        raise BadRequest(
+            f"unsupported CloudEvents specversion {spec_version[:20]!r}", path=child_path(path, "specversion")
+        )
     event_type = require_str(event, "type", path)
     require_str(event, "source", path)
     return EventGridEvent(

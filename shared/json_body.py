@@ -13,9 +13,7 @@ import re
 MAX_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 
-JSON_MEDIA_TYPES = frozenset(
-    {"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"}
-)
+JSON_MEDIA_TYPES = frozenset({"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"})
 
 _DEFAULT_CODES = {413: "payload_too_large", 415: "unsupported_media_type"}
 

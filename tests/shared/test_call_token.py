@@ -13,8 +13,9 @@ SECRET = "s" * 40
 
 
 def test_token_is_unpadded_urlsafe_hmac_of_the_instance_id() -> None:
-    expected = base64.urlsafe_b64encode(
-        hmac.new(SECRET.encode(), b"call-123", hashlib.sha256).digest()).rstrip(b"=").decode()
+    expected = (
+        base64.urlsafe_b64encode(hmac.new(SECRET.encode(), b"call-123", hashlib.sha256).digest()).rstrip(b"=").decode()
+    )
     assert call_token(SECRET, "call-123") == expected
     assert "=" not in expected and len(expected) == 43
 
@@ -22,8 +23,8 @@ def test_token_is_unpadded_urlsafe_hmac_of_the_instance_id() -> None:
 def test_verify_accepts_own_token_and_refuses_others() -> None:
     token = call_token(SECRET, "call-a")
     assert verify_call_token(SECRET, "call-a", token)
-    assert not verify_call_token(SECRET, "call-b", token)           # a valid token for another call
-    assert not verify_call_token("t" * 40, "call-a", token)          # another deployment's secret
+    assert not verify_call_token(SECRET, "call-b", token)  # a valid token for another call
+    assert not verify_call_token("t" * 40, "call-a", token)  # another deployment's secret
     assert not verify_call_token(SECRET, "call-a", None)
     assert not verify_call_token(SECRET, "call-a", "")
     assert not verify_call_token(SECRET, "call-a", token[:-1])

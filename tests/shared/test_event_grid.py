@@ -190,8 +190,15 @@ def test_validation_without_code_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("body", "expected_path"),
-    [([], ""), ("x", ""), (None, ""), (3, ""), ([1], "[0]"), ([{"id": "a", "eventType": "t"}, []], "[1]"),
-     ({"id": "a", "eventType": "t"}, "specversion")],
+    [
+        ([], ""),
+        ("x", ""),
+        (None, ""),
+        (3, ""),
+        ([1], "[0]"),
+        ([{"id": "a", "eventType": "t"}, []], "[1]"),
+        ({"id": "a", "eventType": "t"}, "specversion"),
+    ],
 )
 def test_bad_delivery_shapes(body: object, expected_path: str) -> None:
     with pytest.raises(BadRequest) as caught:
@@ -201,12 +208,14 @@ def test_bad_delivery_shapes(body: object, expected_path: str) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(
-        st.sampled_from(["id", "eventType", "type", "specversion", "source", "data", "to", "from", "rawId", "x"])
-        | st.text(max_size=5),
-        children,
-        max_size=6,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["id", "eventType", "type", "specversion", "source", "data", "to", "from", "rawId", "x"])
+            | st.text(max_size=5),
+            children,
+            max_size=6,
+        )
     ),
     max_leaves=25,
 )

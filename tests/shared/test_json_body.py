@@ -84,8 +84,8 @@ def test_depth_at_limit_is_accepted_and_one_more_is_refused() -> None:
 
 
 def test_brackets_inside_strings_do_not_count_towards_depth() -> None:
-    body = json.dumps(["[" * 1000, "{\\\"[" * 100, {"k[": "]]]"}]).encode()
-    assert load_json_body(body, None) == ["[" * 1000, "{\\\"[" * 100, {"k[": "]]]"}]
+    body = json.dumps(["[" * 1000, '{\\"[' * 100, {"k[": "]]]"}]).encode()
+    assert load_json_body(body, None) == ["[" * 1000, '{\\"[' * 100, {"k[": "]]]"}]
 
 
 @pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 100_000, b"[" * (MAX_BODY_BYTES - 1)])

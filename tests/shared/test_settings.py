@@ -26,8 +26,18 @@ def test_valid_settings_are_normalised() -> None:
     assert settings.media_audio_format == "pcm16KMono"
 
 
-@pytest.mark.parametrize("missing", ["ACS_ENDPOINT", "CALLBACK_BASE_URL", "MEDIA_HOST_WSS_URL", "EMAIL_SENDER",
-                                     "SUMMARY_RECIPIENTS", "CALL_TOKEN_SECRET", "AzureWebJobsStorage"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "ACS_ENDPOINT",
+        "CALLBACK_BASE_URL",
+        "MEDIA_HOST_WSS_URL",
+        "EMAIL_SENDER",
+        "SUMMARY_RECIPIENTS",
+        "CALL_TOKEN_SECRET",
+        "AzureWebJobsStorage",
+    ],
+)
 def test_missing_setting_names_the_variable_with_an_example(missing: str) -> None:
     environ = {key: value for key, value in VALID.items() if key != missing}
     with pytest.raises(SettingsError) as raised:
@@ -36,20 +46,23 @@ def test_missing_setting_names_the_variable_with_an_example(missing: str) -> Non
     assert "for example" in str(raised.value)
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("ACS_ENDPOINT", "not a url"),
-    ("ACS_ENDPOINT", "ftp://acs.example"),
-    ("MEDIA_HOST_WSS_URL", "https://media.example.net"),
-    ("CALLBACK_BASE_URL", "https://func.example.net/?x=1"),
-    ("SUMMARY_RECIPIENTS", "not-an-address"),
-    ("SUMMARY_RECIPIENTS", " , "),
-    ("EMAIL_SENDER", "nobody"),
-    ("CALL_TOKEN_SECRET", "short"),
-    ("MEDIA_AUDIO_FORMAT", "pcm8KMono"),
-    ("MAX_CALL_DURATION_SECONDS", "forever"),
-    ("CALL_CONNECT_TIMEOUT_SECONDS", "0"),
-    ("TRANSCRIPTS_CONTAINER", "Bad_Name"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ACS_ENDPOINT", "not a url"),
+        ("ACS_ENDPOINT", "ftp://acs.example"),
+        ("MEDIA_HOST_WSS_URL", "https://media.example.net"),
+        ("CALLBACK_BASE_URL", "https://func.example.net/?x=1"),
+        ("SUMMARY_RECIPIENTS", "not-an-address"),
+        ("SUMMARY_RECIPIENTS", " , "),
+        ("EMAIL_SENDER", "nobody"),
+        ("CALL_TOKEN_SECRET", "short"),
+        ("MEDIA_AUDIO_FORMAT", "pcm8KMono"),
+        ("MAX_CALL_DURATION_SECONDS", "forever"),
+        ("CALL_CONNECT_TIMEOUT_SECONDS", "0"),
+        ("TRANSCRIPTS_CONTAINER", "Bad_Name"),
+    ],
+)
 def test_malformed_setting_is_refused_by_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as raised:
         load_function_app_settings({**VALID, name: value})
@@ -64,9 +77,11 @@ def test_identity_based_storage() -> None:
 
 
 def test_media_host_needs_only_its_own_settings() -> None:
-    settings = load_media_host_settings({"CALL_TOKEN_SECRET": "y" * 32, "AzureWebJobsStorage": "x",
-                                         "MEDIA_HOST_PORT": "9000"})
+    settings = load_media_host_settings(
+        {"CALL_TOKEN_SECRET": "y" * 32, "AzureWebJobsStorage": "x", "MEDIA_HOST_PORT": "9000"}
+    )
     assert settings.port == 9000
     with pytest.raises(SettingsError, match="MEDIA_HOST_PORT"):
-        load_media_host_settings({"CALL_TOKEN_SECRET": "y" * 32, "AzureWebJobsStorage": "x",
-                                  "MEDIA_HOST_PORT": "70000"})
+        load_media_host_settings(
+            {"CALL_TOKEN_SECRET": "y" * 32, "AzureWebJobsStorage": "x", "MEDIA_HOST_PORT": "70000"}
+        )
