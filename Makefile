@@ -21,6 +21,14 @@ node_modules/.installed: package.json package-lock.json
 test: deps
 	$(PY) -m tools.azurite -- $(PY) -m pytest -q $(PYTEST_ARGS)
 
+# Azurite, the media host and `func start` together, for users who have Azure Functions Core Tools.
+run: deps
+	@command -v func >/dev/null || { echo "func (Azure Functions Core Tools v4) is not installed."; \
+	  echo "Install it with: npm install -g azure-functions-core-tools@4 --unsafe-perm true"; \
+	  echo "or see https://learn.microsoft.com/azure/azure-functions/functions-run-local"; exit 1; }
+	@test -f local.settings.json || { echo "Copy local.settings.json.example to local.settings.json and fill it in."; exit 1; }
+	$(PY) -m tools.local_run
+
 lint: deps
 	$(PY) -m ruff check .
 

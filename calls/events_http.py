@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -69,7 +69,7 @@ def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str)
 def _answer_failure(error: AzureError) -> dict[str, object]:
     status = error.status_code if isinstance(error, HttpResponseError) else None
     message = (getattr(error, "message", None) or type(error).__name__)[:200]
-    return {"type": ANSWER_FAILED_EVENT, "time": iso(datetime.now(timezone.utc)),
+    return {"type": ANSWER_FAILED_EVENT, "time": iso(datetime.now(UTC)),
             "result": {"code": status, "subCode": None, "message": message}}
 
 
@@ -82,7 +82,7 @@ async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: Incom
         callee=mask_raw_id(call.to.raw_id),
         correlation_id=call.correlation_id,
         server_call_id=call.server_call_id,
-        ringing_at=iso(datetime.now(timezone.utc)),
+        ringing_at=iso(datetime.now(UTC)),
         timeouts=CallTimeouts(connect_seconds=settings.connect_timeout_seconds,
                               max_duration_seconds=settings.max_call_duration_seconds),
     )
@@ -101,7 +101,7 @@ async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: Incom
         return {"instanceId": instance_id, "status": "answer_failed"}
     await gateway.raise_event(instance_id, CALL_ANSWERED, {
         "type": CALL_ANSWERED,
-        "time": iso(datetime.now(timezone.utc)),
+        "time": iso(datetime.now(UTC)),
         "callConnectionId": answered.call_connection_id,
     })
     log.info("Answered %s (correlation %s, connection %s)", instance_id, call.correlation_id,

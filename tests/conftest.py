@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import inspect
+import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
+import azure.functions as func
 import pytest
 
 from tools.azurite import running_azurite
@@ -21,3 +28,85 @@ def azurite_connection_string() -> Iterator[str]:
         return
     with running_azurite() as endpoints:
         yield endpoints.connection_string
+
+
+# --- The function app under test -------------------------------------------------------------------
+
+TEST_ACS_ACCESS_KEY = base64.b64encode(b"local-test-acs-access-key-0123456789").decode()
+FUNCTION_APP_ENV = {
+    "ACS_ENDPOINT": "http://127.0.0.1:9",
+    "ACS_ACCESS_KEY": TEST_ACS_ACCESS_KEY,
+    "CALLBACK_BASE_URL": "http://127.0.0.1:7071",
+    "MEDIA_HOST_WSS_URL": "ws://127.0.0.1:8080",
+    "EMAIL_SENDER": "DoNotReply@calls.test",
+    "SUMMARY_RECIPIENTS": "ops@calls.test,lead@calls.test",
+    "CALL_TOKEN_SECRET": TEST_CALL_TOKEN_SECRET,
+    "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+    "TRANSCRIPTS_CONTAINER": "transcripts",
+}
+# `import function_app` validates the settings, so the defaults are in place before any test imports it.
+for _name, _value in FUNCTION_APP_ENV.items():
+    os.environ.setdefault(_name, _value)
+
+
+def durable_client_binding(rpc_base_url: str) -> str:
+    """The binding JSON the Functions host hands a durable-client function; the SDK calls `rpcBaseUrl`."""
+    base = rpc_base_url.rstrip("/") + "/"
+    return json.dumps({
+        "taskHubName": "CallLifecycle",
+        "creationUrls": {},
+        "managementUrls": {},
+        "baseUrl": base,
+        "requiredQueryStringParameters": "",
+        "rpcBaseUrl": base,
+        "httpBaseUrl": base,
+        "maxGrpcMessageSizeInBytes": 0,
+        "grpcHttpClientTimeout": "00:01:40",
+    })
+
+
+@dataclass
+class FunctionApp:
+    """The real `function_app`, its functions called directly as the Functions host would."""
+
+    functions: dict[str, Any]
+
+    def http(self, name: str, *, method: str = "POST", url: str = "http://127.0.0.1:7071/api/x",
+             body: bytes | str | object = b"", headers: dict[str, str] | None = None,
+             params: dict[str, str] | None = None, route_params: dict[str, str] | None = None,
+             client: str | None = None) -> func.HttpResponse:
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        raw = body.encode() if isinstance(body, str) else body
+        request = func.HttpRequest(method=method, url=url, headers=headers or {"content-type": "application/json"},
+                                   params=params or {}, route_params=route_params or {}, body=raw)
+        kwargs: dict[str, Any] = {"req": request}
+        if client is not None:
+            kwargs["client"] = client
+        result = self.functions[name].get_user_function()(**kwargs)
+        if inspect.isawaitable(result):
+            result = asyncio.run(result)
+        return result
+
+    def activity(self, name: str, payload: object) -> Any:
+        return self.functions[name].get_user_function()(payload=payload)
+
+
+@pytest.fixture(scope="session")
+def function_app() -> FunctionApp:
+    import function_app as module
+
+    return FunctionApp({fn.get_function_name(): fn for fn in module.app.get_functions()})
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, azurite_connection_string: str) -> Iterator[pytest.MonkeyPatch]:
+    """The function app's settings for one test, against Azurite; set more with monkeypatch.setenv."""
+    from calls import app_context
+
+    for name, value in FUNCTION_APP_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AzureWebJobsStorage", azurite_connection_string)
+    app_context.reset()
+    yield monkeypatch
+    app_context.reset()
