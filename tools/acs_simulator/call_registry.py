@@ -1,0 +1,131 @@
+"""Calls the simulator knows: offered (ringing) calls and answered call connections. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.acs_simulator import identifiers
+from tools.acs_simulator.acs_errors import (
+    AcsError,
+    call_already_answered,
+    not_found,
+    unknown_incoming_call_context,
+)
+
+
+@dataclass(frozen=True)
+class OfferedCall:
+    """A ringing call, as Event Grid's IncomingCall describes it; answer with `incoming_call_context`."""
+
+    caller: str  # E.164 number or ACS user id
+    callee: str
+    caller_display_name: str
+    server_call_id: str
+    correlation_id: str
+    incoming_call_context: str
+    # Unmanaged offers (tests driving the REST API alone) connect at answer; the call engine connects its
+    # own calls when it sends CallConnected, so a missed call can stay unconnected.
+    managed: bool = False
+
+
+@dataclass
+class CallConnection:
+    call_connection_id: str
+    offered: OfferedCall
+    callback_uri: str
+    operation_context: str | None
+    media_streaming: dict[str, Any] | None
+    transcription: dict[str, Any] | None
+    state: str = "connecting"  # connecting -> connected -> disconnected
+    muted: set[str] = field(default_factory=set)
+
+    def properties(self) -> dict[str, Any]:
+        """CallConnectionProperties JSON (the generated model's wire names)."""
+        props: dict[str, Any] = {
+            "callConnectionId": self.call_connection_id,
+            "serverCallId": self.offered.server_call_id,
+            "targets": [identifiers.identifier_for(self.offered.callee)],
+            "callConnectionState": self.state,
+            "callbackUri": self.callback_uri,
+            "source": identifiers.identifier_for(self.offered.caller),
+            "sourceDisplayName": self.offered.caller_display_name,
+            "correlationId": self.offered.correlation_id,
+        }
+        if not self.offered.callee.startswith("8:"):
+            props["answeredFor"] = identifiers.phone_identifier(self.offered.callee)
+        if self.media_streaming is not None:
+            started = bool(self.media_streaming.get("startMediaStreaming"))
+            props["mediaStreamingSubscription"] = {
+                "id": f"ms-{self.call_connection_id}",
+                "state": "active" if started and self.state == "connected" else "inactive",
+                "subscribedContentTypes": [self.media_streaming.get("contentType", "audio")],
+            }
+        return props
+
+
+class CallRegistry:
+    """Not thread-safe by itself: the server shell holds one lock around every call."""
+
+    def __init__(self) -> None:
+        self._offered: dict[str, OfferedCall] = {}
+        self._answered_contexts: dict[str, str] = {}  # context -> callConnectionId
+        self.connections: dict[str, CallConnection] = {}
+
+    def offer(self, caller: str, callee: str, caller_display_name: str = "", *, managed: bool = False) -> OfferedCall:
+        server_call_id = identifiers.new_server_call_id()
+        offered = OfferedCall(
+            caller=caller,
+            callee=callee,
+            caller_display_name=caller_display_name,
+            server_call_id=server_call_id,
+            correlation_id=identifiers.new_correlation_id(),
+            incoming_call_context=identifiers.new_incoming_call_context(server_call_id),
+            managed=managed,
+        )
+        self._offered[offered.incoming_call_context] = offered
+        return offered
+
+    def withdraw(self, incoming_call_context: str) -> None:
+        """The caller gave up before anyone answered: later answers fail as for an unknown call."""
+        self._offered.pop(incoming_call_context, None)
+
+    def answer(self, body: dict[str, Any]) -> CallConnection | AcsError:
+        context = body.get("incomingCallContext")
+        callback_uri = body.get("callbackUri")
+        if not isinstance(context, str) or not context:
+            return AcsError(400, "BadRequest", "incomingCallContext is required.")
+        if not isinstance(callback_uri, str) or not callback_uri:
+            return AcsError(400, "BadRequest", "callbackUri is required.")
+        if context in self._answered_contexts:
+            return call_already_answered()
+        offered = self._offered.get(context)
+        if offered is None:
+            return unknown_incoming_call_context()
+        media = body.get("mediaStreamingOptions")
+        transcription = body.get("transcriptionOptions")
+        connection = CallConnection(
+            call_connection_id=identifiers.new_call_connection_id(),
+            offered=offered,
+            callback_uri=callback_uri,
+            operation_context=body.get("operationContext"),
+            media_streaming=media if isinstance(media, dict) else None,
+            transcription=transcription if isinstance(transcription, dict) else None,
+            state="connecting" if offered.managed else "connected",
+        )
+        del self._offered[context]
+        self._answered_contexts[context] = connection.call_connection_id
+        self.connections[connection.call_connection_id] = connection
+        return connection
+
+    def live(self, call_connection_id: str) -> CallConnection | AcsError:
+        connection = self.connections.get(call_connection_id)
+        if connection is None or connection.state == "disconnected":
+            return not_found(f"Call connection {call_connection_id} not found or already ended.")
+        return connection
+
+    def get(self, call_connection_id: str) -> CallConnection | AcsError:
+        connection = self.connections.get(call_connection_id)
+        if connection is None:
+            return not_found(f"Call connection {call_connection_id} not found.")
+        return connection

@@ -1,0 +1,207 @@
+"""AcsSimulatorServer: a loopback HTTP server speaking ACS Call Automation and Email REST (thin shell).
+
+Decisions live in `rest_api.RestApi`; this module moves bytes, holds the lock, writes .eml files and
+notifies observers (the call engine) of call operations.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tools.acs_simulator.call_registry import CallConnection, OfferedCall
+from tools.acs_simulator.email_message import render_eml
+from tools.acs_simulator.faults import FaultPlan
+from tools.acs_simulator.records import CallOperation, DeliveredEmail, RecordedRequest
+from tools.acs_simulator.rest_api import RestApi, RestRequest, RestResponse
+
+CallObserver = Callable[[CallOperation], None]
+MAX_BODY_BYTES = 10 * 1024 * 1024 + 64 * 1024  # ACS Email's 10 MB message limit plus envelope
+
+
+class _QuietThreadingHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients drop idle keep-alive connections at exit; that is not an error worth a traceback.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionResetError, BrokenPipeError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class AcsSimulatorServer:
+    """Context manager; `endpoint` is valid between __enter__ (or start()) and __exit__ (or stop())."""
+
+    def __init__(
+        self,
+        access_key_b64: str,
+        eml_dir: Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        email_polls_running: int = 1,
+        email_poll_interval: float = 0.05,
+    ) -> None:
+        self.faults = FaultPlan()
+        self.requests: list[RecordedRequest] = []
+        self.emails: list[DeliveredEmail] = []
+        self.eml_dir = eml_dir
+        self._api = RestApi(access_key_b64, self.faults, email_polls_running=email_polls_running,
+                            email_poll_interval=email_poll_interval)
+        self._lock = threading.Lock()
+        self._observers: list[CallObserver] = []
+        self._httpd = _QuietThreadingHTTPServer((host, port), _handler_class(self))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self._httpd.server_address[0]}:{self.port}"
+
+    def start(self) -> AcsSimulatorServer:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="acs-simulator",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # --- calls -----------------------------------------------------------------------------------
+    def offer_call(self, caller: str, callee: str, caller_display_name: str = "", *,
+                   managed: bool = False) -> OfferedCall:
+        """Register a ringing call; its `incoming_call_context` is what answer_call must echo back.
+
+        `managed=True` (used by the call engine) leaves the answered call "connecting" until
+        `mark_connected`; otherwise it is "connected" as soon as it is answered.
+        """
+        with self._lock:
+            return self._api.calls.offer(caller, callee, caller_display_name, managed=managed)
+
+    def withdraw_call(self, incoming_call_context: str) -> None:
+        with self._lock:
+            self._api.calls.withdraw(incoming_call_context)
+
+    def call(self, call_connection_id: str) -> CallConnection | None:
+        with self._lock:
+            return self._api.calls.connections.get(call_connection_id)
+
+    def call_connections(self) -> list[CallConnection]:
+        with self._lock:
+            return list(self._api.calls.connections.values())
+
+    def set_call_state(self, call_connection_id: str, state: str) -> None:
+        with self._lock:
+            connection = self._api.calls.connections.get(call_connection_id)
+            if connection is not None:
+                connection.state = state
+
+    def mark_connected(self, call_connection_id: str) -> None:
+        self.set_call_state(call_connection_id, "connected")
+
+    def add_observer(self, observer: CallObserver) -> None:
+        """`observer` runs on a server thread after each successful call operation (answer, play, ...)."""
+        with self._lock:
+            self._observers.append(observer)
+
+    def remove_observer(self, observer: CallObserver) -> None:
+        with self._lock:
+            if observer in self._observers:
+                self._observers.remove(observer)
+
+    def requests_for(self, operation: str) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.operation == operation]
+
+    # --- shell -----------------------------------------------------------------------------------
+    def _serve(self, request: RestRequest) -> RestResponse:
+        with self._lock:
+            outcome = self._api.handle(request)
+            delivered = outcome.delivered_email
+            if delivered is not None:
+                delivered = self._deliver(delivered)
+                self.emails.append(delivered)
+            self.requests.append(RecordedRequest(
+                method=request.method, path=request.path, query=request.query, headers=dict(request.headers),
+                json=outcome.parsed_json, status=outcome.response.status, operation=outcome.operation))
+            observers = list(self._observers) if outcome.call_operation is not None else []
+        for observer in observers:
+            assert outcome.call_operation is not None
+            observer(outcome.call_operation)
+        return outcome.response
+
+    def _deliver(self, email: DeliveredEmail) -> DeliveredEmail:
+        eml = render_eml(email)
+        path: Path | None = None
+        if self.eml_dir is not None:
+            self.eml_dir.mkdir(parents=True, exist_ok=True)
+            safe_id = "".join(c for c in email.operation_id if c.isalnum() or c in "-_")[:64] or "message"
+            path = self.eml_dir / f"{len(self.emails) + 1:03d}-{safe_id}.eml"
+            path.write_bytes(eml)
+        return DeliveredEmail(**{**email.__dict__, "eml_path": path, "eml_bytes": eml})
+
+
+def _handler_class(server: AcsSimulatorServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "AcsSimulator/1.0"
+
+        def _handle(self) -> None:
+            length_text = self.headers.get("Content-Length", "0")
+            try:
+                length = int(length_text)
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY_BYTES:
+                self._send(RestResponse(413 if length > 0 else 400, {"Connection": "close"}))
+                return
+            body = self.rfile.read(length) if length else b""
+            split = urlsplit(self.path)
+            request = RestRequest(
+                method=self.command.upper(),
+                raw_target=self.path,
+                path=unquote(split.path),
+                query=dict(parse_qsl(split.query, keep_blank_values=True)),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+            )
+            self._send(server._serve(request))
+
+        def _send(self, response: RestResponse) -> None:
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if response.body and self.command != "HEAD":
+                self.wfile.write(response.body)
+
+        do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _handle
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Silent: request lines carry ids and the recorded requests are the audit trail.
+            return
+
+    return Handler
