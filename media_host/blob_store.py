@@ -1,0 +1,74 @@
+"""Thin adapter over azure.storage.blob.aio for a call's blobs (names from shared.blob_names).
+
+The container and the append blob are created lazily, on the first write that finds them missing, so a
+normal append costs one request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import ContentSettings
+from azure.storage.blob.aio import BlobServiceClient
+
+from shared.settings import StorageSettings
+
+
+class CallBlobStore:
+    def __init__(self, service: BlobServiceClient, container: str, credential: Any = None) -> None:
+        self._service = service
+        self._container = service.get_container_client(container)
+        self._credential = credential
+
+    @classmethod
+    def from_settings(cls, storage: StorageSettings) -> CallBlobStore:
+        if storage.connection_string is not None:
+            return cls(BlobServiceClient.from_connection_string(storage.connection_string),
+                       storage.transcripts_container)
+        from azure.identity.aio import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+        service = BlobServiceClient(storage.blob_service_uri or "", credential=credential)
+        return cls(service, storage.transcripts_container, credential)
+
+    async def _ensure_container(self) -> None:
+        try:
+            await self._container.create_container()
+        except ResourceExistsError:
+            pass
+
+    async def append(self, blob_name: str, data: bytes) -> None:
+        """Append `data` to the append blob, creating the container and the blob if missing."""
+        blob = self._container.get_blob_client(blob_name)
+        try:
+            await blob.append_block(data)
+            return
+        except ResourceNotFoundError:
+            pass
+        await self._ensure_container()
+        try:
+            # IfMissing: a reconnecting socket for the same call must not truncate the existing transcript.
+            await blob.create_append_blob(
+                content_settings=ContentSettings(content_type="application/x-ndjson"),
+                match_condition=MatchConditions.IfMissing,
+            )
+        except ResourceExistsError:
+            pass
+        await blob.append_block(data)
+
+    async def put(self, blob_name: str, data: bytes, content_type: str = "application/json") -> None:
+        """Write (overwrite) a block blob, creating the container if missing."""
+        blob = self._container.get_blob_client(blob_name)
+        settings = ContentSettings(content_type=content_type)
+        try:
+            await blob.upload_blob(data, overwrite=True, content_settings=settings)
+        except ResourceNotFoundError:
+            await self._ensure_container()
+            await blob.upload_blob(data, overwrite=True, content_settings=settings)
+
+    async def close(self) -> None:
+        await self._service.close()
+        if self._credential is not None:
+            await self._credential.close()

@@ -1,0 +1,165 @@
+"""One call's media socket: the receive loop, then the end-of-call writes.
+
+The loop decodes each message (pure codec), updates statistics, hands audio to the voice processor and
+final transcription segments to the call's append buffer. Nothing in the loop waits on storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from media_host.append_buffer import AppendBuffer
+from media_host.blob_store import CallBlobStore
+from media_host.call_output import WebSocketCallOutput
+from media_host.voice import VoiceProcessor
+from shared.blob_names import media_report_blob, transcript_blob
+from shared.media_call_stats import MediaCallStats
+from shared.media_codec import (
+    AudioData,
+    AudioMetadata,
+    DtmfData,
+    MediaMessageError,
+    TranscriptionData,
+    TranscriptionMetadata,
+    decode_media_message,
+    encode_json,
+)
+from shared.media_route import MediaSocketRoute
+from shared.media_transcript import segment_from_acs
+
+log = logging.getLogger("media_host.call")
+
+MAX_CONSECUTIVE_MALFORMED = 50
+CLOSE_INVALID_DATA = 1007
+
+
+class CallSession:
+    def __init__(
+        self,
+        ws: ServerConnection,
+        route: MediaSocketRoute,
+        processor: VoiceProcessor,
+        store: CallBlobStore,
+        *,
+        flush_timeout: float = 10.0,
+        on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+    ) -> None:
+        headers = ws.request.headers if ws.request is not None else {}
+        self.ws = ws
+        self.route = route
+        self.processor = processor
+        self.store = store
+        self.flush_timeout = flush_timeout
+        self.on_ended = on_ended
+        self.last_activity = time.monotonic()
+        self.stats = MediaCallStats(
+            instance_id=route.instance_id,
+            call_connection_id=headers.get("x-ms-call-connection-id"),
+            correlation_id=headers.get("x-ms-call-correlation-id"),
+            started_at=datetime.now(UTC),
+            voice_processor=processor.name,
+        )
+        transcript_name = transcript_blob(route.instance_id)
+        self.transcript = AppendBuffer(lambda data: store.append(transcript_name, data))
+        self.output = WebSocketCallOutput(ws, self.stats, self.transcript)
+        self.log = logging.LoggerAdapter(log, {"instanceId": route.instance_id,
+                                               "correlationId": self.stats.correlation_id})
+
+    async def run(self) -> dict[str, Any]:
+        """Serve the socket until it closes; then flush, write media.json and return it."""
+        self.log.info("media socket opened", extra={"voiceProcessor": self.processor.name})
+        try:
+            await self.processor.start(self.output)
+            await self._receive_loop()
+        except ConnectionClosed:
+            pass
+        finally:
+            summary = await self._finish()
+        return summary
+
+    async def _receive_loop(self) -> None:
+        stats = self.stats
+        processor = self.processor
+        on_audio = processor.on_audio
+        validate = processor.needs_pcm
+        frame_bytes: int | None = None
+        malformed_run = 0
+        async for message in self.ws:
+            self.last_activity = time.monotonic()
+            try:
+                if not isinstance(message, str):
+                    raise MediaMessageError("binary messages are not part of the protocol")
+                decoded = decode_media_message(message, frame_bytes=frame_bytes, validate_audio=validate)
+            except MediaMessageError as error:
+                stats.malformed_messages += 1
+                malformed_run += 1
+                if malformed_run == 1 or stats.malformed_messages % 100 == 0:
+                    self.log.warning("malformed media message: %s", error)
+                if malformed_run >= MAX_CONSECUTIVE_MALFORMED:
+                    await self.ws.close(CLOSE_INVALID_DATA, "malformed media messages")
+                    return
+                continue
+            malformed_run = 0
+            kind = type(decoded)
+            if kind is AudioData:
+                stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length)  # type: ignore[union-attr]
+                await on_audio(decoded)  # type: ignore[arg-type]
+            elif kind is TranscriptionData:
+                if decoded.is_final and decoded.text:  # type: ignore[union-attr]
+                    self.output.add_transcript(segment_from_acs(decoded))  # type: ignore[arg-type]
+            elif kind is AudioMetadata:
+                stats.sample_rate = decoded.sample_rate  # type: ignore[union-attr]
+                frame_bytes = decoded.frame_bytes  # type: ignore[union-attr]
+                self.output.set_sample_rate(decoded.sample_rate)  # type: ignore[union-attr]
+                processor.on_metadata(decoded)  # type: ignore[arg-type]
+            elif kind is DtmfData:
+                stats.on_dtmf(decoded.data)  # type: ignore[union-attr]
+            elif kind is TranscriptionMetadata:
+                stats.call_connection_id = stats.call_connection_id or decoded.call_connection_id  # type: ignore[union-attr]
+                stats.correlation_id = stats.correlation_id or decoded.correlation_id  # type: ignore[union-attr]
+
+    async def _finish(self) -> dict[str, Any]:
+        with contextlib.suppress(Exception):
+            await self.processor.close()
+        await self.output.close()
+        if self.ws.state.name not in ("CLOSED",):
+            # The loop ended on our side (processor error, drain deadline): close before reading the code.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(1001, "media host closing"), 5)
+        flushed = await self.transcript.close(self.flush_timeout)
+        if not flushed:
+            self.log.error("transcript lines lost: %d not written", self.transcript.pending_lines)
+        summary = self.stats.summary(datetime.now(UTC), self.ws.close_code, self.ws.close_reason)
+        summary["transcriptLinesDropped"] = self.transcript.dropped_lines + self.transcript.pending_lines
+        await self._write_summary(summary)
+        self.log.info("media socket closed", extra={"closeCode": summary["closeCode"],
+                                                    "framesReceived": summary["framesReceived"],
+                                                    "gaps": summary["gaps"]})
+        if self.on_ended is not None:
+            with contextlib.suppress(Exception):
+                await self.on_ended(self.route.instance_id, self.route.token, summary)
+        return summary
+
+    async def _write_summary(self, summary: dict[str, Any]) -> None:
+        body = encode_json(summary)
+        deadline = time.monotonic() + self.flush_timeout
+        delay = 0.2
+        while True:
+            try:
+                await self.store.put(media_report_blob(self.route.instance_id), body)
+                return
+            except Exception as error:  # noqa: BLE001 - storage errors of any kind: retry until the deadline
+                if time.monotonic() + delay > deadline:
+                    self.log.error("media.json not written: %s", type(error).__name__)
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)

@@ -1,0 +1,44 @@
+"""Structured JSON log lines on stderr, one object per line, carrying the call's ids when known.
+
+Records may carry `instanceId`, `correlationId` and other fields through `extra=`; they are copied into
+the JSON object. Raw participant ids (phone numbers) are never passed to the logger by this package, and
+the shared masking filter masks any phone-number-like text that reaches the handler anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+
+from shared.pii import PhoneNumberMaskingFilter
+
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_json_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(PhoneNumberMaskingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # websockets logs every failed handshake (401s from scanners) at INFO; keep warnings only.
+    logging.getLogger("websockets").setLevel(logging.WARNING)

@@ -1,0 +1,187 @@
+"""The media host's asyncio shell: a `websockets` server, routing in `process_request`, drain.
+
+Start it in-process (tests, benchmarks):
+
+    async with serve_media_host(config, host="127.0.0.1", port=0) as host:
+        url = f"ws://127.0.0.1:{host.port}/ws/{instance_id}/{token}"
+        ...
+        await host.drain(deadline_seconds)   # optional: what SIGTERM does
+
+Authentication happens before the upgrade: a bad instance id or token is refused with HTTP 401, an
+unknown path with 404, an over-limit or draining server with 503; all with a small JSON body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+from media_host.blob_store import CallBlobStore
+from media_host.call_session import CallSession
+from media_host.config import MediaHostConfig
+from media_host.voice import EchoProcessor, TranscribeProcessor, VoiceProcessor
+from shared.media_route import MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
+
+log = logging.getLogger("media_host.server")
+
+ProcessorFactory = Callable[[MediaHostConfig], VoiceProcessor]
+CLOSE_GOING_AWAY = 1001
+IDLE_CHECK_SECONDS = 1.0
+
+
+def default_processor_factories() -> dict[str, ProcessorFactory]:
+    factories: dict[str, ProcessorFactory] = {
+        "transcribe": lambda config: TranscribeProcessor(),
+        "echo": lambda config: EchoProcessor(),
+    }
+    with contextlib.suppress(ImportError):
+        from media_host.realtime_bridge import realtime_processor_factory
+
+        factories["realtime"] = realtime_processor_factory
+    return factories
+
+
+def _json_response(connection: ServerConnection, status: int, body: dict[str, Any]) -> Response:
+    text = json.dumps(body)
+    response = connection.respond(status, text)
+    headers = Headers(response.headers)
+    del headers["Content-Type"]
+    headers["Content-Type"] = "application/json"
+    return Response(response.status_code, response.reason_phrase, headers, response.body)
+
+
+class MediaHost:
+    def __init__(
+        self,
+        config: MediaHostConfig,
+        store: CallBlobStore,
+        *,
+        processor_factories: dict[str, ProcessorFactory] | None = None,
+        on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.factories = processor_factories or default_processor_factories()
+        self.on_ended = on_ended
+        self.sessions: set[CallSession] = set()
+        self.accepting = True
+        self.server: Server | None = None
+        # Routes of connections accepted by process_request whose handler has not started yet.
+        self._accepted: dict[ServerConnection, MediaSocketRoute] = {}
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return int(next(iter(self.server.sockets)).getsockname()[1])
+
+    @property
+    def ready(self) -> bool:
+        return self.accepting and len(self.sessions) < self.config.max_connections
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        route = route_request(request.path, self.config.base.call_token_secret)
+        if isinstance(route, ProbeRoute):
+            if route.name == "healthz":
+                return _json_response(connection, 200, {"status": "ok", "calls": len(self.sessions)})
+            status = 200 if self.ready else 503
+            return _json_response(connection, status, {"ready": self.ready, "calls": len(self.sessions)})
+        if isinstance(route, RejectedRoute):
+            return _json_response(connection, route.status, {"error": route.reason})
+        if not self.accepting:
+            return _json_response(connection, 503, {"error": "draining"})
+        if len(self.sessions) + len(self._accepted) >= self.config.max_connections:
+            return _json_response(connection, 503, {"error": "connection limit reached"})
+        if route.processor is not None and route.processor not in self.factories:
+            return _json_response(connection, 400, {"error": "unknown voice processor"})
+        self._accepted[connection] = route
+        return None
+
+    async def handler(self, ws: ServerConnection) -> None:
+        route = self._accepted.pop(ws)
+        name = route.processor or self.config.voice_processor
+        processor = self.factories[name](self.config)
+        session = CallSession(ws, route, processor, self.store, on_ended=self.on_ended)
+        self.sessions.add(session)
+        try:
+            await session.run()
+        finally:
+            self.sessions.discard(session)
+
+    def _handshake_failed(self, connection: ServerConnection, request: Request, response: Response) -> None:
+        # process_response runs after process_request accepted: nothing to do but keep the pending count
+        # right when the upgrade does not happen.
+        if response.status_code != 101:
+            self._accepted.pop(connection, None)
+        return None
+
+    async def watch_idle(self) -> None:
+        """Close sockets that received nothing for `idle_timeout_seconds` (one task for all calls)."""
+        timeout = self.config.idle_timeout_seconds
+        while True:
+            await asyncio.sleep(IDLE_CHECK_SECONDS)
+            now = time.monotonic()
+            for session in list(self.sessions):
+                if now - session.last_activity > timeout:
+                    session.last_activity = now  # close once
+                    session.log.warning("media socket idle for %.0f s: closing", timeout)
+                    asyncio.get_running_loop().create_task(session.ws.close(CLOSE_GOING_AWAY, "idle timeout"))
+
+    async def drain(self, deadline_seconds: float) -> None:
+        """Refuse new sockets (503, /readyz false), let calls finish up to the deadline, then close them."""
+        self.accepting = False
+        log.info("draining: %d calls", len(self.sessions))
+        end = time.monotonic() + deadline_seconds
+        while self.sessions and time.monotonic() < end:
+            await asyncio.sleep(0.1)
+        if self.server is not None:
+            self.server.close(close_connections=True, code=CLOSE_GOING_AWAY, reason="media host shutting down")
+            await self.server.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def serve_media_host(
+    config: MediaHostConfig,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    store: CallBlobStore | None = None,
+    processor_factories: dict[str, ProcessorFactory] | None = None,
+    on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+) -> AsyncIterator[MediaHost]:
+    """Run the media host until the block exits (then close all sockets and flush)."""
+    own_store = store is None
+    store = store or CallBlobStore.from_settings(config.base.storage)
+    media_host = MediaHost(config, store, processor_factories=processor_factories, on_ended=on_ended)
+    server = await serve(
+        media_host.handler,
+        host if host is not None else config.bind_host,
+        port if port is not None else config.base.port,
+        compression=None,  # PCM does not compress; deflate cost 2.4x capacity
+        process_request=media_host.process_request,
+        process_response=media_host._handshake_failed,
+        max_size=config.max_message_bytes,
+        max_queue=16,
+        ping_interval=20,
+        ping_timeout=20,
+        close_timeout=5,
+        server_header=None,
+    )
+    media_host.server = server
+    watcher = asyncio.get_running_loop().create_task(media_host.watch_idle())
+    try:
+        yield media_host
+    finally:
+        watcher.cancel()
+        server.close(close_connections=True, code=CLOSE_GOING_AWAY, reason="media host shutting down")
+        await server.wait_closed()
+        if own_store:
+            await store.close()

@@ -1,0 +1,97 @@
+"""Per-call media statistics and the `calls/{instanceId}/media.json` document (pure, no I/O).
+
+Gaps are measured on ACS's frame timestamps, not on arrival time, so that network jitter on our side
+does not count as lost audio: a gap is a step of more than 40 ms (two frames) between consecutive frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+GAP_THRESHOLD_MS = 40.0
+MAX_DTMF_TONES = 256
+
+
+def parse_timestamp_ms(timestamp: str | None) -> float | None:
+    """Milliseconds since the epoch of an ISO 8601 frame timestamp, or None when absent or unparseable."""
+    if not timestamp:
+        return None
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp() * 1000.0
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class MediaCallStats:
+    instance_id: str
+    call_connection_id: str | None
+    correlation_id: str | None
+    started_at: datetime
+    voice_processor: str = "transcribe"
+    sample_rate: int | None = None
+    frames_received: int = 0
+    frames_silent: int = 0
+    bytes_received: int = 0
+    frames_sent: int = 0
+    frames_dropped: int = 0
+    gaps: int = 0
+    max_gap_ms: float = 0.0
+    dtmf_tones: list[str] = field(default_factory=list)
+    transcript_segments: int = 0
+    malformed_messages: int = 0
+    _last_frame_ms: float | None = None
+
+    def on_audio(self, timestamp: str | None, silent: bool, byte_count: int) -> None:
+        self.frames_received += 1
+        self.bytes_received += byte_count
+        if silent:
+            self.frames_silent += 1
+        at_ms = parse_timestamp_ms(timestamp)
+        if at_ms is None:
+            return
+        last = self._last_frame_ms
+        self._last_frame_ms = at_ms
+        if last is not None:
+            step = at_ms - last
+            if step > GAP_THRESHOLD_MS:
+                self.gaps += 1
+                if step > self.max_gap_ms:
+                    self.max_gap_ms = step
+
+    def on_dtmf(self, tone: str) -> None:
+        if len(self.dtmf_tones) < MAX_DTMF_TONES:
+            self.dtmf_tones.append(tone)
+
+    def summary(self, ended_at: datetime, close_code: int | None, close_reason: str | None) -> dict[str, Any]:
+        """The media.json document. `bytesReceived` counts PCM bytes (decoded size), not WebSocket bytes."""
+        return {
+            "instanceId": self.instance_id,
+            "callConnectionId": self.call_connection_id,
+            "correlationId": self.correlation_id,
+            "sampleRate": self.sample_rate,
+            "framesReceived": self.frames_received,
+            "framesSilent": self.frames_silent,
+            "bytesReceived": self.bytes_received,
+            "framesSent": self.frames_sent,
+            "framesDropped": self.frames_dropped,
+            "gaps": self.gaps,
+            "maxGapMs": round(self.max_gap_ms, 1),
+            "dtmfTones": list(self.dtmf_tones),
+            "transcriptSegments": self.transcript_segments,
+            "malformedMessages": self.malformed_messages,
+            "voiceProcessor": self.voice_processor,
+            "startedAt": iso_utc(self.started_at),
+            "endedAt": iso_utc(ended_at),
+            "closeCode": close_code,
+            "closeReason": close_reason or None,
+        }
