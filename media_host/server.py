@@ -28,6 +28,7 @@ from websockets.http11 import Request, Response
 from media_host.blob_store import CallBlobStore
 from media_host.call_session import CallSession
 from media_host.config import MediaHostConfig
+from media_host.ended_notifier import EndedNotifier
 from media_host.voice import EchoProcessor, TranscribeProcessor, VoiceProcessor
 from shared.media_route import MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
 
@@ -160,6 +161,10 @@ async def serve_media_host(
     """Run the media host until the block exits (then close all sockets and flush)."""
     own_store = store is None
     store = store or CallBlobStore.from_settings(config.base.storage)
+    notifier: EndedNotifier | None = None
+    if on_ended is None and config.callback_base_url is not None:
+        notifier = EndedNotifier(config.callback_base_url)
+        on_ended = notifier
     media_host = MediaHost(config, store, processor_factories=processor_factories, on_ended=on_ended)
     server = await serve(
         media_host.handler,
@@ -183,5 +188,7 @@ async def serve_media_host(
         watcher.cancel()
         server.close(close_connections=True, code=CLOSE_GOING_AWAY, reason="media host shutting down")
         await server.wait_closed()
+        if notifier is not None:
+            await notifier.close()
         if own_store:
             await store.close()

@@ -54,7 +54,8 @@ class AudioPacer(Generic[T]):
         return len(self._queue) < self._room
 
     def _may_send(self, now: float) -> bool:
-        return self._play_end - now < self._lead - 1e-9
+        # After this frame, ACS would hold at most `max_lead_frames` frames not yet played.
+        return max(self._play_end - now, 0.0) + self._frame <= self._lead + 1e-6
 
     def _account(self, now: float) -> None:
         self._play_end = max(self._play_end, now) + self._frame
@@ -83,7 +84,7 @@ class AudioPacer(Generic[T]):
         """Clock time at which the next queued frame may go; None when nothing is queued."""
         if not self._queue:
             return None
-        return self._play_end - self._lead
+        return self._play_end + self._frame - self._lead
 
     def clear(self) -> int:
         """Drop everything queued (StopAudio / barge-in) and restart the playback clock. Returns the count."""
