@@ -1,0 +1,450 @@
+"""The email summary of one call: its input record, transcript parsing and plain-text/HTML rendering.
+
+Pure: the activity reads the transcript blob and the media report, calls `render_summary`, and sends the
+result. Every value that came from outside is escaped in the HTML, phone numbers and ids are masked, and
+each section is bounded so that the email stays far below ACS Email's 10 MB limit.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from shared.json_body import MAX_JSON_DEPTH, BadRequest, json_nesting_depth_exceeds
+from shared.pii import mask_phone_number, mask_phone_numbers_in_text, mask_raw_id
+from shared.topics import extract_topics
+
+MAX_TIMELINE_ENTRIES = 200
+MAX_DETAIL_CHARS = 300
+MAX_MEDIA_ENTRIES = 30
+MAX_SPEAKER_CHARS = 64
+MAX_SUBJECT_CHARS = 200
+
+OUTCOME_LABELS = {
+    "completed": "Call completed",
+    "missed": "Missed call",
+    "max_duration": "Call ended at maximum duration",
+    "answer_failed": "Call could not be answered",
+    "transferred": "Call transferred",
+}
+INCOMPLETE_NOTE = "The transcript may be incomplete: the media connection was lost before the call ended."
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class TranscriptSegment:
+    speaker: str
+    text: str
+    offset_ms: int
+
+
+@dataclass(frozen=True)
+class ParsedTranscript:
+    segments: list[TranscriptSegment]
+    skipped_lines: int  # non-empty lines that were not a valid segment
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: str  # ISO-8601 UTC
+    event: str  # e.g. "ringing", "CallConnected", "hang_up_requested", "CallDisconnected"
+    detail: str | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"at": self.at, "event": self.event, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CallSummaryInput:
+    instance_id: str
+    caller: str  # raw id or number; rendering masks it
+    callee: str
+    outcome: str  # "completed" | "missed" | "max_duration" | "answer_failed" | "transferred" | other
+    ringing_at: str
+    connected_at: str | None
+    ended_at: str | None
+    end_reason: str | None
+    timeline: tuple[TimelineEntry, ...]
+    transcript_blob: str | None
+    media: dict[str, object] | None
+    partial: bool = False  # transcript may be incomplete (media host lost)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe form; `summary_input_from_dict` reads it back unchanged."""
+        data = asdict(self)
+        data["timeline"] = [entry.to_dict() for entry in self.timeline]
+        return data
+
+
+@dataclass(frozen=True)
+class RenderedSummary:
+    subject: str
+    plain_text: str
+    html: str
+    topics: tuple[str, ...]
+    transcript_truncated: bool
+
+
+# --- input record -------------------------------------------------------------------------------------
+
+
+def _field(data: Mapping[str, object], key: str, *, required: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise BadRequest(f"missing required string {key!r}", path=key)
+        return None
+    if not isinstance(value, str):
+        raise BadRequest("expected a string", path=key)
+    return value
+
+
+def _timeline_from(value: object) -> tuple[TimelineEntry, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise BadRequest("expected an array", path="timeline")
+    entries = []
+    for index, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise BadRequest("expected an object", path=f"timeline[{index}]")
+        at, event, detail = item.get("at"), item.get("event"), item.get("detail")
+        if not isinstance(at, str) or not isinstance(event, str) or not (detail is None or isinstance(detail, str)):
+            raise BadRequest("expected at/event strings and an optional detail string", path=f"timeline[{index}]")
+        entries.append(TimelineEntry(at=at, event=event, detail=detail))
+    return tuple(entries)
+
+
+def summary_input_from_dict(data: Mapping[str, object]) -> CallSummaryInput:
+    """Read back `CallSummaryInput.to_dict()` (also the orchestration's summary fields); BadRequest if malformed."""
+    media = data.get("media")
+    if media is not None and not isinstance(media, dict):
+        raise BadRequest("expected an object", path="media")
+    partial = data.get("partial", False)
+    if not isinstance(partial, bool):
+        raise BadRequest("expected a boolean", path="partial")
+    return CallSummaryInput(
+        instance_id=_field(data, "instance_id", required=True) or "",
+        caller=_field(data, "caller") or "",
+        callee=_field(data, "callee") or "",
+        outcome=_field(data, "outcome") or "completed",
+        ringing_at=_field(data, "ringing_at") or "",
+        connected_at=_field(data, "connected_at"),
+        ended_at=_field(data, "ended_at"),
+        end_reason=_field(data, "end_reason"),
+        timeline=_timeline_from(data.get("timeline")),
+        transcript_blob=_field(data, "transcript_blob"),
+        media=media,
+        partial=partial,
+    )
+
+
+# --- transcript ---------------------------------------------------------------------------------------
+
+
+def _segment_from_line(line: str) -> TranscriptSegment | None:
+    if json_nesting_depth_exceeds(line, MAX_JSON_DEPTH):
+        return None
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    speaker, text, offset = value.get("speaker"), value.get("text"), value.get("offsetMs")
+    if isinstance(offset, float) and offset.is_integer():
+        offset = int(offset)
+    if not isinstance(speaker, str) or not isinstance(text, str):
+        return None
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        return None
+    return TranscriptSegment(speaker=speaker, text=text, offset_ms=offset)
+
+
+def parse_transcript(text: str) -> ParsedTranscript:
+    """Lenient JSONL parsing: malformed lines are skipped and counted, blank lines ignored."""
+    segments: list[TranscriptSegment] = []
+    skipped = 0
+    # Split on "\n" only: JSON written with ensure_ascii=False may hold U+2028 and friends inside strings.
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        segment = _segment_from_line(line)
+        if segment is None:
+            skipped += 1
+        else:
+            segments.append(segment)
+    return ParsedTranscript(segments=segments, skipped_lines=skipped)
+
+
+def parse_transcript_jsonl(text: str) -> list[TranscriptSegment]:
+    return parse_transcript(text).segments
+
+
+# --- rendering helpers --------------------------------------------------------------------------------
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def format_duration(seconds: float) -> str:
+    """Human form: "45 s", "2 min 5 s", "1 h 3 min"."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours} h"] if hours else []
+    if minutes:
+        parts.append(f"{minutes} min")
+    if secs or not parts:
+        parts.append(f"{secs} s")
+    return " ".join(parts)
+
+
+def call_duration(call: CallSummaryInput) -> str | None:
+    connected, ended = parse_iso(call.connected_at), parse_iso(call.ended_at)
+    if connected is None or ended is None or ended < connected:
+        return None
+    return format_duration((ended - connected).total_seconds())
+
+
+def mask_party(party: str) -> str:
+    """A caller/callee/speaker label for display: raw ids and numbers masked, plain labels kept."""
+    party = party.strip()
+    if not party:
+        return "unknown"
+    if party.startswith(("+", "4:")):
+        return mask_phone_number(party.removeprefix("4:"))
+    if re.match(r"^\d{1,2}:", party):
+        return mask_raw_id(party)
+    return mask_phone_numbers_in_text(_clip(party, MAX_SPEAKER_CHARS))
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _one_line(text: str, limit: int) -> str:
+    return _clip(_CONTROL_CHARACTERS.sub(" ", text).strip(), limit)
+
+
+def _offset(offset_ms: int) -> str:
+    minutes, seconds = divmod(offset_ms // 1000, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
+
+
+def _media_rows(media: Mapping[str, object]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    for key, value in media.items():
+        items = value.items() if isinstance(value, Mapping) else [(None, value)]
+        for sub_key, sub_value in items:
+            if isinstance(sub_value, (dict, Mapping)):
+                continue
+            if isinstance(sub_value, list):
+                parts = [str(item) for item in sub_value[:100]]
+                # Keyed-in tones are joined so that a typed phone number is recognised and masked.
+                shown = "".join(parts) if all(len(part) == 1 for part in parts) else ", ".join(parts)
+            else:
+                shown = "-" if sub_value is None else str(sub_value)
+            name = str(key) if sub_key is None else f"{key}.{sub_key}"
+            rows.append((_one_line(name, 80), mask_phone_numbers_in_text(_one_line(shown, MAX_DETAIL_CHARS))))
+            if len(rows) >= MAX_MEDIA_ENTRIES:
+                return rows
+    return rows
+
+
+# --- rendering ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TranscriptRows:
+    rows: list[tuple[str, str, str]]  # (offset, masked speaker, text)
+    truncated: bool
+
+
+def _transcript_rows(transcript: Sequence[TranscriptSegment], max_chars: int) -> _TranscriptRows:
+    rows: list[tuple[str, str, str]] = []
+    budget = max(0, max_chars)
+    for segment in sorted(transcript, key=lambda segment: segment.offset_ms):
+        text = _CONTROL_CHARACTERS.sub(" ", segment.text).strip()
+        if not text:
+            continue
+        offset, speaker = _offset(segment.offset_ms), mask_party(segment.speaker)
+        cost = len(offset) + len(speaker) + len(text) + 6
+        if cost > budget:
+            room = budget - (len(offset) + len(speaker) + 6)
+            if room > 20:
+                rows.append((offset, speaker, text[: room - 3] + "..."))
+            return _TranscriptRows(rows, truncated=True)
+        rows.append((offset, speaker, text))
+        budget -= cost
+    return _TranscriptRows(rows, truncated=False)
+
+
+def _subject(call: CallSummaryInput, caller: str, duration: str | None) -> str:
+    label = OUTCOME_LABELS.get(call.outcome, f"Call ended ({call.outcome})")
+    subject = f"{label}: {caller}" + (f", {duration}" if duration else "")
+    return _one_line(subject, MAX_SUBJECT_CHARS)
+
+
+def _facts(call: CallSummaryInput, caller: str, duration: str | None, topics: tuple[str, ...]) -> list[tuple[str, str]]:
+    facts = [
+        ("Caller", caller),
+        ("Called", mask_party(call.callee)),
+        ("Outcome", _one_line(call.outcome, 80)),
+        ("Rang at", _one_line(call.ringing_at, 64) or "-"),
+    ]
+    if call.outcome != "missed":
+        facts.append(("Connected at", _one_line(call.connected_at or "not connected", 64)))
+    if call.ended_at:
+        facts.append(("Ended at", _one_line(call.ended_at, 64)))
+    if duration:
+        facts.append(("Duration", duration))
+    if call.end_reason:
+        facts.append(("End reason", mask_phone_numbers_in_text(_one_line(call.end_reason, MAX_DETAIL_CHARS))))
+    if topics:
+        facts.append(("Topics", ", ".join(topics)))
+    return facts
+
+
+def _timeline_rows(call: CallSummaryInput) -> list[tuple[str, str, str]]:
+    return [
+        (
+            _one_line(entry.at, 64),
+            _one_line(entry.event, 80),
+            "" if entry.detail is None else mask_phone_numbers_in_text(_one_line(entry.detail, MAX_DETAIL_CHARS)),
+        )
+        for entry in call.timeline[:MAX_TIMELINE_ENTRIES]
+    ]
+
+
+def _truncation_note(call: CallSummaryInput, max_chars: int) -> str:
+    where = f"in blob {call.transcript_blob}" if call.transcript_blob else "stored with the call"
+    return f"The transcript was shortened to {max_chars} characters; the full transcript is {where}."
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _plain_text(
+    title: str,
+    facts: list[tuple[str, str]],
+    notes: list[str],
+    sections: list[tuple[str, list[str]]],
+    instance_id: str,
+) -> str:
+    lines = [title, "=" * len(title), ""]
+    lines += [f"{label}: {value}" for label, value in facts]
+    lines += ["", *notes] if notes else []
+    for heading, body in sections:
+        lines += ["", heading, "-" * len(heading), *body]
+    lines += ["", f"Call id: {instance_id}", ""]
+    return "\n".join(lines)
+
+
+def _html(
+    title: str,
+    facts: list[tuple[str, str]],
+    notes: list[str],
+    sections: list[tuple[str, str]],
+    instance_id: str,
+) -> str:
+    parts = [
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>',
+        _e(title),
+        '</title></head><body style="font-family:sans-serif">',
+        f"<h2>{_e(title)}</h2><table>",
+        *(f"<tr><th align=left>{_e(label)}</th><td>{_e(value)}</td></tr>" for label, value in facts),
+        "</table>",
+        *(f"<p><strong>{_e(note)}</strong></p>" for note in notes),
+        *(f"<h3>{_e(heading)}</h3>{body}" for heading, body in sections),
+        f'<p style="color:#666">Call id: {_e(instance_id)}</p></body></html>',
+    ]
+    return "".join(parts)
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    return (
+        "<table>"
+        + "".join("<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+        + "</table>"
+    )
+
+
+def render_summary(
+    call: CallSummaryInput,
+    transcript: Sequence[TranscriptSegment],
+    max_transcript_chars: int = 50_000,
+    *,
+    skipped_transcript_lines: int = 0,
+) -> RenderedSummary:
+    """The email for one call; a missed call gets a short one without transcript, timeline or media."""
+    caller = mask_party(call.caller)
+    instance_id = _one_line(call.instance_id, 256)
+    if call.outcome == "missed":
+        facts = _facts(call, caller, None, ())
+        subject = _subject(call, caller, None)
+        return RenderedSummary(
+            subject=subject,
+            plain_text=_plain_text(subject, facts, [], [], instance_id),
+            html=_html(subject, facts, [], [], instance_id),
+            topics=(),
+            transcript_truncated=False,
+        )
+
+    duration = call_duration(call)
+    topics = extract_topics([segment.text for segment in transcript])
+    subject = _subject(call, caller, duration)
+    facts = _facts(call, caller, duration, topics)
+    notes = [INCOMPLETE_NOTE] if call.partial else []
+    if skipped_transcript_lines:
+        notes.append(f"{skipped_transcript_lines} unreadable transcript line(s) were skipped.")
+
+    plain_sections: list[tuple[str, list[str]]] = []
+    html_sections: list[tuple[str, str]] = []
+    media_rows = _media_rows(call.media) if call.media else []
+    if media_rows:
+        plain_sections.append(("Media statistics", [f"  {name}: {value}" for name, value in media_rows]))
+        html_sections.append(("Media statistics", _table(media_rows)))
+    timeline = _timeline_rows(call)
+    if timeline:
+        plain_sections.append(
+            ("Timeline", [f"  {at}  {event}" + (f" - {detail}" if detail else "") for at, event, detail in timeline])
+        )
+        html_sections.append(("Timeline", _table(timeline)))
+
+    rows = _transcript_rows(transcript, max_transcript_chars)
+    transcript_lines = [f"  [{offset}] {speaker}: {text}" for offset, speaker, text in rows.rows]
+    transcript_html = _table([(f"[{offset}]", f"{speaker}:", text) for offset, speaker, text in rows.rows])
+    if not rows.rows:
+        transcript_lines = ["  No transcript was recorded."]
+        transcript_html = f"<p>{_e('No transcript was recorded.')}</p>"
+    if rows.truncated:
+        note = _truncation_note(call, max_transcript_chars)
+        transcript_lines.append(f"  {note}")
+        transcript_html += f"<p><em>{_e(note)}</em></p>"
+    if call.partial:
+        transcript_lines.insert(0, f"  {INCOMPLETE_NOTE}")
+        transcript_html = f"<p><strong>{_e(INCOMPLETE_NOTE)}</strong></p>" + transcript_html
+    plain_sections.append(("Transcript", transcript_lines))
+    html_sections.append(("Transcript", transcript_html))
+
+    return RenderedSummary(
+        subject=subject,
+        plain_text=_plain_text(subject, facts, notes, plain_sections, instance_id),
+        html=_html(subject, facts, notes, html_sections, instance_id),
+        topics=topics,
+        transcript_truncated=rows.truncated,
+    )

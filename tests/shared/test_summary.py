@@ -1,0 +1,310 @@
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.json_body import BadRequest
+from shared.summary import (
+    INCOMPLETE_NOTE,
+    CallSummaryInput,
+    TimelineEntry,
+    TranscriptSegment,
+    format_duration,
+    parse_transcript,
+    parse_transcript_jsonl,
+    render_summary,
+    summary_input_from_dict,
+)
+
+CALLER = "4:+15551234567"
+_TAG_NAMES = ("html", "head", "title", "body", "h2", "h3", "table", "tr", "th", "td", "p", "strong", "em")
+OWN_TAGS = {"!DOCTYPE", "meta", *_TAG_NAMES, *(f"/{name}" for name in _TAG_NAMES)}
+BLOB = "calls/call-0123/transcript.jsonl"
+
+
+def make_call(**changes: object) -> CallSummaryInput:
+    fields: dict[str, object] = {
+        "instance_id": "call-0123",
+        "caller": CALLER,
+        "callee": "4:+18005550100",
+        "outcome": "completed",
+        "ringing_at": "2026-11-25T21:00:00Z",
+        "connected_at": "2026-11-25T21:00:02.5000000Z",
+        "ended_at": "2026-11-25T21:02:07.5Z",
+        "end_reason": "CallDisconnected",
+        "timeline": (
+            TimelineEntry("2026-11-25T21:00:00Z", "ringing", None),
+            TimelineEntry("2026-11-25T21:00:02Z", "CallConnected", "code 200"),
+            TimelineEntry("2026-11-25T21:02:07Z", "CallDisconnected", "transferred to +15559876543"),
+        ),
+        "transcript_blob": BLOB,
+        "media": {"framesReceived": 6250, "dtmfTones": ["5", "5", "5", "1", "2", "3", "4", "5", "6", "7"], "gaps": 0},
+        "partial": False,
+    }
+    fields.update(changes)
+    return CallSummaryInput(**fields)  # type: ignore[arg-type]
+
+
+def line(speaker: str, text: str, offset: object, **extra: object) -> str:
+    return json.dumps({"speaker": speaker, "text": text, "offsetMs": offset, **extra}, ensure_ascii=False)
+
+
+TRANSCRIPT = [
+    TranscriptSegment(CALLER, "Hi, my router keeps dropping the connection.", 1_000),
+    TranscriptSegment("assistant", "Sorry to hear that. Have you restarted the router?", 4_000),
+    TranscriptSegment(CALLER, "Yes, the router restarted twice; connection still drops.", 9_500),
+]
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def test_parse_transcript_jsonl_is_lenient_and_counts_bad_lines() -> None:
+    text = "\n".join(
+        [
+            line("caller", "hello", 0, durationMs=500, confidence=0.9, source="caller"),
+            "",
+            "not json",
+            "[1, 2]",
+            line("caller", "no offset", None),
+            line("caller", "negative", -5),
+            line("caller", "bool offset", True),
+            json.dumps({"speaker": 1, "text": "x", "offsetMs": 1}),
+            "[" * 10_000,
+            line(
+                "assistant", "line\u2028separator inside", 1200.0, durationMs=None, confidence=None, source="assistant"
+            ),
+            "   ",
+            line("caller", "last, no newline", 2000)[:-1],
+        ]
+    )
+    parsed = parse_transcript(text)
+    assert parsed.segments == [
+        TranscriptSegment("caller", "hello", 0),
+        TranscriptSegment("assistant", "line\u2028separator inside", 1200),
+    ]
+    assert parsed.skipped_lines == 8
+    assert parse_transcript_jsonl(text) == parsed.segments
+    assert parse_transcript_jsonl("") == []
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=300))
+def test_transcript_parsing_never_raises(text: str) -> None:
+    parsed = parse_transcript(text)
+    assert parsed.skipped_lines + len(parsed.segments) <= text.count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [(0, "0 s"), (0.4, "0 s"), (45, "45 s"), (60, "1 min"), (125, "2 min 5 s"), (3600, "1 h"), (3725, "1 h 2 min 5 s")],
+)
+def test_format_duration(seconds: float, expected: str) -> None:
+    assert format_duration(seconds) == expected
+
+
+def test_completed_call_summary() -> None:
+    rendered = render_summary(make_call(), TRANSCRIPT)
+    assert rendered.subject == "Call completed: +1 555 *** **67, 2 min 5 s"
+    assert rendered.topics[0] == "router"
+    assert "connection" in rendered.topics
+    assert not rendered.transcript_truncated
+    text = rendered.plain_text
+    for expected in [
+        "Caller: +1 555 *** **67",
+        "Called: +1 800 *** **00",
+        "Outcome: completed",
+        "Duration: 2 min 5 s",
+        "End reason: CallDisconnected",
+        "Topics: router, connection",
+        "framesReceived: 6250",
+        "2026-11-25T21:00:02Z  CallConnected - code 200",
+        "[00:01] +1 555 *** **67: Hi, my router keeps dropping the connection.",
+        "[00:04] assistant: Sorry to hear that.",
+        "Call id: call-0123",
+    ]:
+        assert expected in text
+    assert text.index("Timeline") < text.index("Transcript")
+    assert INCOMPLETE_NOTE not in text
+    for body in (rendered.plain_text, rendered.html, rendered.subject):
+        # caller, callee, the number in a timeline detail and the keyed-in tones are all masked
+        for number in ("15551234567", "18005550100", "15559876543", "5551234567"):
+            assert number not in digits(body.replace("6250", ""))
+
+
+def test_transcript_is_ordered_by_offset() -> None:
+    rendered = render_summary(make_call(), list(reversed(TRANSCRIPT)))
+    assert rendered.plain_text.index("[00:01]") < rendered.plain_text.index("[00:04]")
+    assert rendered.plain_text.index("[00:04]") < rendered.plain_text.index("[00:09]")
+
+
+def test_missed_call_gets_a_short_email() -> None:
+    call = make_call(outcome="missed", connected_at=None, ended_at="2026-11-25T21:00:45Z", end_reason="no answer")
+    rendered = render_summary(call, TRANSCRIPT)
+    assert rendered.subject == "Missed call: +1 555 *** **67"
+    assert rendered.topics == () and not rendered.transcript_truncated
+    for section in ("Transcript", "Timeline", "Media statistics", "router"):
+        assert section not in rendered.plain_text and section not in rendered.html
+    assert "End reason: no answer" in rendered.plain_text
+    assert "Rang at: 2026-11-25T21:00:00Z" in rendered.plain_text
+    assert len(rendered.plain_text) < 500
+
+
+@pytest.mark.parametrize(
+    ("outcome", "subject_start"),
+    [
+        ("max_duration", "Call ended at maximum duration: "),
+        ("answer_failed", "Call could not be answered: "),
+        ("transferred", "Call transferred: "),
+        ("weird", "Call ended (weird): "),
+    ],
+)
+def test_other_outcomes(outcome: str, subject_start: str) -> None:
+    assert render_summary(make_call(outcome=outcome), TRANSCRIPT).subject.startswith(subject_start)
+
+
+def test_not_connected_call_has_no_duration() -> None:
+    rendered = render_summary(make_call(outcome="answer_failed", connected_at=None), [])
+    assert rendered.subject == "Call could not be answered: +1 555 *** **67"
+    assert "Connected at: not connected" in rendered.plain_text
+    assert "No transcript was recorded." in rendered.plain_text
+
+
+def test_partial_transcript_is_flagged() -> None:
+    rendered = render_summary(make_call(partial=True), TRANSCRIPT)
+    assert INCOMPLETE_NOTE in rendered.plain_text
+    assert html.escape(INCOMPLETE_NOTE) in rendered.html
+
+
+def test_html_escapes_every_piece_of_data() -> None:
+    hostile = "<script>alert(\"x\")</script> & 'quoted' <b>bold</b>"
+    call = make_call(
+        caller='<img src=x onerror="alert(1)">',
+        callee="&callee<",
+        outcome="<outcome>",
+        end_reason=hostile,
+        instance_id="call-<i>",
+        ringing_at="<t>",
+        timeline=(TimelineEntry("<at>", "<event>", hostile),),
+        media={"<key>": "<value>", "nested": {"<k2>": '"v2"'}},
+    )
+    transcript = [TranscriptSegment("<speaker>", hostile, 0), TranscriptSegment("caller", "a & b \"c\" 'd'", 10)]
+    rendered = render_summary(call, transcript)
+    body = rendered.html
+    assert "<script" not in body and "<img" not in body and "<b>" not in body and "<i>" not in body
+    for tag in ("<outcome>", "<event>", "<at>", "<t>", "<key>", "<value>", "<k2>", "<speaker>", "&callee<"):
+        assert tag not in body
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;quoted&#x27;" in body
+    assert "a &amp; b &quot;c&quot; &#x27;d&#x27;" in body
+    assert "&lt;event&gt;" in body and "&lt;speaker&gt;" in body and "&amp;callee&lt;" in body
+    # only our own markup remains
+    assert set(re.findall(r"<(/?[^\s>]*)", body)) <= OWN_TAGS
+    assert "\n" not in rendered.subject and "\r" not in rendered.subject
+
+
+def test_subject_has_no_line_breaks() -> None:
+    rendered = render_summary(make_call(caller="evil\r\nBcc: victim@example.com"), [])
+    assert "\r" not in rendered.subject and "\n" not in rendered.subject
+
+
+def test_long_transcript_is_cut_with_a_note_naming_the_blob() -> None:
+    transcript = [
+        TranscriptSegment("caller", f"sentence number {index} about billing", index * 1000) for index in range(5000)
+    ]
+    rendered = render_summary(make_call(), transcript, max_transcript_chars=2_000)
+    assert rendered.transcript_truncated
+    section = rendered.plain_text.split("Transcript\n----------\n", 1)[1]
+    assert len(section) < 2_000 + 500
+    assert f"the full transcript is in blob {BLOB}" in rendered.plain_text
+    assert BLOB in rendered.html
+    assert "sentence number 0 " in section and "sentence number 4999" not in section
+
+
+def test_one_huge_segment_is_cut_too() -> None:
+    rendered = render_summary(make_call(), [TranscriptSegment("caller", "word " * 1_000_000, 0)], 10_000)
+    assert rendered.transcript_truncated
+    assert len(rendered.plain_text) < 15_000
+
+
+def test_email_size_stays_far_below_the_acs_limit() -> None:
+    hostile = '<&"' * 2_000
+    transcript = [TranscriptSegment("8:acs:" + "x" * 500, hostile, index) for index in range(100_000)]
+    call = make_call(
+        timeline=tuple(TimelineEntry("t" * 1000, "e" * 1000, "d" * 10_000) for _ in range(10_000)),
+        media={f"key{index}": "<" * 10_000 for index in range(1000)},
+        end_reason="r" * 100_000,
+    )
+    rendered = render_summary(call, transcript)
+    size = len(rendered.plain_text.encode()) + len(rendered.html.encode()) + len(rendered.subject.encode())
+    assert rendered.transcript_truncated
+    assert size < 2 * 1024 * 1024  # ACS Email accepts 10 MB
+
+
+def test_summary_input_round_trips_through_json() -> None:
+    call = make_call(partial=True)
+    data = json.loads(json.dumps(call.to_dict()))
+    assert summary_input_from_dict(data) == call
+
+
+def test_summary_input_accepts_the_orchestration_fields() -> None:
+    fields = {
+        "instance_id": "call-1",
+        "caller": CALLER,
+        "callee": "x",
+        "outcome": "missed",
+        "ringing_at": "2026-11-25T21:00:00Z",
+        "connected_at": None,
+        "ended_at": None,
+        "end_reason": None,
+        "timeline": [{"at": "2026-11-25T21:00:00Z", "event": "ringing", "detail": None}],
+        "media": None,
+        "partial": False,
+    }
+    call = summary_input_from_dict(fields)
+    assert call.timeline == (TimelineEntry("2026-11-25T21:00:00Z", "ringing", None),)
+    assert call.transcript_blob is None and call.outcome == "missed"
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"instance_id": None}, "instance_id"),
+        ({"caller": 5}, "caller"),
+        ({"timeline": "x"}, "timeline"),
+        ({"timeline": [{"at": 1, "event": "x"}]}, "timeline[0]"),
+        ({"timeline": ["x"]}, "timeline[0]"),
+        ({"media": []}, "media"),
+        ({"partial": "yes"}, "partial"),
+    ],
+)
+def test_summary_input_rejects_wrong_types(change: dict[str, object], path: str) -> None:
+    data = {**make_call().to_dict(), **change}
+    with pytest.raises(BadRequest) as caught:
+        summary_input_from_dict(data)
+    assert caught.value.path == path
+
+
+segments = st.builds(
+    TranscriptSegment,
+    st.text(max_size=20) | st.sampled_from([CALLER, "caller", "assistant"]),
+    st.text(max_size=80),
+    st.integers(min_value=0, max_value=10**9),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(segments, max_size=20), st.text(max_size=30), st.sampled_from(["completed", "missed", "x<y"]))
+def test_rendering_never_leaks_raw_markup_or_the_caller_number(
+    transcript: list[TranscriptSegment], reason: str, outcome: str
+) -> None:
+    rendered = render_summary(make_call(end_reason=reason, outcome=outcome), transcript, max_transcript_chars=500)
+    assert "15551234567" not in digits(rendered.subject)
+    assert "+15551234567" not in rendered.html and "+15551234567" not in rendered.plain_text
+    # every "<" in the HTML opens one of our own tags: no data can open markup
+    assert set(re.findall(r"<(/?[^\s>]*)", rendered.html)) <= OWN_TAGS
