@@ -1,0 +1,42 @@
+"""A local stand-in for the Azure Functions host with Durable Functions, for development and tests.
+
+`func start` (Azure Functions Core Tools) cannot be installed here; production runs on Azure Functions with the
+Durable extension. This host runs a Python v2 `FunctionApp`/`DFApp` in-process and imitates what the app can
+observe of the real host, using the real Durable SDK for replay. Run: `python -m tools.dev_host --help`.
+
+Faithful (checked against the extension's HttpApiHandler / DurableClient sources and the SDK):
+- HTTP functions served from their own bindings (route templates, methods, auth level) under /{routePrefix};
+  durable client bindings point at this host's `rpcBaseUrl`; exceptions become 500 and are logged.
+- Durable HTTP/RPC API: start (202 + management payload; 400 unknown orchestrator; 409 by
+  overridableExistingInstanceStates), status (202 running / 200 ended / 404; showHistory, showHistoryOutput,
+  showInput; `historyEvents` transformed as the extension does), list with filters and paging, raiseEvent
+  (202; 404 unknown; 410 Gone for an ended instance, which the SDK turns into an exception), terminate
+  (202/404/410), purge by id (200/404/412) and by filter (200/404), restart.
+- Orchestrators replay through the SDK with DTFx-shaped history; CallActivityWithRetry and
+  CallSubOrchestratorWithRetry are retried by the host (timer after each failure, as DTFx's RetryInterceptor),
+  not by the SDK; events raised before the orchestrator waits stay in history and the SDK buffers them.
+
+Deviations (known):
+- State is in memory only: a restart loses every instance; no task hub storage, no Azurite use.
+- One message per episode: Durable may batch several messages into one replay; the outcome is the same but
+  the history has more OrchestratorStarted/Completed pairs.
+- Timers: `time_scale` multiplies real delays (0.01 fires a 60 s timer after 0.6 s). FireAt keeps the
+  orchestration's time, and when a timer fires the instance's clock jumps to FireAt, so the next
+  OrchestratorStarted (`current_utc_datetime`) is never before it; that clock can run ahead of the wall clock.
+- Keys: one key serves as function, host and system key (Azure has separate keys); Core Tools enforces no key
+  at all locally, this host does, for FUNCTION and ADMIN levels alike. /durabletask/ (the SDK's RPC base) shares
+  the public port but only answers loopback clients.
+- Method mismatch answers 404 (route not found); an HTTP function returning None answers 204, a str 200.
+- Activity failures: Reason is "Activity function '<name>' failed: <Type>: <message>", Details the traceback;
+  the real host's wording differs. A failed orchestration's output is "Orchestrator function '<name>' failed:
+  <message>".
+- Not supported: entities (call/signal_entity fail the orchestration), call_http, suspend/resume/rewind
+  (501), other trigger types (listed at start, not served), extended sessions, the gRPC protocol.
+- The SDK's aiohttp session is process-global: run one DevHost per process at a time.
+"""
+
+from __future__ import annotations
+
+from .server import DevHost, DevHostThread
+
+__all__ = ["DevHost", "DevHostThread"]

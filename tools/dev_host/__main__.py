@@ -1,0 +1,66 @@
+"""CLI: `python -m tools.dev_host [--app function_app] [--port 7071] ...` (a local stand-in for `func start`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import os
+import sys
+from pathlib import Path
+
+import azure.functions as func
+
+from .server import DevHost
+
+
+def load_app(spec: str) -> func.FunctionRegister:
+    """`module` or `module:attribute` (default attribute `app`), imported from the working directory."""
+    module_name, _, attribute = spec.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    app = getattr(importlib.import_module(module_name), attribute or "app")
+    if not isinstance(app, func.FunctionRegister):
+        raise SystemExit(f"{spec} is not an azure.functions FunctionApp (or DFApp)")
+    return app
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tools.dev_host", description=__doc__)
+    parser.add_argument("--app", default="function_app", help="module[:attribute] of the FunctionApp")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7071, help="port (default 7071, 0 for any free port)")
+    parser.add_argument("--function-key", default=None,
+                        help="key for FUNCTION-level functions (default: $DEV_HOST_FUNCTION_KEY, else random)")
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="multiply durable timer delays by this factor (0.01: a 60 s timer fires after 0.6 s)")
+    parser.add_argument("--host-json", type=Path, default=Path("host.json"), help="host.json to read")
+    parser.add_argument("--log-level", default="INFO")
+    return parser.parse_args(argv)
+
+
+async def serve(host: DevHost) -> None:
+    async with host:
+        print(f"Dev host (local stand-in for the Functions host) on {host.base_url}", flush=True)
+        if host.key_was_generated:
+            print(f"Function key (random, this run only): {host.function_key}", flush=True)
+        print("Functions:", flush=True)
+        for line in host.describe_functions():
+            print(f"    {line}", flush=True)
+        await asyncio.Event().wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host = DevHost(load_app(args.app), host=args.host, port=args.port, function_key=args.function_key,
+                   time_scale=args.time_scale, host_json=args.host_json)
+    try:
+        asyncio.run(serve(host))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""One orchestration episode, decided without I/O: the context the SDK replays, and what its answer causes.
+
+An episode processes one new message (ExecutionStarted, TaskCompleted, TimerFired, EventRaised, ...): the shell
+calls `begin_episode`, runs the orchestrator function with the returned context JSON (the real SDK replays the
+whole history), then calls `finish_episode` with the SDK's answer. `finish_episode` appends the events DTFx would
+write, updates the instance, and returns the side effects (activities to run, timers to start, ...) for the
+shell to perform.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from azure.durable_functions.models.actions.ActionType import ActionType as A
+from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as T
+from dateutil.parser import isoparse
+
+from . import history as h
+from .instance import Instance, ParentLink, RetryState
+
+# What the extension sends with every orchestrator invocation (OrchestrationTriggerAttributeBindingProvider):
+# schema V2 with V3 allowed, and the Azure Storage provider's long-timer settings (6-day maximum, 3-day steps).
+CONTEXT_SETTINGS: dict[str, Any] = {
+    "upperSchemaVersion": 1,
+    "upperSchemaVersionNew": 2,
+    "maximumShortTimerDuration": "6.00:00:00",
+    "longRunningTimerIntervalDuration": "3.00:00:00",
+    "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
+}
+OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
+UNSUPPORTED_ACTIONS = {A.CALL_ENTITY: "call_entity", A.SIGNAL_ENTITY: "signal_entity", A.CALL_HTTP: "call_http"}
+
+
+@dataclass(frozen=True)
+class RunActivity:
+    task_id: int
+    name: str
+    input_json: str | None
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    timer_id: int
+    fire_at: datetime
+    # orchestration-time delay from the episode's clock; the shell scales it by time_scale
+    delay: timedelta
+
+
+@dataclass(frozen=True)
+class StartSubOrchestration:
+    task_id: int
+    name: str
+    instance_id: str
+    input_json: str | None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The execution ended (Completed, Failed, Terminated): wake waiters, notify a parent."""
+
+    status: str
+
+
+@dataclass(frozen=True)
+class ContinuedAsNew:
+    """A new execution starts with this input; the shell queues its ExecutionStarted."""
+
+    input_json: str | None
+
+
+Command = RunActivity | StartTimer | StartSubOrchestration | Finished | ContinuedAsNew
+
+
+@dataclass(frozen=True)
+class SdkAnswer:
+    """The orchestrator function's answer: its state JSON, or the message of the exception it raised."""
+
+    state: dict[str, Any] | None
+    error: str | None = None
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> SdkAnswer:
+        text = str(exc)
+        message, marker, data = text.partition(OUT_OF_PROC_MARKER)
+        state = None
+        if marker:
+            try:
+                state = json.loads(data)
+            except ValueError:
+                state = None
+        return cls(state=state, error=message or type(exc).__name__)
+
+
+def context_input(input_json: str | None) -> str | None:
+    """The `input` the extension passes: the stored input decoded once (GetInputAsJson), as JSON text."""
+    if input_json is None:
+        return None
+    try:
+        value = json.loads(input_json)
+    except ValueError:
+        return input_json
+    return value if isinstance(value, str) else input_json
+
+
+def begin_episode(instance: Instance, message: dict[str, Any], now: datetime) -> tuple[list[dict[str, Any]], str]:
+    """The new events of this episode (OrchestratorStarted + the message) and the context JSON for the SDK."""
+    moment = max(now, instance.clock or now)
+    if message["EventType"] == T.TIMER_FIRED:
+        moment = max(moment, isoparse(message["FireAt"]))
+    instance.clock = moment
+    if message["EventType"] == T.EXECUTION_STARTED:
+        instance.runtime_status = "Running"
+    new_events = [h.orchestrator_started(moment), message]
+    context = {
+        "history": [{**event, "IsPlayed": True} for event in instance.history] + new_events,
+        "instanceId": instance.instance_id,
+        "isReplaying": bool(instance.history),
+        "parentInstanceId": instance.parent.instance_id if instance.parent else None,
+        "input": context_input(instance.input_json),
+        **CONTEXT_SETTINGS,
+    }
+    return new_events, json.dumps(context)
+
+
+def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer: SdkAnswer,
+                   now: datetime) -> list[Command]:
+    """Apply the SDK's answer: record history, schedule new work, complete or fail the execution."""
+    moment = max(now, instance.clock or now)
+    events = list(new_events)
+    commands: list[Command] = []
+    state = answer.state or {}
+    if "customStatus" in state:
+        custom = state.get("customStatus")
+        instance.custom_status_json = None if custom is None else json.dumps(custom)
+    actions = list(_flatten(state.get("actions") or []))
+    new_actions = actions[instance.actions_seen:]
+    instance.actions_seen = len(actions)
+    error = answer.error
+    if error is None:
+        for action in new_actions:
+            kind = action.get("actionType")
+            if kind in UNSUPPORTED_ACTIONS:
+                error = f"the dev host does not support {UNSUPPORTED_ACTIONS[A(kind)]}"
+                break
+    if error is not None:
+        output = f"Orchestrator function '{instance.name}' failed: {error}"
+        commands.extend(_complete(instance, events, moment, "Failed", output))
+    elif state.get("isDone"):
+        continuation = next((a for a in new_actions if a.get("actionType") == A.CONTINUE_AS_NEW), None)
+        if continuation is not None:
+            new_input = json.dumps(continuation.get("input")) if continuation.get("input") is not None else None
+            events.append(h.execution_completed(moment, status="ContinuedAsNew", result=new_input))
+            commands.append(ContinuedAsNew(new_input))
+        else:
+            output = state.get("output")
+            commands.extend(_complete(instance, events, moment, "Completed",
+                                      None if output is None else json.dumps(output)))
+    else:
+        for action in new_actions:
+            commands.extend(_schedule(instance, events, moment, action))
+        commands.extend(_advance_retry(instance, events, moment, new_events[-1]))
+    events.append(h.orchestrator_completed(moment))
+    instance.history.extend(events)
+    instance.updated = moment
+    return commands
+
+
+def terminate_episode(instance: Instance, message: dict[str, Any], now: datetime) -> list[Command]:
+    """DTFx does not run the orchestrator for a termination: it records it and completes the execution."""
+    moment = max(now, instance.clock or now)
+    instance.clock = moment
+    events = [h.orchestrator_started(moment), message]
+    reason = message.get("Input")
+    commands = _complete(instance, events, moment, "Terminated", reason)
+    events.append(h.orchestrator_completed(moment))
+    instance.history.extend(events)
+    instance.updated = moment
+    return commands
+
+
+def _complete(instance: Instance, events: list[dict[str, Any]], moment: datetime, status: str,
+              output: str | None) -> list[Command]:
+    events.append(h.execution_completed(moment, status=status, result=output))
+    instance.runtime_status = status
+    instance.output_text = output
+    instance.retries.clear()
+    return [Finished(status)]
+
+
+def _flatten(actions: list[Any]) -> Any:
+    for action in actions:
+        if isinstance(action, list):
+            yield from _flatten(action)
+        elif action.get("actionType") in (A.WHEN_ALL, A.WHEN_ANY):
+            yield from _flatten(action.get("compoundActions") or [])
+        else:
+            yield action
+
+
+def _next_id(instance: Instance) -> int:
+    task_id = instance.next_task_id
+    instance.next_task_id += 1
+    return task_id
+
+
+def _schedule(instance: Instance, events: list[dict[str, Any]], moment: datetime,
+              action: dict[str, Any]) -> list[Command]:
+    kind = action.get("actionType")
+    if kind in (A.CALL_ACTIVITY, A.CALL_ACTIVITY_WITH_RETRY):
+        task_id = _next_id(instance)
+        name, input_json = action["functionName"], action.get("input")
+        events.append(h.task_scheduled(moment, task_id, name=name, input_json=input_json))
+        if kind == A.CALL_ACTIVITY_WITH_RETRY:
+            instance.retries[task_id] = _retry_state("activity", name, input_json, action)
+        return [RunActivity(task_id, name, input_json)]
+    if kind in (A.CALL_SUB_ORCHESTRATOR, A.CALL_SUB_ORCHESTRATOR_WITH_RETRY):
+        task_id = _next_id(instance)
+        name = action["functionName"]
+        input_json = None if action.get("input") is None else json.dumps(action["input"])
+        child_id = action.get("instanceId") or f"{instance.instance_id}:{task_id}"
+        events.append(h.sub_orchestration_created(moment, task_id, name=name, instance_id=child_id,
+                                                  input_json=input_json))
+        if kind == A.CALL_SUB_ORCHESTRATOR_WITH_RETRY:
+            retry = _retry_state("suborchestration", name, input_json, action)
+            retry.sub_instance_id = action.get("instanceId")
+            instance.retries[task_id] = retry
+        return [StartSubOrchestration(task_id, name, child_id, input_json)]
+    if kind == A.CREATE_TIMER:
+        timer_id = _next_id(instance)
+        fire_at = isoparse(action["fireAt"])
+        events.append(h.timer_created(moment, timer_id, h.format_timestamp(fire_at)))
+        return [StartTimer(timer_id, fire_at, max(fire_at - moment, timedelta(0)))]
+    if kind == A.CONTINUE_AS_NEW:
+        _next_id(instance)  # the SDK gives fire-and-forget actions a sequence number too
+    return []
+
+
+def _retry_state(kind: str, name: str, input_json: str | None, action: dict[str, Any]) -> RetryState:
+    options = action.get("retryOptions") or {}
+    return RetryState(kind=kind, name=name, input_json=input_json,
+                      first_retry_interval_ms=int(options.get("firstRetryIntervalInMilliseconds", 1000)),
+                      max_attempts=int(options.get("maxNumberOfAttempts", 1)))
+
+
+def _advance_retry(instance: Instance, events: list[dict[str, Any]], moment: datetime,
+                   message: dict[str, Any]) -> list[Command]:
+    """DTFx's RetryInterceptor: after each failure a timer (even after the last), then the next attempt."""
+    kind = message["EventType"]
+    if kind in (T.TASK_FAILED, T.SUB_ORCHESTRATION_INSTANCE_FAILED):
+        retry = instance.retries.pop(message["TaskScheduledId"], None)
+        if retry is None:
+            return []
+        timer_id = _next_id(instance)
+        # The Python SDK's RetryOptions has no backoff coefficient: DTFx's default of 1 keeps the interval fixed.
+        delay = timedelta(milliseconds=retry.first_retry_interval_ms)
+        fire_at = moment + delay
+        events.append(h.timer_created(moment, timer_id, h.format_timestamp(fire_at)))
+        instance.retries[timer_id] = retry
+        return [StartTimer(timer_id, fire_at, delay)]
+    if kind in (T.TASK_COMPLETED, T.SUB_ORCHESTRATION_INSTANCE_COMPLETED):
+        instance.retries.pop(message["TaskScheduledId"], None)
+        return []
+    if kind == T.TIMER_FIRED:
+        retry = instance.retries.pop(message["TimerId"], None)
+        if retry is None or retry.attempt >= retry.max_attempts:
+            return []
+        retry.attempt += 1
+        task_id = _next_id(instance)
+        instance.retries[task_id] = retry
+        if retry.kind == "activity":
+            events.append(h.task_scheduled(moment, task_id, name=retry.name, input_json=retry.input_json))
+            return [RunActivity(task_id, retry.name, retry.input_json)]
+        child_id = retry.sub_instance_id or f"{instance.instance_id}:{task_id}"
+        events.append(h.sub_orchestration_created(moment, task_id, name=retry.name, instance_id=child_id,
+                                                  input_json=retry.input_json))
+        return [StartSubOrchestration(task_id, retry.name, child_id, retry.input_json)]
+    return []
+
+
+def new_instance(instance_id: str, name: str, input_json: str | None, now: datetime, *, version: str = "",
+                 parent: ParentLink | None = None) -> Instance:
+    """A Pending instance with its ExecutionStarted message queued."""
+    execution_id = uuid.uuid4().hex
+    instance = Instance(instance_id=instance_id, name=name, execution_id=execution_id, input_json=input_json,
+                        version=version, created=now, updated=now, parent=parent)
+    queue_execution_started(instance, now)
+    return instance
+
+
+def queue_execution_started(instance: Instance, now: datetime) -> None:
+    parent = None
+    if instance.parent is not None:
+        parent = {"OrchestrationInstance": {"InstanceId": instance.parent.instance_id,
+                                            "ExecutionId": instance.parent.execution_id},
+                  "TaskScheduleId": instance.parent.task_id}
+    started = h.execution_started(
+        now, name=instance.name, input_json=instance.input_json, version=instance.version,
+        instance_id=instance.instance_id, execution_id=instance.execution_id, parent=parent)
+    instance.inbox.appendleft((instance.execution_id, started))
+
+
+def continue_as_new(instance: Instance, input_json: str | None, now: datetime) -> None:
+    """Start the next execution in place: fresh history and task ids; unprocessed messages stay queued."""
+    instance.execution_id = uuid.uuid4().hex
+    instance.input_json = input_json
+    instance.history = []
+    instance.actions_seen = 0
+    instance.next_task_id = 0
+    instance.retries.clear()
+    instance.runtime_status = "Running"
+    queue_execution_started(instance, now)
