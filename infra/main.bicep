@@ -1,0 +1,439 @@
+// Entry point for `azd up`: everything the ACS call-handling app needs, in one resource group.
+// Order (see azure.yaml and docs/deploy.md): provision with a placeholder media image and no Event Grid
+// subscription -> azd deploys the function code and the media image -> the postdeploy hook provisions again
+// with EVENTGRID_SUBSCRIPTION_ENABLED=true and the pushed image, so Event Grid can validate POST /api/events.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; prefixes the resource group and tags every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region for the resources; it must offer Flex Consumption and Container Apps.')
+param location string
+
+@description('Object id of the signed-in developer (azd fills it in). Gets the roles needed to run the apps locally. Empty: none.')
+param principalId string = ''
+
+@description('Type of principalId.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param principalType string = 'User'
+
+// ---- calls and email ----
+
+@description('Phone number (E.164, e.g. +14255550123) whose IncomingCall events reach this app. Empty: every number on the ACS resource.')
+param phoneNumber string = ''
+
+@minLength(3)
+@description('Comma-separated recipients of the call summary email (at most 50).')
+param summaryRecipients string
+
+@description('Comma-separated recipients of KPI alerts. Empty: the summary recipients.')
+param alertRecipients string = ''
+
+@description('Where ACS and Email store data at rest.')
+param acsDataLocation string = 'United States'
+
+@description('Optional customer-managed email domain (e.g. calls.contoso.com). Empty: only the Azure-managed domain.')
+param emailCustomDomainName string = ''
+
+@description('Send from the customer-managed domain. Set true after its DNS records verify (docs/deploy.md).')
+param emailCustomDomainLinked bool = false
+
+@description('Local part of the sender address (EMAIL_SENDER = <this>@<domain>).')
+param emailSenderUsername string = 'DoNotReply'
+
+@description('Audio format of the media stream.')
+@allowed([
+  'pcm16KMono'
+  'pcm24KMono'
+])
+param mediaAudioFormat string = 'pcm16KMono'
+
+@description('Seconds the orchestration waits for CallConnected.')
+@minValue(5)
+@maxValue(600)
+param callConnectTimeoutSeconds int = 45
+
+@description('Longest call before the app hangs up.')
+@minValue(10)
+@maxValue(14400)
+param maxCallDurationSeconds int = 3600
+
+@description('Days transcripts (and Event Grid dead letters) are kept.')
+@minValue(1)
+@maxValue(3650)
+param retentionDays int = 30
+
+@description('OpenID configuration of ACS callback and WebSocket JWTs.')
+param acsOpenIdConfigUrl string = 'https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration'
+
+// ---- voice processor (media host) ----
+
+@description('Voice processor of the media host (VOICE_PROCESSOR). Empty: the app\'s default.')
+param voiceProcessor string = ''
+
+@description('Realtime voice endpoint (REALTIME_ENDPOINT), e.g. an Azure OpenAI resource. Empty: unused.')
+param realtimeEndpoint string = ''
+
+@description('Realtime model deployment name (REALTIME_DEPLOYMENT).')
+param realtimeDeployment string = ''
+
+@description('Realtime voice (REALTIME_VOICE).')
+param realtimeVoice string = ''
+
+@description('Instructions for the realtime voice (REALTIME_INSTRUCTIONS).')
+param realtimeInstructions string = ''
+
+// ---- secrets and deployment order ----
+
+@secure()
+@minLength(32)
+@description('CALL_TOKEN_SECRET. The preprovision hook generates it once per azd environment; it is stored in Key Vault.')
+param callTokenSecret string
+
+@description('Media host image pushed by azd (SERVICE_MEDIA_IMAGE_NAME). Empty on the first provision: a placeholder runs.')
+param mediaImageName string = ''
+
+@description('Create the IncomingCall subscription. False until the function code is deployed (the postdeploy hook sets it).')
+param eventGridSubscriptionEnabled bool = false
+
+// ---- sizing ----
+
+@description('Media host replicas that always run (>= 1: ACS cannot wait for a cold start).')
+@minValue(1)
+param mediaMinReplicas int = 1
+
+@description('Seconds a media host replica drains calls after SIGTERM (Container Apps maximum: 600).')
+@minValue(30)
+@maxValue(600)
+param mediaTerminationGracePeriodSeconds int = 600
+
+@description('Function instances kept warm for HTTP (IncomingCall must be answered within seconds).')
+@minValue(0)
+param alwaysReadyHttpInstances int = 1
+
+@description('Reject Application Insights ingestion that is not Entra ID-authenticated.')
+param appInsightsLocalAuthDisabled bool = false
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var deploymentContainerName = 'deployment-package'
+var transcriptsContainerName = 'transcripts'
+var deadLetterContainerName = 'eventgrid-deadletter'
+var callTokenSecretName = 'call-token-secret'
+var mediaPort = 8080
+// Computed, not read from the site, so the media host can call the function app without a dependency cycle.
+var functionAppName = 'func-${resourceToken}'
+var callbackBaseUrl = 'https://${functionAppName}.azurewebsites.net'
+
+resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
+  name: 'rg-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identities 'modules/identities.bicep' = {
+  name: 'identities'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    appInsightsLocalAuthDisabled: appInsightsLocalAuthDisabled
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    deploymentContainerName: deploymentContainerName
+    transcriptsContainerName: transcriptsContainerName
+    deadLetterContainerName: deadLetterContainerName
+    retentionDays: retentionDays
+  }
+}
+
+module keyVault 'modules/key-vault.bicep' = {
+  name: 'key-vault'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    callTokenSecret: callTokenSecret
+    callTokenSecretName: callTokenSecretName
+  }
+}
+
+module communication 'modules/communication.bicep' = {
+  name: 'communication'
+  scope: rg
+  params: {
+    tags: tags
+    resourceToken: resourceToken
+    dataLocation: acsDataLocation
+    emailCustomDomainName: emailCustomDomainName
+    emailCustomDomainLinked: emailCustomDomainLinked
+    emailSenderUsername: emailSenderUsername
+  }
+}
+
+module registry 'modules/registry.bicep' = {
+  name: 'registry'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+  }
+}
+
+module roles 'modules/role-assignments.bicep' = {
+  name: 'role-assignments'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.storageAccountName
+    transcriptsContainerName: storage.outputs.transcriptsContainerName
+    deadLetterContainerName: storage.outputs.deadLetterContainerName
+    vaultName: keyVault.outputs.vaultName
+    callTokenSecretName: keyVault.outputs.callTokenSecretName
+    communicationName: communication.outputs.communicationName
+    registryName: registry.outputs.registryName
+    appInsightsName: monitoring.outputs.appInsightsName
+    functionPrincipalId: identities.outputs.functionIdentityPrincipalId
+    mediaPrincipalId: identities.outputs.mediaIdentityPrincipalId
+    eventGridPrincipalId: identities.outputs.eventGridIdentityPrincipalId
+    developerPrincipalId: principalId
+    developerPrincipalType: principalType
+  }
+}
+
+// Settings both apps read (shared/settings.py); names are fixed by the app.
+var sharedSettings = [
+  {
+    name: 'ACS_RESOURCE_ID'
+    value: communication.outputs.immutableResourceId
+  }
+  {
+    name: 'ACS_OPENID_CONFIG_URL'
+    value: acsOpenIdConfigUrl
+  }
+  {
+    name: 'CALLBACK_BASE_URL'
+    value: callbackBaseUrl
+  }
+  {
+    name: 'TRANSCRIPTS_CONTAINER'
+    value: transcriptsContainerName
+  }
+  {
+    name: 'MEDIA_AUDIO_FORMAT'
+    value: mediaAudioFormat
+  }
+  {
+    name: 'MAX_CALL_DURATION_SECONDS'
+    value: string(maxCallDurationSeconds)
+  }
+  {
+    name: 'VOICE_PROCESSOR'
+    value: voiceProcessor
+  }
+  {
+    name: 'RETENTION_DAYS'
+    value: string(retentionDays)
+  }
+]
+
+module containerApps 'modules/container-apps.bicep' = {
+  name: 'container-apps'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    logAnalyticsName: monitoring.outputs.logAnalyticsName
+    imageName: mediaImageName
+    registryLoginServer: registry.outputs.loginServer
+    identityId: identities.outputs.mediaIdentityId
+    identityClientId: identities.outputs.mediaIdentityClientId
+    callTokenSecretUri: keyVault.outputs.callTokenSecretUri
+    port: mediaPort
+    minReplicas: mediaMinReplicas
+    terminationGracePeriodSeconds: mediaTerminationGracePeriodSeconds
+    environmentVariables: concat(sharedSettings, [
+      {
+        name: 'AzureWebJobsStorage__accountName'
+        value: storage.outputs.storageAccountName
+      }
+      {
+        name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+        value: monitoring.outputs.appInsightsConnectionString
+      }
+      {
+        name: 'REALTIME_ENDPOINT'
+        value: realtimeEndpoint
+      }
+      {
+        name: 'REALTIME_DEPLOYMENT'
+        value: realtimeDeployment
+      }
+      {
+        name: 'REALTIME_VOICE'
+        value: realtimeVoice
+      }
+      {
+        name: 'REALTIME_INSTRUCTIONS'
+        value: realtimeInstructions
+      }
+    ])
+  }
+  // The image pull (AcrPull) and the Key Vault secret reference are checked when the app is created.
+  dependsOn: [
+    roles
+  ]
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'function-app'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    functionAppName: functionAppName
+    resourceToken: resourceToken
+    storageAccountName: storage.outputs.storageAccountName
+    blobEndpoint: storage.outputs.blobEndpoint
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    identityId: identities.outputs.functionIdentityId
+    identityClientId: identities.outputs.functionIdentityClientId
+    callTokenSecretUri: keyVault.outputs.callTokenSecretUri
+    appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances
+    appSettings: concat(sharedSettings, [
+      {
+        name: 'ACS_ENDPOINT'
+        value: communication.outputs.endpoint
+      }
+      {
+        name: 'MEDIA_HOST_WSS_URL'
+        value: 'wss://${containerApps.outputs.mediaFqdn}'
+      }
+      {
+        name: 'EMAIL_SENDER'
+        value: communication.outputs.emailSender
+      }
+      {
+        name: 'SUMMARY_RECIPIENTS'
+        value: summaryRecipients
+      }
+      {
+        name: 'CALL_CONNECT_TIMEOUT_SECONDS'
+        value: string(callConnectTimeoutSeconds)
+      }
+    ])
+  }
+  // The host needs its storage roles at first start; the Key Vault reference needs the secret role.
+  dependsOn: [
+    roles
+  ]
+}
+
+module eventGridTopic 'modules/event-grid-topic.bicep' = {
+  name: 'event-grid-topic'
+  scope: rg
+  params: {
+    tags: tags
+    resourceToken: resourceToken
+    communicationName: communication.outputs.communicationName
+    identityId: identities.outputs.eventGridIdentityId
+  }
+}
+
+module eventGridSubscription 'modules/event-grid-subscription.bicep' = if (eventGridSubscriptionEnabled) {
+  name: 'event-grid-subscription'
+  scope: rg
+  params: {
+    systemTopicName: eventGridTopic.outputs.systemTopicName
+    functionAppName: functionApp.outputs.functionAppName
+    phoneNumber: phoneNumber
+    storageAccountId: storage.outputs.storageAccountId
+    deadLetterContainerName: storage.outputs.deadLetterContainerName
+    identityId: identities.outputs.eventGridIdentityId
+  }
+  // Dead-lettering is validated with the topic identity's role on the container.
+  dependsOn: [
+    roles
+  ]
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    appInsightsName: monitoring.outputs.appInsightsName
+    alertRecipients: empty(alertRecipients) ? summaryRecipients : alertRecipients
+  }
+}
+
+// ---- outputs: azd writes them to .azure/<env>/.env; names follow azd's UPPER_CASE convention ----
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.outputs.loginServer
+output AZURE_CONTAINER_REGISTRY_NAME string = registry.outputs.registryName
+output AZURE_CONTAINER_ENVIRONMENT_NAME string = containerApps.outputs.environmentName
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.vaultName
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.vaultUri
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.storageAccountName
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.functionAppName
+output AZURE_MEDIA_APP_NAME string = containerApps.outputs.mediaAppName
+output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = eventGridTopic.outputs.systemTopicName
+output AZURE_COMMUNICATION_SERVICES_NAME string = communication.outputs.communicationName
+output AZURE_EMAIL_SERVICE_NAME string = communication.outputs.emailServiceName
+output CALL_TOKEN_SECRET_NAME string = callTokenSecretName
+output MEDIA_USES_PLACEHOLDER_IMAGE bool = empty(mediaImageName)
+output EVENTGRID_SUBSCRIPTION_DEPLOYED bool = eventGridSubscriptionEnabled
+output ACS_ENDPOINT string = communication.outputs.endpoint
+output ACS_RESOURCE_ID string = communication.outputs.immutableResourceId
+output ACS_OPENID_CONFIG_URL string = acsOpenIdConfigUrl
+output CALLBACK_BASE_URL string = callbackBaseUrl
+output MEDIA_HOST_WSS_URL string = 'wss://${containerApps.outputs.mediaFqdn}'
+output MEDIA_HOST_PORT string = string(mediaPort)
+output EMAIL_SENDER string = communication.outputs.emailSender
+output SUMMARY_RECIPIENTS string = summaryRecipients
+output TRANSCRIPTS_CONTAINER string = transcriptsContainerName
+output MEDIA_AUDIO_FORMAT string = mediaAudioFormat
+output CALL_CONNECT_TIMEOUT_SECONDS string = string(callConnectTimeoutSeconds)
+output MAX_CALL_DURATION_SECONDS string = string(maxCallDurationSeconds)
+output RETENTION_DAYS string = string(retentionDays)
+output VOICE_PROCESSOR string = voiceProcessor
+output REALTIME_ENDPOINT string = realtimeEndpoint
+output REALTIME_DEPLOYMENT string = realtimeDeployment
+output REALTIME_VOICE string = realtimeVoice
+output REALTIME_INSTRUCTIONS string = realtimeInstructions
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.appInsightsConnectionString
