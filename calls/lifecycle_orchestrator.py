@@ -2,12 +2,21 @@
 
 A thin, deterministic loop over `shared.call_lifecycle`: no I/O, no clock, no randomness here. Time is
 `context.current_utc_datetime`; all I/O (hang-up, Blob, Email) happens in activities.
+
+Why the loop keeps one waiter per event name for the whole orchestration instead of fresh waiters per wait:
+the Python SDK (1.7) hands a raised event to the LAST waiter created for that name, even one whose
+`task_any` finished long ago, and an event that finds no waiter is buffered and then completes EVERY later
+waiter of that name. Fresh waiters per wait therefore lose events that arrive between waits (a
+CallDisconnected during the hang-up activity went to a stale waiter), and a buffered one would replay itself
+into each new wait. With one live waiter per name, replaced only after its event is consumed and before the
+next event can be processed, every event reaches the state machine exactly once, in history order.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Generator, Mapping
+from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
@@ -17,10 +26,14 @@ from shared import call_lifecycle as lifecycle
 bp = df.Blueprint()
 
 ORCHESTRATOR_NAME = "call_lifecycle"
+HANG_UP_ACTIVITY = "hang_up_call"
+SUMMARY_ACTIVITY = "prepare_call_summary"
+EMAIL_ACTIVITY = "send_summary_email"
 # Activities run at least once; these bounds keep a retried summary inside a few minutes.
 HANG_UP_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
 SUMMARY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2000, max_number_of_attempts=5)
 EMAIL_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5000, max_number_of_attempts=6)
+MAX_ERROR_CHARS = 300
 
 
 def _decode_payload(value: object) -> Mapping[str, object]:
@@ -33,10 +46,21 @@ def _decode_payload(value: object) -> Mapping[str, object]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _activity_outcome(task: Any) -> Mapping[str, object]:
+    # Inside task_any a failed activity does not raise: the finished task carries the exception as its result.
+    if isinstance(task.result, Exception):
+        return {"status": "failed", "error": str(task.result)[:MAX_ERROR_CHARS]}
+    return _decode_payload(task.result)
+
+
 @bp.orchestration_trigger(context_name="context", orchestration=ORCHESTRATOR_NAME)
 def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, object]]:
     start = lifecycle.CallStart.from_dict(_decode_payload(context.get_input()))
     record = lifecycle.begin(start, context.current_utc_datetime)
+    inbox = {name: context.wait_for_external_event(name) for name in lifecycle.EVENT_NAMES}
+    hang_up: Any = None
+    timer: Any = None
+    timer_deadline: datetime | None = None
 
     while True:
         context.set_custom_status(lifecycle.custom_status(record))
@@ -44,36 +68,47 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
         if isinstance(step, lifecycle.Summarize):
             break
         if isinstance(step, lifecycle.HangUp):
-            result = yield context.call_activity_with_retry(
-                "hang_up_call", HANG_UP_RETRY, {"callConnectionId": step.call_connection_id}
+            # Not awaited alone: events keep arriving while it runs (CallDisconnected, typically).
+            hang_up = context.call_activity_with_retry(
+                HANG_UP_ACTIVITY, HANG_UP_RETRY, {"callConnectionId": step.call_connection_id}
             )
-            record = lifecycle.on_hang_up_result(record, _decode_payload(result), context.current_utc_datetime)
+            record = lifecycle.on_hang_up_started(record, context.current_utc_datetime)
             continue
-        waiters = {name: context.wait_for_external_event(name) for name in step.events}
-        timer = context.create_timer(step.deadline)
-        winner = yield context.task_any([*waiters.values(), timer])
+        if timer is None or timer.is_completed or step.deadline != timer_deadline:
+            if timer is not None and not timer.is_completed:
+                timer.cancel()
+            timer, timer_deadline = context.create_timer(step.deadline), step.deadline
+        racers = [*inbox.values(), timer, *([hang_up] if hang_up is not None else [])]
+        winner = yield context.task_any(racers)
+        now = context.current_utc_datetime
         if winner is timer:
-            record = lifecycle.on_timeout(record, context.current_utc_datetime)
-            continue
-        timer.cancel()
-        name = next(event_name for event_name, task in waiters.items() if task is winner)
-        record = lifecycle.on_event(record, name, _decode_payload(winner.result), context.current_utc_datetime)
+            record = lifecycle.on_timeout(record, now)
+        elif winner is hang_up:
+            hang_up = None
+            record = lifecycle.on_hang_up_result(record, _activity_outcome(winner), now)
+        else:
+            name = next(event_name for event_name, task in inbox.items() if task is winner)
+            inbox[name] = context.wait_for_external_event(name)
+            record = lifecycle.on_event(record, name, _decode_payload(winner.result), now)
 
+    if timer is not None and not timer.is_completed:
+        timer.cancel()
     # Payloads stay small: the activities pass blob names, never the transcript itself.
-    summary = yield context.call_activity_with_retry(
-        "prepare_call_summary", SUMMARY_RETRY, lifecycle.summary_fields(record)
-    )
-    summary = _decode_payload(summary)
     try:
-        email = yield context.call_activity_with_retry(
-            "send_summary_email",
-            EMAIL_RETRY,
-            {"instanceId": start.instance_id, "summaryBlob": summary.get("summaryBlob")},
-        )
+        summary = _decode_payload((yield context.call_activity_with_retry(
+            SUMMARY_ACTIVITY, SUMMARY_RETRY, lifecycle.summary_fields(record))))
     except Exception as error:  # noqa: BLE001 - an activity failure arrives as a bare Exception
-        # The rendered summary stays in its blob and this history names it: it is kept, not dropped.
-        email = {"status": "failed", "error": str(error)[:300]}
-    record = lifecycle.mark_summarized(record, context.current_utc_datetime, _decode_payload(email))
+        # No summary to send; the call's record stays in this orchestration's output instead of a failure.
+        summary = {"status": "failed", "error": str(error)[:MAX_ERROR_CHARS]}
+    email: Mapping[str, object] = {"status": "skipped", "reason": "no summary"}
+    if summary.get("summaryBlob"):
+        try:
+            email = _decode_payload((yield context.call_activity_with_retry(
+                EMAIL_ACTIVITY, EMAIL_RETRY, {"instanceId": start.instance_id, "summaryBlob": summary["summaryBlob"]})))
+        except Exception as error:  # noqa: BLE001 - an activity failure arrives as a bare Exception
+            # The rendered summary stays in its blob and the output names it: kept, not dropped.
+            email = {"status": "failed", "error": str(error)[:MAX_ERROR_CHARS]}
+    record = lifecycle.mark_summarized(record, context.current_utc_datetime, email)
     context.set_custom_status(lifecycle.custom_status(record))
     return {
         "outcome": record.outcome,
@@ -82,6 +117,7 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
         "endReason": record.end_reason,
         "partial": lifecycle.is_partial(record),
         "summaryBlob": summary.get("summaryBlob"),
-        "email": _decode_payload(email),
+        "summary": {key: summary[key] for key in ("status", "error") if key in summary} or {"status": "ok"},
+        "email": dict(email),
         "timeline": [entry.to_dict() for entry in record.timeline],
     }

@@ -1,21 +1,33 @@
 """Lifecycle decisions for one call, as a pure state machine.
 
-The orchestrator is a thin loop over this module: it asks `next_step` what to do, waits for the named
-external events under a deadline (or runs an action), and feeds the outcome back through `on_event`,
-`on_timeout` or `on_hang_up_result`. Everything here is deterministic: time comes in as an argument
-(the orchestration's `current_utc_datetime`), so replay always takes the same decisions.
+The orchestrator is a thin loop over this module: it asks `next_step` what to do, then either starts the
+hang-up activity (`HangUp`), summarises (`Summarize`), or waits (`Wait`) for the next external event, the
+hang-up's result or the deadline, and feeds what happened back through `on_event`, `on_hang_up_result`
+or `on_timeout`. Everything here is deterministic: time comes in as an argument (the orchestration's
+`current_utc_datetime`), so replay always takes the same decisions.
+
+`on_event` accepts every name in `EVENT_NAMES` in every stage. Callbacks arrive late, twice or out of order,
+and the orchestrator listens for all of them all the time (see calls/lifecycle_orchestrator.py), so a
+duplicate or late event must be a no-op here rather than an event nobody expected.
 
 Stages: ringing -> connected -> ended -> summarized.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 Stage = Literal["ringing", "connected", "ended", "summarized"]
+# Why the orchestration is waiting, which is also what its deadline means.
+WaitReason = Literal["answer", "late_connect", "disconnect", "disconnect_after_hang_up", "hang_up_result",
+                     "media_report"]
+# None: not asked; "requested": the activity runs; then its result ("ok", "gone", ...), "failed" when the
+# activity failed after its retries, or "unconfirmed" when we stopped waiting for it.
+HangUpState = str | None
 
 # Outcomes shown in the summary and the custom status.
 COMPLETED = "completed"
@@ -29,9 +41,14 @@ ANSWER_FAILED_EVENT = "AnswerFailed"    # raised by ACS, or by the events functi
 CALL_CONNECTED = "CallConnected"
 CALL_DISCONNECTED = "CallDisconnected"
 MEDIA_STREAM_ENDED = "MediaStreamEnded"  # raised when the media host reports the socket closed
+EVENT_NAMES = (CALL_ANSWERED, ANSWER_FAILED_EVENT, CALL_CONNECTED, CALL_DISCONNECTED, MEDIA_STREAM_ENDED)
 
 MAX_TIMELINE_ENTRIES = 200
 MAX_DETAIL_CHARS = 200
+# The media report is copied into history and the summary input: scalars only, bounded.
+MAX_MEDIA_FIELDS = 40
+MAX_MEDIA_KEY_CHARS = 64
+MEDIA_TEXT_FIELDS = ("type", "time", "closeReason")
 
 
 @dataclass(frozen=True)
@@ -119,10 +136,12 @@ class CallRecord:
     outcome: str | None = None
     end_reason: str | None = None
     call_connection_id: str | None = None
+    answered: bool = False
     connected_at: str | None = None
     ended_at: str | None = None
     disconnected_while_ringing: bool = False
-    hang_up_requested: bool = False
+    hang_up: HangUpState = None
+    hang_up_at: datetime | None = None
     media_report: Mapping[str, object] | None = None
     media_report_missing: bool = False
     timeline: tuple[TimelineEntry, ...] = ()
@@ -130,14 +149,16 @@ class CallRecord:
 
 @dataclass(frozen=True)
 class Wait:
-    """Wait for the first of `events`, or until `deadline`."""
+    """Wait for the next external event (or the hang-up's result) until `deadline`."""
 
-    events: tuple[str, ...]
+    reason: WaitReason
     deadline: datetime
 
 
 @dataclass(frozen=True)
 class HangUp:
+    """Start the hang-up activity; the orchestrator then reports `on_hang_up_started`."""
+
     call_connection_id: str
 
 
@@ -150,17 +171,18 @@ Step = Wait | HangUp | Summarize
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value or len(value) > 64:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _note(record: CallRecord, at: str, event: str, detail: str | None = None) -> tuple[TimelineEntry, ...]:
@@ -175,29 +197,34 @@ def begin(start: CallStart, now: datetime) -> CallRecord:
     return replace(record, timeline=_note(record, start.ringing_at, "ringing", f"from {start.caller}"))
 
 
+def _after(moment: datetime, seconds: int) -> datetime:
+    return moment + timedelta(seconds=seconds)
+
+
 def next_step(record: CallRecord) -> Step:
     """What the orchestration does next, given what it knows."""
     timeouts = record.start.timeouts
     since = record.stage_since
+    hang_up_since = record.hang_up_at or since
     if record.stage == "ringing":
         if record.disconnected_while_ringing:
-            return Wait((CALL_CONNECTED,), since + timedelta(seconds=timeouts.reorder_grace_seconds))
-        return Wait(
-            (CALL_ANSWERED, CALL_CONNECTED, CALL_DISCONNECTED, ANSWER_FAILED_EVENT),
-            since + timedelta(seconds=timeouts.connect_seconds),
-        )
+            return Wait("late_connect", _after(since, timeouts.reorder_grace_seconds))
+        return Wait("answer", _after(since, timeouts.connect_seconds))
     if record.stage == "connected":
-        if record.hang_up_requested:
-            return Wait((CALL_DISCONNECTED,), since + timedelta(seconds=timeouts.hang_up_wait_seconds))
+        if record.hang_up is not None:
+            return Wait("disconnect_after_hang_up", _after(hang_up_since, timeouts.hang_up_wait_seconds))
         if record.outcome == MAX_DURATION and record.call_connection_id:
             return HangUp(record.call_connection_id)
-        return Wait((CALL_DISCONNECTED,), since + timedelta(seconds=timeouts.max_duration_seconds))
+        return Wait("disconnect", _after(since, timeouts.max_duration_seconds))
     if record.stage == "ended":
         if record.connected_at and record.media_report is None and not record.media_report_missing:
-            return Wait((MEDIA_STREAM_ENDED,), since + timedelta(seconds=timeouts.media_report_wait_seconds))
-        if record.outcome == MISSED and record.call_connection_id and not record.hang_up_requested:
+            return Wait("media_report", _after(since, timeouts.media_report_wait_seconds))
+        if (record.outcome == MISSED and record.call_connection_id and record.hang_up is None
+                and not record.disconnected_while_ringing):
+            # Answered but never connected: release the call leg rather than leave it to ACS's own timeout.
             return HangUp(record.call_connection_id)
-        return Summarize()
+        if record.hang_up == "requested":
+            return Wait("hang_up_result", _after(hang_up_since, timeouts.hang_up_wait_seconds))
     return Summarize()
 
 
@@ -212,50 +239,72 @@ def _result_detail(payload: Mapping[str, object]) -> str | None:
     return ", ".join(str(part) for part in parts) or None
 
 
+def compact_media_report(payload: Mapping[str, object]) -> dict[str, object]:
+    """The media host's report as bounded statistics: it goes into history and the summary input.
+
+    Numbers only, plus a few known short texts, so no transcript text can ride along whatever the sender puts
+    in it.
+    """
+    report: dict[str, object] = {}
+    for key, value in payload.items():
+        if len(report) >= MAX_MEDIA_FIELDS:
+            break
+        if not isinstance(key, str) or len(key) > MAX_MEDIA_KEY_CHARS:
+            continue
+        if isinstance(value, str) and key in MEDIA_TEXT_FIELDS:
+            report[key] = value[:MAX_DETAIL_CHARS]
+        elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            # NaN and infinities are not JSON, and the host parses these payloads.
+            report[key] = value
+    return report
+
+
 def on_event(record: CallRecord, name: str, payload: Mapping[str, object], now: datetime) -> CallRecord:
-    """Apply one external event that `next_step` asked for."""
-    event_time = parse_time(payload.get("time")) or now
-    at = iso(event_time)
+    """Apply one external event, whatever the stage: duplicates and events too late to matter change nothing."""
+    at = iso(parse_time(payload.get("time")) or now)
     detail = _result_detail(payload)
     connection_id = payload.get("callConnectionId")
     if isinstance(connection_id, str) and connection_id and record.call_connection_id is None:
-        record = replace(record, call_connection_id=connection_id)
-    timeline = _note(record, at, name, detail)
+        # Kept whenever it first shows up: a late CallConnected still lets a missed call be hung up.
+        record = replace(record, call_connection_id=connection_id[:MAX_DETAIL_CHARS])
+    ringing = record.stage == "ringing"
 
-    if name == CALL_ANSWERED:
-        return replace(record, timeline=timeline)
-    if name == ANSWER_FAILED_EVENT:
+    if name == CALL_ANSWERED and ringing and not record.answered:
+        return replace(record, answered=True, timeline=_note(record, at, name))
+    if name == ANSWER_FAILED_EVENT and ringing:
         return replace(record, stage="ended", stage_since=now, outcome=ANSWER_FAILED, end_reason=detail,
-                       ended_at=at, timeline=timeline)
-    if name == CALL_CONNECTED:
+                       ended_at=record.ended_at or at, timeline=_note(record, at, name, detail))
+    if name == CALL_CONNECTED and ringing:
+        timeline = _note(record, at, name)
         if record.disconnected_while_ringing:
             # The late CallConnected of a call whose CallDisconnected overtook it: the call did connect.
             return replace(record, stage="ended", stage_since=now, outcome=COMPLETED, connected_at=at,
                            timeline=timeline)
         return replace(record, stage="connected", stage_since=now, connected_at=at, timeline=timeline)
-    if name == CALL_DISCONNECTED:
-        if record.stage == "ringing":
-            return replace(record, disconnected_while_ringing=True, stage_since=now, ended_at=at,
-                           end_reason=detail, timeline=timeline)
+    if name == CALL_DISCONNECTED and ringing and not record.disconnected_while_ringing:
+        return replace(record, disconnected_while_ringing=True, stage_since=now, ended_at=at,
+                       end_reason=detail, timeline=_note(record, at, name, detail))
+    if name == CALL_DISCONNECTED and record.stage == "connected":
         outcome = MAX_DURATION if record.outcome == MAX_DURATION else COMPLETED
         return replace(record, stage="ended", stage_since=now, outcome=outcome, ended_at=at,
-                       end_reason=record.end_reason or detail, timeline=timeline)
-    if name == MEDIA_STREAM_ENDED:
-        return replace(record, media_report=dict(payload), timeline=timeline)
-    return replace(record, timeline=timeline)
+                       end_reason=record.end_reason or detail, timeline=_note(record, at, name, detail))
+    if name == MEDIA_STREAM_ENDED and record.media_report is None and record.stage != "summarized":
+        # May come before CallDisconnected: kept, so the ended stage need not wait for it.
+        return replace(record, media_report=compact_media_report(payload), timeline=_note(record, at, name))
+    return record
 
 
 def on_timeout(record: CallRecord, now: datetime) -> CallRecord:
-    """The deadline of the current `Wait` passed with none of its events."""
+    """The deadline of the current `Wait` passed first."""
+    step = next_step(record)
+    if not isinstance(step, Wait):
+        return record
     at = iso(now)
-    if record.stage == "ringing":
-        reason = "caller hung up before connect" if record.disconnected_while_ringing else "not connected in time"
+    if step.reason in ("answer", "late_connect"):
+        reason = "caller hung up before connect" if step.reason == "late_connect" else "not connected in time"
         return replace(record, stage="ended", stage_since=now, outcome=MISSED, end_reason=reason,
                        ended_at=record.ended_at or at, timeline=_note(record, at, "missed", reason))
-    if record.stage == "connected":
-        if record.hang_up_requested:
-            return replace(record, stage="ended", stage_since=now, ended_at=at,
-                           timeline=_note(record, at, "disconnect_not_confirmed"))
+    if step.reason == "disconnect":
         reason = f"maximum duration of {record.start.timeouts.max_duration_seconds} s reached"
         timeline = _note(record, at, "max_duration_reached", reason)
         if record.call_connection_id is None:
@@ -263,18 +312,27 @@ def on_timeout(record: CallRecord, now: datetime) -> CallRecord:
             return replace(record, stage="ended", stage_since=now, outcome=MAX_DURATION, end_reason=reason,
                            ended_at=at, timeline=timeline)
         return replace(record, outcome=MAX_DURATION, end_reason=reason, timeline=timeline)
-    if record.stage == "ended":
-        return replace(record, media_report_missing=True,
-                       timeline=_note(record, at, "media_report_missing", "transcript may be incomplete"))
-    return record
+    if step.reason == "disconnect_after_hang_up":
+        return replace(record, stage="ended", stage_since=now, ended_at=at,
+                       timeline=_note(record, at, "disconnect_not_confirmed"))
+    if step.reason == "hang_up_result":
+        return replace(record, hang_up="unconfirmed", timeline=_note(record, at, "hang_up_unconfirmed"))
+    return replace(record, media_report_missing=True,
+                   timeline=_note(record, at, "media_report_missing", "transcript may be incomplete"))
+
+
+def on_hang_up_started(record: CallRecord, now: datetime) -> CallRecord:
+    return replace(record, hang_up="requested", hang_up_at=now,
+                   timeline=_note(record, iso(now), "hang_up_requested"))
 
 
 def on_hang_up_result(record: CallRecord, result: Mapping[str, object], now: datetime) -> CallRecord:
-    status = str(result.get("status", "unknown"))
-    record = replace(record, hang_up_requested=True, stage_since=now,
-                     timeline=_note(record, iso(now), "hang_up_requested", status))
+    """The hang-up activity finished: `result` is its output, or {"status": "failed"} after its retries."""
+    status = str(result.get("status", "unknown"))[:40]
+    record = replace(record, hang_up=status, timeline=_note(record, iso(now), "hang_up_result", status))
     if status == "gone" and record.stage == "connected":
-        return replace(record, stage="ended", ended_at=iso(now))
+        # ACS no longer knows the call, so no CallDisconnected is coming.
+        return replace(record, stage="ended", stage_since=now, ended_at=iso(now))
     return record
 
 
