@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -338,49 +338,42 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _plain_text(
-    title: str,
-    facts: list[tuple[str, str]],
-    notes: list[str],
-    sections: list[tuple[str, list[str]]],
-    instance_id: str,
-) -> str:
-    lines = [title, "=" * len(title), ""]
-    lines += [f"{label}: {value}" for label, value in facts]
+@dataclass(frozen=True)
+class _Section:
+    heading: str
+    rows: list[tuple[str, ...]]
+    plain_row: Callable[[tuple[str, ...]], str]  # how one row reads in the plain-text email
+    notes_before: tuple[str, ...] = ()
+    notes_after: tuple[str, ...] = ()
+
+
+def _plain_text(title: str, facts: list[tuple[str, str]], notes: list[str], sections: list[_Section]) -> str:
+    lines = [title, "=" * len(title), "", *(f"{label}: {value}" for label, value in facts)]
     lines += ["", *notes] if notes else []
-    for heading, body in sections:
-        lines += ["", heading, "-" * len(heading), *body]
-    lines += ["", f"Call id: {instance_id}", ""]
-    return "\n".join(lines)
+    for section in sections:
+        lines += ["", section.heading, "-" * len(section.heading)]
+        lines += [f"  {note}" for note in section.notes_before]
+        lines += [f"  {section.plain_row(row)}" for row in section.rows]
+        lines += [f"  {note}" for note in section.notes_after]
+    return "\n".join([*lines, ""])
 
 
-def _html(
-    title: str,
-    facts: list[tuple[str, str]],
-    notes: list[str],
-    sections: list[tuple[str, str]],
-    instance_id: str,
-) -> str:
-    parts = [
-        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>',
-        _e(title),
-        '</title></head><body style="font-family:sans-serif">',
-        f"<h2>{_e(title)}</h2><table>",
-        *(f"<tr><th align=left>{_e(label)}</th><td>{_e(value)}</td></tr>" for label, value in facts),
-        "</table>",
-        *(f"<p><strong>{_e(note)}</strong></p>" for note in notes),
-        *(f"<h3>{_e(heading)}</h3>{body}" for heading, body in sections),
-        f'<p style="color:#666">Call id: {_e(instance_id)}</p></body></html>',
-    ]
-    return "".join(parts)
+def _html(title: str, facts: list[tuple[str, str]], notes: list[str], sections: list[_Section]) -> str:
+    def table(rows: Sequence[Sequence[str]], header: bool = False) -> str:
+        first = "th align=left" if header else "td"
+        cells = ("<tr>" + f"<{first}>{_e(row[0])}</{first.split()[0]}>" + "".join(f"<td>{_e(c)}</td>" for c in row[1:])
+                 + "</tr>" for row in rows)  # fmt: skip
+        return "<table>" + "".join(cells) + "</table>"
 
-
-def _table(rows: Sequence[Sequence[str]]) -> str:
-    return (
-        "<table>"
-        + "".join("<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>" for row in rows)
-        + "</table>"
-    )
+    parts = [f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{_e(title)}</title></head>',
+             f'<body style="font-family:sans-serif"><h2>{_e(title)}</h2>', table(facts, header=True),
+             *(f"<p><strong>{_e(note)}</strong></p>" for note in notes)]  # fmt: skip
+    for section in sections:
+        parts.append(f"<h3>{_e(section.heading)}</h3>")
+        parts += [f"<p><strong>{_e(note)}</strong></p>" for note in section.notes_before]
+        parts.append(table(section.rows) if section.rows else "")
+        parts += [f"<p><em>{_e(note)}</em></p>" for note in section.notes_after]
+    return "".join([*parts, "</body></html>"])
 
 
 def render_summary(
@@ -392,59 +385,44 @@ def render_summary(
 ) -> RenderedSummary:
     """The email for one call; a missed call gets a short one without transcript, timeline or media."""
     caller = mask_party(call.caller)
-    instance_id = _one_line(call.instance_id, 256)
-    if call.outcome == "missed":
-        facts = _facts(call, caller, None, ())
-        subject = _subject(call, caller, None)
-        return RenderedSummary(
-            subject=subject,
-            plain_text=_plain_text(subject, facts, [], [], instance_id),
-            html=_html(subject, facts, [], [], instance_id),
-            topics=(),
-            transcript_truncated=False,
-        )
-
-    duration = call_duration(call)
-    topics = extract_topics([segment.text for segment in transcript])
+    call_id = ("Call id", _one_line(call.instance_id, 256))
+    missed = call.outcome == "missed"
+    duration = None if missed else call_duration(call)
+    topics = () if missed else extract_topics([segment.text for segment in transcript])
     subject = _subject(call, caller, duration)
-    facts = _facts(call, caller, duration, topics)
+    facts = [*_facts(call, caller, duration, topics), call_id]
+    if missed:
+        return RenderedSummary(subject, _plain_text(subject, facts, [], []), _html(subject, facts, [], []), (), False)
+
     notes = [INCOMPLETE_NOTE] if call.partial else []
     if skipped_transcript_lines:
         notes.append(f"{skipped_transcript_lines} unreadable transcript line(s) were skipped.")
-
-    plain_sections: list[tuple[str, list[str]]] = []
-    html_sections: list[tuple[str, str]] = []
+    sections: list[_Section] = []
     media_rows = _media_rows(call.media) if call.media else []
     if media_rows:
-        plain_sections.append(("Media statistics", [f"  {name}: {value}" for name, value in media_rows]))
-        html_sections.append(("Media statistics", _table(media_rows)))
+        sections.append(_Section("Media statistics", list(media_rows), lambda row: f"{row[0]}: {row[1]}"))
     timeline = _timeline_rows(call)
     if timeline:
-        plain_sections.append(
-            ("Timeline", [f"  {at}  {event}" + (f" - {detail}" if detail else "") for at, event, detail in timeline])
+        sections.append(
+            _Section("Timeline", list(timeline), lambda row: f"{row[0]}  {row[1]}" + (f" - {row[2]}" if row[2] else ""))
         )
-        html_sections.append(("Timeline", _table(timeline)))
-
     rows = _transcript_rows(transcript, max_transcript_chars)
-    transcript_lines = [f"  [{offset}] {speaker}: {text}" for offset, speaker, text in rows.rows]
-    transcript_html = _table([(f"[{offset}]", f"{speaker}:", text) for offset, speaker, text in rows.rows])
+    after = [_truncation_note(call, max_transcript_chars)] if rows.truncated else []
     if not rows.rows:
-        transcript_lines = ["  No transcript was recorded."]
-        transcript_html = f"<p>{_e('No transcript was recorded.')}</p>"
-    if rows.truncated:
-        note = _truncation_note(call, max_transcript_chars)
-        transcript_lines.append(f"  {note}")
-        transcript_html += f"<p><em>{_e(note)}</em></p>"
-    if call.partial:
-        transcript_lines.insert(0, f"  {INCOMPLETE_NOTE}")
-        transcript_html = f"<p><strong>{_e(INCOMPLETE_NOTE)}</strong></p>" + transcript_html
-    plain_sections.append(("Transcript", transcript_lines))
-    html_sections.append(("Transcript", transcript_html))
-
+        after.insert(0, "No transcript was recorded.")
+    sections.append(
+        _Section(
+            "Transcript",
+            [(f"[{offset}]", f"{speaker}:", text) for offset, speaker, text in rows.rows],
+            lambda row: " ".join(row),
+            notes_before=(INCOMPLETE_NOTE,) if call.partial else (),
+            notes_after=tuple(after),
+        )
+    )
     return RenderedSummary(
         subject=subject,
-        plain_text=_plain_text(subject, facts, notes, plain_sections, instance_id),
-        html=_html(subject, facts, notes, html_sections, instance_id),
+        plain_text=_plain_text(subject, facts, notes, sections),
+        html=_html(subject, facts, notes, sections),
         topics=topics,
         transcript_truncated=rows.truncated,
     )
