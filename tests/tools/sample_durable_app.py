@@ -151,3 +151,22 @@ async def flaky(params: dict[str, Any]) -> str:
     if attempt <= params.get("fail_times", 0):
         raise RuntimeError(f"flaky attempt {attempt} failed")
     return f"ok after {attempt}"
+
+
+@app.orchestration_trigger(context_name="context")
+def parent(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
+    """Calls `timer_only` as a sub-orchestration and `counter` (which continues as new) and returns both."""
+    fired = yield context.call_sub_orchestrator("timer_only", 1)
+    counted = yield context.call_sub_orchestrator("counter", 0, f"{context.instance_id}-counter")
+    return [fired, counted]
+
+
+@app.orchestration_trigger(context_name="context")
+def counter(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
+    """Counts to 3 by continuing as new (each execution starts with a fresh history)."""
+    value = context.get_input() or 0
+    if value >= 3:
+        return value
+    yield context.call_activity("greet", str(value))
+    context.continue_as_new(value + 1)
+    return None

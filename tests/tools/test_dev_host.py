@@ -373,3 +373,19 @@ async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 assert sample_durable_app.app is app
+
+
+def test_sub_orchestration_and_continue_as_new() -> None:
+    async def scenario(host: DevHost, session: aiohttp.ClientSession) -> None:
+        _, management = await start(host, session, "parent")
+        final = await host.wait_for_instance(management["id"], timeout=10)
+        assert final["runtimeStatus"] == "Completed", final["output"]
+        assert final["output"] == ["fired", 3]
+        assert [t for t in raw_types(host, management["id"]) if t.startswith("SubOrchestration")] == [
+            "SubOrchestrationInstanceCreated", "SubOrchestrationInstanceCompleted"] * 2
+        child = host.instance_status(f"{management['id']}-counter")
+        assert child is not None and child["runtimeStatus"] == "Completed" and child["output"] == 3
+        # Only the last execution's history is kept.
+        assert raw_types(host, f"{management['id']}-counter").count("ExecutionStarted") == 1
+
+    run(scenario)

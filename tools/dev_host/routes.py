@@ -65,6 +65,8 @@ def compile_route(template: str) -> RouteTemplate:
         optional_segment = False
         for position, piece in enumerate(pieces):
             if position % 2 == 0:
+                if "{" in piece or "}" in piece:
+                    raise ValueError(f"unbalanced or empty braces in route {template!r}")
                 segment_regex += re.escape(piece)
                 literal_chars += len(piece)
                 continue
