@@ -20,6 +20,8 @@ _DEFAULT_CODES = {413: "payload_too_large", 415: "unsupported_media_type"}
 # A JSON string literal, written as an unrolled loop so that the regex engine stays linear on long input.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BadRequest(ValueError):
@@ -83,7 +85,7 @@ def load_json_body(raw: bytes, content_type: str | None) -> object:
     if json_nesting_depth_exceeds(text, MAX_JSON_DEPTH):
         raise BadRequest(f"JSON nests deeper than {MAX_JSON_DEPTH} levels", code="too_deep")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant)
     except BadRequest:
         raise
     except (ValueError, RecursionError) as error:
@@ -91,6 +93,24 @@ def load_json_body(raw: bytes, content_type: str | None) -> object:
         message = error.msg if isinstance(error, json.JSONDecodeError) else "body is not valid JSON"
         where = f" at line {error.lineno} column {error.colno}" if isinstance(error, json.JSONDecodeError) else ""
         raise BadRequest(f"invalid JSON: {message}{where}", code="invalid_json") from None
+    if _ESCAPED_SURROGATE.search(text):
+        _reject_lone_surrogates(value)
+    return value
+
+
+def _reject_lone_surrogates(value: object) -> None:
+    """Refuse strings holding an unpaired "\\uD800"-style escape: such a string cannot be encoded as UTF-8
+    later (logs, blobs, emails), which would turn bad input into a server error far from here."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and _SURROGATE.search(item):
+            raise BadRequest("a string holds an unpaired UTF-16 surrogate escape", code="invalid_json")
 
 
 # Typed access to decoded JSON, raising BadRequest with the JSON path of the offending value. `path` is

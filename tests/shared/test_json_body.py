@@ -141,3 +141,28 @@ json_values = st.recursive(
 @given(json_values)
 def test_round_trip_of_valid_json(value: object) -> None:
     assert load_json_body(json.dumps(value).encode(), "application/json") == value
+
+
+@pytest.mark.parametrize("body", [b'{"a": "\\ud800"}', b'["ok", {"k\\uDFFF": 1}]', b'"\\udc00\\ud800"'])
+def test_unpaired_surrogate_escapes_are_refused(body: bytes) -> None:
+    with pytest.raises(BadRequest) as caught:
+        load_json_body(body, None)
+    assert caught.value.code == "invalid_json"
+
+
+def test_escaped_surrogate_pairs_are_fine() -> None:
+    assert load_json_body(b'{"emoji": "\\ud83d\\ude00", "text": "\\\\ud800 is just text"}', None) == {
+        "emoji": "\U0001f600",
+        "text": "\\ud800 is just text",
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_accepted_strings_always_encode_as_utf8(text: str) -> None:
+    try:
+        value = load_json_body(json.dumps(text).encode(), None)
+    except BadRequest:
+        return
+    assert isinstance(value, str)
+    value.encode("utf-8")
