@@ -79,9 +79,10 @@ class DurableHistory:
         self._outbox: list[dict[str, Any]] = []
 
     # --- what the outside world does -------------------------------------------------------------------
-    def start(self) -> dict[str, Any]:
+    def start(self, *messages: Message) -> dict[str, Any]:
+        """The first episode; `messages` are events raised before the orchestrator first ran."""
         return self._episode([lambda: self._append(T.EXECUTION_STARTED, Name=self.name, Version="",
-                                                   Input=self.input)])
+                                                   Input=self.input), *messages])
 
     def raise_event(self, name: str, data: object, *, as_json_text: bool = False) -> Message:
         # The Python durable client sends event data JSON-encoded, so the host stores JSON of a string.

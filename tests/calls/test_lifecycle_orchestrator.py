@@ -78,7 +78,12 @@ def test_happy_path_summarises_and_emails(call: DurableHistory) -> None:
     connected_call(call)
     assert stage(call) == ("connected", None)
     assert call.state["customStatus"]["callConnectionId"] == "cc-1"
-    call.deliver(event(call, "CallDisconnected", 60, result={"code": 200, "subCode": 0, "message": "bye"}), after=57)
+    scheduled = (len(call.activities), len(call.timers))
+    call.advance(CONNECT)  # the cancelled connect timer still fires, as durable timers do: nothing happens
+    assert call.timers[0].fired and (len(call.activities), len(call.timers)) == scheduled
+    assert stage(call) == ("connected", None)
+    call.deliver(event(call, "CallDisconnected", 60, result={"code": 200, "subCode": 0, "message": "bye"}),
+                 after=60 - CONNECT - 3)
     assert stage(call) == ("ended", "completed")
     assert call.scheduled_inputs(SUMMARY) == []  # waits for the media host's report first
     call.deliver(event(call, "MediaStreamEnded", 61, audioFrames=2900, transcript="words said on the call"),
@@ -105,6 +110,15 @@ def test_happy_path_summarises_and_emails(call: DurableHistory) -> None:
     stages = [status["stage"] for status in call.statuses]
     assert [name for index, name in enumerate(stages) if index == 0 or stages[index - 1] != name] == [
         "ringing", "connected", "ended", "summarized"]
+
+
+def test_events_raised_before_the_first_run_are_all_applied(handle: Callable[[str], str]) -> None:
+    history = DurableHistory(handle, "call_lifecycle", "call-abc", start_input(), T0)
+    history.start(history.raise_event("CallAnswered", {"time": at(0), "callConnectionId": "cc-1"}),
+                  history.raise_event("CallConnected", {"time": at(0)}))
+    assert stage(history) == ("connected", None)
+    assert history.state["customStatus"]["callConnectionId"] == "cc-1"
+    assert [timer.fire_at for timer in history.timers] == [T0 + timedelta(seconds=s) for s in (CONNECT, MAX_DURATION)]
 
 
 def test_missed_call_never_answered_takes_the_short_path(call: DurableHistory) -> None:
