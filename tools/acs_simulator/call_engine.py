@@ -1,0 +1,277 @@
+"""Plays ACS's part in one answered call: callbacks, media, DTMF, scripted hang-ups, reacting to the
+application's Call Automation requests. One asyncio task; decisions come from the scenario."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tools.acs_simulator import cloud_events as ce
+from tools.acs_simulator import identifiers
+from tools.acs_simulator.call_registry import OfferedCall
+from tools.acs_simulator.callback_sender import CallbackSender
+from tools.acs_simulator.dtmf_recognizer import PendingRecognize
+from tools.acs_simulator.media_streamer import MediaStreamer
+from tools.acs_simulator.records import CallOperation
+from tools.acs_simulator.results import RequestSigner, ScenarioResult
+from tools.acs_simulator.scenario import Scenario
+from tools.acs_simulator.server import AcsSimulatorServer
+from tools.acs_simulator.wav_audio import AudioFileError, read_wav, sample_rate_for
+
+TRANSFER_DELAY_S = 0.2
+
+
+class CallEngine:
+    def __init__(self, *, scenario: Scenario, simulator: AcsSimulatorServer, offered: OfferedCall,
+                 callbacks: CallbackSender, result: ScenarioResult, clock: Callable[[], float],
+                 progress: Callable[[str], None], signer: RequestSigner | None, audio_base_dir: Path | None) -> None:
+        self._scenario = scenario
+        self._simulator = simulator
+        self._offered = offered
+        self._callbacks = callbacks
+        self._result = result
+        self._clock = clock
+        self._progress = progress
+        self._signer = signer
+        self._audio_base_dir = audio_base_dir
+        self._loop = asyncio.get_running_loop()
+        self._ops: asyncio.Queue[CallOperation] = asyncio.Queue()
+        self._timeline: list[tuple[float, int, str, Any]] = []  # (loop time, seq, kind, payload)
+        self._seq = itertools.count()
+        self._ids: ce.CallIds | None = None
+        self._answer: dict[str, Any] = {}
+        self._streamer: MediaStreamer | None = None
+        self._recognize: PendingRecognize | None = None
+        self._recognize_generation = 0
+        self._connected_at = 0.0
+        self._ended_by = ""
+
+    # called on a server thread
+    def observe(self, operation: CallOperation) -> None:
+        self._loop.call_soon_threadsafe(self._ops.put_nowait, operation)
+
+    def _mine(self, op: CallOperation) -> bool:
+        if op.kind == "answer":
+            return op.body.get("incomingCallContext") == self._offered.incoming_call_context
+        return self._ids is not None and op.call_connection_id == self._ids.call_connection_id
+
+    def _at(self, delay_s: float, kind: str, payload: Any = None) -> None:
+        heapq.heappush(self._timeline, (self._loop.time() + delay_s, next(self._seq), kind, payload))
+
+    def _callback(self, event_type: str, result: ce.Result, operation_context: str | None = None,
+                  extra: dict[str, Any] | None = None, uri: str | None = None) -> None:
+        assert self._ids is not None
+        event = ce.cloud_event(event_type, self._ids, operation_context, result, extra)
+        self._callbacks.send(uri or self._answer["callbackUri"], event)
+        self._progress(f"callback {event_type}")
+
+    async def _next(self) -> tuple[str, Any]:
+        """The next application request or due timeline entry, whichever comes first."""
+        while True:
+            timeout = None
+            if self._timeline:
+                timeout = max(0.0, self._timeline[0][0] - self._loop.time())
+                if timeout == 0.0:
+                    _, _, kind, payload = heapq.heappop(self._timeline)
+                    return kind, payload
+            try:
+                op = await asyncio.wait_for(self._ops.get(), timeout)
+            except TimeoutError:
+                continue
+            if self._mine(op):
+                self._result.operations.append(op)
+                return "op", op
+
+    async def run(self) -> None:
+        s = self._scenario
+        self._at(s.answer_timeout_s, "answer_timeout")
+        if s.abandon_at_s is not None:
+            self._at(s.abandon_at_s, "abandon")
+        while True:
+            kind, payload = await self._next()
+            if kind == "op" and payload.kind == "answer":
+                self._on_answered(payload)
+                break
+            if kind in ("answer_timeout", "abandon"):
+                self._simulator.withdraw_call(self._offered.incoming_call_context)
+                self._result.ended_by = "abandoned" if kind == "abandon" else "never_answered"
+                self._progress(f"call {self._result.ended_by} before any answer")
+                return
+        self._timeline = [t for t in self._timeline if t[2] == "abandon"]
+        heapq.heapify(self._timeline)
+        if s.connects:
+            self._at(s.connect_delay_s, "connect")
+        elif s.abandon_at_s is None:
+            self._at(s.answer_timeout_s, "abandon")
+        await self._call_loop()
+
+    def _on_answered(self, op: CallOperation) -> None:
+        connection = self._simulator.call(op.call_connection_id)
+        assert connection is not None
+        self._answer = op.body
+        self._ids = ce.CallIds(op.call_connection_id, self._offered.server_call_id, self._offered.correlation_id)
+        self._result.call_connection_id = op.call_connection_id
+        self._result.timings["answered"] = self._clock()
+        self._progress(f"answered: callConnectionId {op.call_connection_id}")
+
+    async def _call_loop(self) -> None:
+        while not self._ended_by:
+            kind, payload = await self._next()
+            if kind == "op":
+                await self._on_operation(payload)
+            else:
+                await self._on_timeline(kind, payload)
+        await self._end()
+
+    async def _on_timeline(self, kind: str, payload: Any) -> None:
+        if kind == "connect":
+            await self._connect()
+        elif kind == "abandon":
+            if not self._result.connected:
+                self._ended_by = "abandoned"
+        elif kind == "caller_hangup":
+            self._ended_by = "caller"
+        elif kind == "max_wait":
+            self._ended_by = "timeout"
+        elif kind == "dtmf":
+            self._press(payload)
+        elif kind == "drop_media" and self._streamer is not None:
+            self._progress("fault: media socket dropped")
+            self._streamer.drop()
+        elif kind == "play_done":
+            self._play_done(payload)
+        elif kind == "transfer_result":
+            self._transfer_done(payload)
+        elif kind == "recognize_timeout" and self._recognize is not None and payload == self._recognize_generation:
+            pending, self._recognize = self._recognize, None
+            self._callback("RecognizeFailed", ce.INITIAL_SILENCE, pending.operation_context, uri=pending.callback_uri)
+
+    async def _connect(self) -> None:
+        s = self._scenario
+        assert self._ids is not None
+        self._simulator.mark_connected(self._ids.call_connection_id)
+        self._result.connected = True
+        self._connected_at = self._loop.time()
+        self._result.timings["connected"] = self._clock()
+        self._callback("CallConnected", ce.CONNECTED, self._answer.get("operationContext"))
+        media = self._answer.get("mediaStreamingOptions")
+        if isinstance(media, dict) and media.get("startMediaStreaming"):
+            await self._start_media()
+        for press in s.dtmf:
+            self._at(press.at_s, "dtmf", press.tone)
+        if s.hangup_by == "caller" and s.hangup_at_s is not None:
+            self._at(s.hangup_at_s, "caller_hangup")
+        if s.faults.drop_media_socket_at_s is not None:
+            self._at(s.faults.drop_media_socket_at_s, "drop_media")
+        self._at(s.max_wait_s, "max_wait")
+
+    async def _start_media(self) -> None:
+        if self._streamer is not None:
+            return
+        assert self._ids is not None
+        media = self._answer.get("mediaStreamingOptions") or {}
+        url = media.get("transportUrl")
+        if not isinstance(url, str):
+            self._result.errors.append("mediaStreamingOptions.transportUrl missing")
+            return
+        try:
+            rate = sample_rate_for(media.get("audioFormat"))
+        except AudioFileError as exc:
+            self._result.errors.append(str(exc))
+            return
+        headers = {"x-ms-call-connection-id": self._ids.call_connection_id,
+                   "x-ms-call-correlation-id": self._ids.correlation_id}
+        if self._signer is not None:
+            headers.update(self._signer(url))
+        transcription = self._answer.get("transcriptionOptions")
+        locale = transcription.get("locale", self._scenario.locale) if isinstance(transcription, dict) else \
+            self._scenario.locale
+        self._streamer = MediaStreamer(
+            url=url, headers=headers, sample_rate=rate, participant_raw_id=identifiers.raw_id(self._offered.caller),
+            call_connection_id=self._ids.call_connection_id, correlation_id=self._ids.correlation_id,
+            stats=self._result.media, transcription_locale=locale)
+        if not await self._streamer.open():
+            self._callback("MediaStreamingFailed", ce.Result(500, 8581, "Media streaming failed to connect."),
+                           extra=ce.media_streaming_update("mediaStreamingFailed", "streamConnectionUnsuccessful"))
+            self._progress(f"media socket failed: {self._result.media.open_error}")
+            self._streamer = None
+            return
+        self._result.timings["media_open"] = self._clock()
+        self._callback("MediaStreamingStarted", ce.STREAMING_OK,
+                       extra=ce.media_streaming_update("mediaStreamingStarted", "subscriptionStarted"))
+        for utterance in self._scenario.utterances:
+            when = self._connected_at + utterance.at_s
+            if when < self._loop.time() - 0.05:
+                continue  # media started late: what was said before is lost, as on a real call
+            try:
+                audio = read_wav(self._scenario.audio_path(utterance, rate, self._audio_base_dir))
+            except (AudioFileError, OSError) as exc:
+                self._result.errors.append(f"utterance audio: {exc}")
+                continue
+            self._streamer.schedule_speech(when, audio, utterance.text)
+
+    def _press(self, tone: str) -> None:
+        media = self._answer.get("mediaStreamingOptions") or {}
+        if self._streamer is not None and media.get("enableDtmfTones"):
+            self._streamer.send_dtmf(tone)
+        if self._recognize is not None:
+            outcome = self._recognize.feed(tone)
+            if outcome is not None:
+                pending, self._recognize = self._recognize, None
+                self._callback("RecognizeCompleted", outcome, pending.operation_context,
+                               ce.dtmf_result(pending.tones), uri=pending.callback_uri)
+
+    async def _on_operation(self, op: CallOperation) -> None:
+        body = op.body
+        if op.kind in ("terminate", "hang_up"):
+            self._ended_by = "app"
+        elif op.kind == "play":
+            self._at(self._scenario.play_duration_s, "play_done", body)
+        elif op.kind == "recognize":
+            self._recognize = PendingRecognize.from_request(body)
+            self._recognize_generation += 1
+            self._at(self._recognize.initial_silence_s, "recognize_timeout", self._recognize_generation)
+        elif op.kind == "transfer":
+            self._at(TRANSFER_DELAY_S, "transfer_result", body)
+        elif op.kind == "start_media_streaming":
+            await self._start_media()
+        elif op.kind == "stop_media_streaming" and self._streamer is not None:
+            await self._streamer.close()
+            self._streamer = None
+            self._callback("MediaStreamingStopped", ce.STREAMING_OK,
+                           extra=ce.media_streaming_update("mediaStreamingStopped", "subscriptionStopped"))
+        elif op.kind == "cancel_media":
+            self._recognize = None
+            self._timeline = [t for t in self._timeline if t[2] != "play_done"]
+            heapq.heapify(self._timeline)
+
+    def _play_done(self, body: dict[str, Any]) -> None:
+        context, uri = body.get("operationContext"), body.get("operationCallbackUri")
+        if self._scenario.faults.play_fails:
+            self._callback("PlayFailed", ce.PLAY_DOWNLOAD_FAILED, context, {"failedPlaySourceIndex": 0}, uri)
+        else:
+            self._callback("PlayCompleted", ce.ACTION_OK, context, uri=uri)
+
+    def _transfer_done(self, body: dict[str, Any]) -> None:
+        context, uri = body.get("operationContext"), body.get("operationCallbackUri")
+        if self._scenario.faults.transfer_fails:
+            self._callback("CallTransferFailed", ce.TRANSFER_FAILED, context, uri=uri)
+            return
+        extra = ce.transfer_target(body.get("targetParticipant"), self._offered.caller)
+        self._callback("CallTransferAccepted", ce.TRANSFER_ACCEPTED, context, extra, uri)
+        self._ended_by = "transfer"
+
+    async def _end(self) -> None:
+        assert self._ids is not None
+        self._result.ended_by = self._ended_by
+        self._result.timings["ended"] = self._clock()
+        self._progress(f"call ended by {self._ended_by}")
+        if self._streamer is not None:
+            await self._streamer.close()
+        self._simulator.set_call_state(self._ids.call_connection_id, "disconnected")
+        result = ce.ABANDONED if self._ended_by == "abandoned" else ce.HUNG_UP
+        self._callback("CallDisconnected", result)

@@ -1,0 +1,150 @@
+"""The ACS side of bidirectional media streaming: a `websockets` client that sends AudioMetadata,
+then one AudioData every 20 ms in real time, plus scripted transcripts and DTMF, and records what the
+application sends back. Thin asyncio shell; message shapes live in `media_messages`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from tools.acs_simulator import media_messages as mm
+from tools.acs_simulator.results import MediaStats
+from tools.acs_simulator.wav_audio import PcmAudio
+
+
+@dataclass(frozen=True)
+class ScheduledSpeech:
+    start_frame: int  # frame index from the stream start
+    frames: tuple[bytes, ...]
+    duration_s: float
+    text: str
+
+
+class MediaStreamer:
+    def __init__(self, *, url: str, headers: dict[str, str], sample_rate: int, participant_raw_id: str,
+                 call_connection_id: str, correlation_id: str, stats: MediaStats,
+                 transcription_locale: str | None) -> None:
+        self._url = url
+        self._headers = headers
+        self._rate = sample_rate
+        self._participant = participant_raw_id
+        self._call_connection_id = call_connection_id
+        self._correlation_id = correlation_id
+        self._locale = transcription_locale
+        self.stats = stats
+        self.stats.sample_rate = sample_rate
+        self._ws: ClientConnection | None = None
+        self._speech: list[ScheduledSpeech] = []
+        self._outbox: asyncio.Queue[str] = asyncio.Queue()
+        self._stopped = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.start_time: float = 0.0  # loop time of frame 0
+
+    async def open(self) -> bool:
+        try:
+            # ACS does not negotiate permessage-deflate for audio; offering it would skew the host's costs.
+            self._ws = await connect(self._url, additional_headers=self._headers, compression=None,
+                                     open_timeout=10, max_size=2**20)
+        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+            self.stats.open_error = f"{type(exc).__name__}: {exc}"
+            return False
+        self.stats.opened = True
+        loop = asyncio.get_running_loop()
+        self.start_time = loop.time()
+        frame_bytes = self._rate * 2 // 50
+        await self._ws.send(mm.audio_metadata(f"sub-{self._call_connection_id}", self._rate, frame_bytes))
+        if self._locale:
+            await self._ws.send(mm.transcription_metadata(f"tr-{self._call_connection_id}", self._locale,
+                                                          self._call_connection_id, self._correlation_id))
+        self._tasks = [asyncio.create_task(self._send_frames()), asyncio.create_task(self._receive())]
+        return True
+
+    def frame_index_at(self, loop_time: float) -> int:
+        return max(0, round((loop_time - self.start_time) / mm.FRAME_SECONDS))
+
+    def schedule_speech(self, loop_time: float, audio: PcmAudio, text: str) -> None:
+        self._speech.append(ScheduledSpeech(self.frame_index_at(loop_time), tuple(audio.frames()),
+                                            audio.duration_s, text))
+
+    def send_dtmf(self, tone: str) -> None:
+        self.stats.dtmf_sent.append(tone)
+        self._outbox.put_nowait(mm.dtmf_data(tone))
+
+    def drop(self) -> None:
+        """Cut the TCP connection without a close frame, as a network failure would."""
+        if self._ws is not None:
+            self.stats.dropped = True
+            self._ws.transport.abort()
+        self._stopped.set()
+
+    async def close(self) -> None:
+        self._stopped.set()
+        if self._ws is not None and not self.stats.dropped:
+            with contextlib.suppress(ConnectionClosed, OSError):
+                await self._ws.close(code=1000, reason="call ended")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed, OSError):
+                await task
+        if self._ws is not None:
+            self.stats.close_code = self._ws.close_code
+
+    def _frame(self, index: int) -> tuple[bytes, bool, ScheduledSpeech | None]:
+        """(pcm, silent, speech that ends at this frame)."""
+        for speech in self._speech:
+            frames = speech.frames
+            offset = index - speech.start_frame
+            if 0 <= offset < len(frames):
+                return frames[offset], False, speech if offset == len(frames) - 1 else None
+        return b"\x00" * (self._rate * 2 // 50), True, None
+
+    async def _send_frames(self) -> None:
+        assert self._ws is not None
+        loop = asyncio.get_running_loop()
+        stream_start = datetime.now(UTC)
+        index = 0
+        while not self._stopped.is_set():
+            # Drift-free pacing: each frame has a fixed slot from the start, not "20 ms after the last".
+            slot = self.start_time + index * mm.FRAME_SECONDS
+            delay = slot - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                self.stats.max_send_lateness_ms = max(self.stats.max_send_lateness_ms, -delay * 1000)
+            pcm, silent, finished = self._frame(index)
+            try:
+                while not self._outbox.empty():
+                    await self._ws.send(self._outbox.get_nowait())
+                await self._ws.send(mm.audio_data(pcm, mm.frame_timestamp(stream_start, index),
+                                                  self._participant, silent))
+                self.stats.frames_sent += 1
+                self.stats.speech_frames_sent += 0 if silent else 1
+                if finished is not None:
+                    await self._ws.send(mm.transcription_data(
+                        finished.text, finished.start_frame * mm.FRAME_SECONDS, finished.duration_s,
+                        self._participant))
+                    self.stats.transcripts_sent.append(finished.text)
+            except ConnectionClosed:
+                return
+            index += 1
+
+    async def _receive(self) -> None:
+        assert self._ws is not None
+        try:
+            async for message in self._ws:
+                inbound = mm.parse_inbound(message)
+                if inbound.kind == "AudioData":
+                    self.stats.frames_received += 1
+                    self.stats.bytes_received += len(inbound.pcm)
+                elif inbound.kind == "StopAudio":
+                    self.stats.stop_audio_received += 1
+                elif inbound.kind == "Invalid":
+                    self.stats.invalid_received += 1
+        except ConnectionClosed:
+            return

@@ -1,0 +1,184 @@
+"""Scenario files: a scripted call as JSON, parsed and validated into frozen dataclasses. No network I/O.
+
+Times are seconds. `at_s` of utterances, DTMF, hang-up and media drop count from CallConnected.
+See tools/acs_simulator/README.md for the schema.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+AUDIO_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "audio"
+
+
+class ScenarioError(ValueError):
+    """The scenario file is not valid; the message names the field."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    text: str  # what TranscriptionData carries; equals the words spoken in `audio`
+    audio: str  # a WAV path, or a stem resolved as AUDIO_DIR/<stem>_16k.wav / _24k.wav by audioFormat
+    at_s: float
+
+
+@dataclass(frozen=True)
+class DtmfPress:
+    tone: str
+    at_s: float
+
+
+@dataclass(frozen=True)
+class Fault:
+    status: int
+    times: int
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Faults:
+    answer: Fault | None = None
+    email: Fault | None = None
+    duplicate_callbacks: bool = False
+    reorder_callbacks: bool = False
+    drop_media_socket_at_s: float | None = None
+    play_fails: bool = False
+    transfer_fails: bool = False
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    caller: str
+    callee: str
+    caller_display_name: str = ""
+    description: str = ""
+    utterances: tuple[Utterance, ...] = ()
+    dtmf: tuple[DtmfPress, ...] = ()
+    connects: bool = True  # False: CallConnected is never sent (a missed call)
+    abandon_at_s: float | None = None  # caller gives up this long after IncomingCall, before connecting
+    hangup_by: str = "app"  # "caller" at hangup_at_s, or "app": wait for the application's hang-up
+    hangup_at_s: float | None = None
+    max_wait_s: float = 30.0  # cap from CallConnected to the end; the simulator then ends the call
+    answer_timeout_s: float = 10.0  # how long to wait for an answer after IncomingCall
+    connect_delay_s: float = 0.1  # between a successful answer and CallConnected
+    play_duration_s: float = 0.3  # how long a play takes before PlayCompleted
+    incoming_call_deliveries: int = 1  # IncomingCall delivered N times at once (at-least-once delivery)
+    expect_emails: int = 0  # after the call, wait up to email_wait_s for this many new emails
+    email_wait_s: float = 20.0
+    locale: str = "en-US"
+    faults: Faults = field(default_factory=Faults)
+
+    def audio_path(self, utterance: Utterance, sample_rate: int, base_dir: Path | None = None) -> Path:
+        candidate = Path(utterance.audio)
+        if candidate.suffix.lower() == ".wav":
+            return candidate if candidate.is_absolute() else (base_dir or AUDIO_DIR) / candidate
+        return AUDIO_DIR / f"{utterance.audio}_{sample_rate // 1000}k.wav"
+
+
+def _number(raw: dict[str, Any], key: str, default: float | None, *, minimum: float = 0.0) -> float | None:
+    value = raw.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+        raise ScenarioError(f"{key} must be a number >= {minimum}")
+    return float(value)
+
+
+def _fault(raw: Any, key: str) -> Fault | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"faults.{key} must be an object")
+    status, times = raw.get("status", 429), raw.get("times", 1)
+    if not isinstance(status, int) or not 400 <= status <= 599 or not isinstance(times, int) or times < 1:
+        raise ScenarioError(f"faults.{key} needs status 4xx/5xx and times >= 1")
+    retry = _number(raw, "retry_after_s", 1.0 if status == 429 else None)
+    return Fault(status, times, retry)
+
+
+def parse_scenario(raw: Any, default_name: str = "scenario") -> Scenario:
+    if not isinstance(raw, dict):
+        raise ScenarioError("a scenario is a JSON object")
+    for key in ("caller", "callee"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise ScenarioError(f"{key} is required (E.164 number or ACS user id)")
+    hangup = raw.get("hangup", {"by": "app"})
+    if not isinstance(hangup, dict) or hangup.get("by") not in ("caller", "app"):
+        raise ScenarioError('hangup must be {"by": "caller", "at_s": N} or {"by": "app"}')
+    hangup_at = _number(hangup, "at_s", None)
+    if hangup["by"] == "caller" and hangup_at is None:
+        raise ScenarioError("hangup.at_s is required when the caller hangs up")
+    utterances = []
+    for i, u in enumerate(raw.get("utterances", [])):
+        if not isinstance(u, dict) or not isinstance(u.get("text"), str) or not isinstance(u.get("audio"), str):
+            raise ScenarioError(f"utterances[{i}] needs text and audio")
+        utterances.append(Utterance(u["text"], u["audio"], _number(u, "at_s", 0.0) or 0.0))
+    presses = []
+    for i, d in enumerate(raw.get("dtmf", [])):
+        tone = d.get("tone") if isinstance(d, dict) else None
+        if not isinstance(tone, str) or len(tone) != 1 or tone.upper() not in "0123456789*#ABCD":
+            raise ScenarioError(f"dtmf[{i}].tone must be one of 0-9 * # A-D")
+        presses.append(DtmfPress(tone.upper(), _number(d, "at_s", 0.0) or 0.0))
+    faults_raw = raw.get("faults", {})
+    if not isinstance(faults_raw, dict):
+        raise ScenarioError("faults must be an object")
+    faults = Faults(
+        answer=_fault(faults_raw.get("answer"), "answer"),
+        email=_fault(faults_raw.get("email"), "email"),
+        duplicate_callbacks=bool(faults_raw.get("duplicate_callbacks", False)),
+        reorder_callbacks=bool(faults_raw.get("reorder_callbacks", False)),
+        drop_media_socket_at_s=_number(faults_raw, "drop_media_socket_at_s", None),
+        play_fails=bool(faults_raw.get("play_fails", False)),
+        transfer_fails=bool(faults_raw.get("transfer_fails", False)),
+    )
+    deliveries = raw.get("incoming_call_deliveries", 1)
+    expect_emails = raw.get("expect_emails", 0)
+    if not isinstance(deliveries, int) or not 1 <= deliveries <= 20:
+        raise ScenarioError("incoming_call_deliveries must be 1..20")
+    if not isinstance(expect_emails, int) or expect_emails < 0:
+        raise ScenarioError("expect_emails must be >= 0")
+    return Scenario(
+        name=str(raw.get("name", default_name)),
+        caller=raw["caller"],
+        callee=raw["callee"],
+        caller_display_name=str(raw.get("caller_display_name", "")),
+        description=str(raw.get("description", "")),
+        utterances=tuple(sorted(utterances, key=lambda u: u.at_s)),
+        dtmf=tuple(sorted(presses, key=lambda d: d.at_s)),
+        connects=bool(raw.get("connects", True)),
+        abandon_at_s=_number(raw, "abandon_at_s", None),
+        hangup_by=hangup["by"],
+        hangup_at_s=hangup_at,
+        max_wait_s=_number(raw, "max_wait_s", 30.0, minimum=0.1) or 30.0,
+        answer_timeout_s=_number(raw, "answer_timeout_s", 10.0, minimum=0.1) or 10.0,
+        connect_delay_s=_number(raw, "connect_delay_s", 0.1) or 0.0,
+        play_duration_s=_number(raw, "play_duration_s", 0.3) or 0.0,
+        incoming_call_deliveries=deliveries,
+        expect_emails=expect_emails,
+        email_wait_s=_number(raw, "email_wait_s", 20.0) or 0.0,
+        locale=str(raw.get("locale", "en-US")),
+        faults=faults,
+    )
+
+
+def bundled_scenarios() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.json"))
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A bundled scenario by name ("happy_path") or a JSON file path."""
+    path = Path(name_or_path)
+    if path.suffix != ".json":
+        path = SCENARIO_DIR / f"{name_or_path}.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ScenarioError(f"no scenario {name_or_path!r}; bundled: {', '.join(bundled_scenarios())}") from exc
+    except ValueError as exc:
+        raise ScenarioError(f"{path.name}: not JSON ({exc})") from exc
+    return parse_scenario(raw, default_name=path.stem)
