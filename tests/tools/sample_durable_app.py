@@ -170,3 +170,14 @@ def counter(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped
     yield context.call_activity("greet", str(value))
     context.continue_as_new(value + 1)
     return None
+
+
+@app.activity_trigger(input_name="name", activity="shout")
+def shout_activity(name: str) -> str:
+    """Registered under its trigger's `activity` name, not the function name."""
+    return name.upper()
+
+
+@app.orchestration_trigger(context_name="context", orchestration="named_orchestration")
+def renamed(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
+    return (yield context.call_activity("shout", context.get_input()))

@@ -389,3 +389,17 @@ def test_sub_orchestration_and_continue_as_new() -> None:
         assert raw_types(host, f"{management['id']}-counter").count("ExecutionStarted") == 1
 
     run(scenario)
+
+
+def test_trigger_names_override_function_names() -> None:
+    async def scenario(host: DevHost, session: aiohttp.ClientSession) -> None:
+        status, management = await start(host, session, "named_orchestration", "quiet")
+        assert status == 202
+        assert (await host.wait_for_instance(management["id"], timeout=10))["output"] == "QUIET"
+        _, body = await start(host, session, "renamed", "x")
+        assert "doesn't exist" in body["error"]  # the SDK's exception for the host's 400
+        async with session.post(f"{host.base_url}/durabletask/orchestrators/renamed", json="x") as response:
+            assert response.status == 400
+            assert "doesn't exist" in (await response.json())["ExceptionMessage"]
+
+    run(scenario)

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import azure.functions as func
 
+from shared.pii import PhoneNumberMaskingFilter
+
+from .host_config import parse_local_settings
 from .server import DevHost
 
 
@@ -36,6 +39,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="multiply durable timer delays by this factor (0.01: a 60 s timer fires after 0.6 s)")
     parser.add_argument("--host-json", type=Path, default=Path("host.json"), help="host.json to read")
+    parser.add_argument("--settings", type=Path, default=Path("local.settings.json"),
+                        help="local.settings.json whose Values become environment variables not already set")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -54,6 +59,11 @@ async def serve(host: DevHost) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(PhoneNumberMaskingFilter())
+    if args.settings.is_file():
+        for name, value in parse_local_settings(args.settings.read_text(encoding="utf-8")).items():
+            os.environ.setdefault(name, value)  # the real environment wins, as with `func start`
     host = DevHost(load_app(args.app), host=args.host, port=args.port, function_key=args.function_key,
                    time_scale=args.time_scale, host_json=args.host_json)
     try:

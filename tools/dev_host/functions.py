@@ -108,7 +108,10 @@ def _build_index(app: func.FunctionRegister) -> FunctionIndex:
         elif trigger_type == "orchestrationTrigger":
             orchestrators[getattr(trigger, "orchestration", None) or name] = (trigger.name, user_function)
         elif trigger_type == "activityTrigger":
-            activities[name] = ActivityFunction(name=name, input_param=trigger.name, user_function=user_function)
+            # The extension names an activity by its trigger's `activity` when set, else by the function name.
+            activity_name = getattr(trigger, "activity", None) or name
+            activities[activity_name] = ActivityFunction(name=activity_name, input_param=trigger.name,
+                                                         user_function=user_function)
         else:
             not_served.append(f"{name} ({trigger_type})")
     http.sort(key=lambda f: f.route.precedence)

@@ -44,6 +44,15 @@ def parse_host_json(text: str) -> HostConfig:
     return HostConfig(route_prefix=prefix.strip("/"), hub_name=hub, overridable_existing_instance_states=states)
 
 
+def parse_local_settings(text: str) -> dict[str, str]:
+    """The `Values` of a local.settings.json, which `func start` exports as environment variables."""
+    document = json.loads(text)
+    values = document.get("Values") if isinstance(document, dict) else None
+    if not isinstance(values, dict):
+        raise ValueError("local.settings.json needs a \"Values\" object")
+    return {str(name): str(value) for name, value in values.items() if value is not None}
+
+
 def load_host_config(path: Path | None) -> HostConfig:
     """The settings from `path`, or the defaults when no file is given or it does not exist."""
     if path is None or not path.is_file():
