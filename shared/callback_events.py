@@ -28,9 +28,10 @@ MAX_DETAIL_CHARS = 512
 MAX_ID_CHARS = 1024
 MAX_PARTICIPANTS = 20
 MAX_TONES = 64
-# The short name becomes a Durable event name, which the SDK puts into a URL path: keep it to safe
-# characters so that a crafted type cannot change the URL that is called.
-_EVENT_TYPE_SHAPE = re.compile(r"^[A-Za-z0-9_.]{1,160}$")
+# The short name becomes a Durable event name, which the SDK puts into a URL path: keep type and name to
+# safe characters, starting with a letter (so never "." or ".."), so that a crafted type cannot change the
+# URL that is called.
+_EVENT_TYPE_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,159}")
 
 _DTMF_TONE_CHARACTERS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
@@ -322,7 +323,8 @@ def _parse_result_information(data: dict[str, object], path: str) -> tuple[Resul
 def parse_callback_event(value: object, path: str) -> CallAutomationEvent:
     event = require_object(value, path)
     event_type = require_str(event, "type", path)
-    if _EVENT_TYPE_SHAPE.match(event_type) is None:
+    name = event_type.removeprefix(CALLBACK_TYPE_PREFIX)
+    if _EVENT_TYPE_SHAPE.fullmatch(event_type) is None or _EVENT_TYPE_SHAPE.fullmatch(name) is None:
         raise BadRequest("event type has unexpected characters or length", path=child_path(path, "type"))
     event_id = _bounded_id(event, "id", path, required=True)
     optional_str(event, "source", path)
@@ -331,7 +333,6 @@ def parse_callback_event(value: object, path: str) -> CallAutomationEvent:
     data_path = child_path(path, "data")
     data = require_object(event.get("data"), data_path)
 
-    name = event_type.removeprefix(CALLBACK_TYPE_PREFIX)
     known = event_type.startswith(CALLBACK_TYPE_PREFIX) and name in KNOWN_CALLBACK_TYPES
     result_information, diagnostics = _parse_result_information(data, data_path)
     details = DETAIL_EXTRACTORS[name](data, data_path) if known else {}

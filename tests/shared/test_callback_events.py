@@ -251,6 +251,11 @@ _DELETE = object()
         ([0, "type"], _DELETE, "[0].type"),
         ([0, "type"], "Microsoft.Communication.Call/../../x?y=1", "[0].type"),
         ([0, "type"], "", "[0].type"),
+        ([0, "type"], "Microsoft.Communication.", "[0].type"),
+        ([0, "type"], "Microsoft.Communication..", "[0].type"),
+        ([0, "type"], "..", "[0].type"),
+        ([0, "type"], "Microsoft.Communication.Call Connected", "[0].type"),
+        ([0, "type"], "Microsoft.Communication.CallConnected\n", "[0].type"),
         ([0, "time"], 5, "[0].time"),
         ([0, "data", "serverCallId"], [], "[0].data.serverCallId"),
         ([0, "data", "correlationId"], {}, "[0].data.correlationId"),
@@ -303,6 +308,7 @@ def test_arbitrary_json_raises_only_bad_request(body: object) -> None:
     except BadRequest:
         return
     assert events and all(parsed.call_connection_id for parsed in events)
+    assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]*", parsed.name) for parsed in events)
 
 
 def _node_paths(value: object, prefix: list[str | int]) -> list[list[str | int]]:
