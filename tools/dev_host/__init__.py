@@ -4,9 +4,15 @@
 Durable extension. This host runs a Python v2 `FunctionApp`/`DFApp` in-process and imitates what the app can
 observe of the real host, using the real Durable SDK for replay. Run: `python -m tools.dev_host --help`.
 
-Faithful (checked against the extension's HttpApiHandler / DurableClient sources and the SDK):
-- HTTP functions served from their own bindings (route templates, methods, auth level) under /{routePrefix};
-  durable client bindings point at this host's `rpcBaseUrl`; exceptions become 500 and are logged.
+Faithful (checked against the extension's HttpApiHandler / DurableClient / OutOfProcOrchestrationShim sources,
+DTFx's RetryInterceptor and the SDK):
+- HTTP functions served from their own bindings (route templates, methods, auth level) under /{routePrefix}
+  (host.json); durable client bindings point at this host's `rpcBaseUrl`; exceptions become 500 and are logged.
+  Activities and orchestrators are named by their trigger's `activity` / `orchestration` when set, else by the
+  function name. The CLI exports local.settings.json `Values` not already in the environment, as `func start`.
+- Orchestrator invocations get the extension's context JSON (history with IsPlayed, `input` decoded once,
+  upperSchemaVersion 1 / upperSchemaVersionNew 2, Azure Storage's long-timer settings); a failed orchestration's
+  output is "Orchestrator function '<name>' failed: <message>", as the shim writes it.
 - Durable HTTP/RPC API: start (202 + management payload; 400 unknown orchestrator; 409 by
   overridableExistingInstanceStates), status (202 running / 200 ended / 404; showHistory, showHistoryOutput,
   showInput; `historyEvents` transformed as the extension does), list with filters and paging, raiseEvent
@@ -28,8 +34,8 @@ Deviations (known):
   the public port but only answers loopback clients.
 - Method mismatch answers 404 (route not found); an HTTP function returning None answers 204, a str 200.
 - Activity failures: Reason is "Activity function '<name>' failed: <Type>: <message>", Details the traceback;
-  the real host's wording differs. A failed orchestration's output is "Orchestrator function '<name>' failed:
-  <message>".
+  the real host's wording differs. An unknown activity fails its task (the real host fails the orchestration).
+- Sub-orchestrations without an instance id get "<parent id>:<task id>" (the real host generates another form).
 - Not supported: entities (call/signal_entity fail the orchestration), call_http, suspend/resume/rewind
   (501), other trigger types (listed at start, not served), extended sessions, the gRPC protocol.
 - The SDK's aiohttp session is process-global: run one DevHost per process at a time.

@@ -28,7 +28,7 @@ _KNOWN_STATUSES = {"Running", "Completed", "ContinuedAsNew", "Failed", "Canceled
                    "Suspended"}
 
 
-def client_binding_json(base_url: str, hub_name: str, key: str) -> str:
+def client_binding_json(base_url: str, hub_name: str, key: str, rpc_base_url: str | None = None) -> str:
     """The durable client binding's value, with the keys the SDK's DurableOrchestrationBindings reads."""
     webhook = f"{base_url}{WEBHOOK_BASE}"
     suffix = f"taskHub={quote(hub_name)}&connection=Storage&code={quote(key)}"
@@ -44,7 +44,7 @@ def client_binding_json(base_url: str, hub_name: str, key: str) -> str:
         "managementUrls": _management_urls(instance, "INSTANCEID", suffix),
         "baseUrl": webhook,
         "requiredQueryStringParameters": f"code={quote(key)}",
-        "rpcBaseUrl": f"{base_url}{RPC_BASE}",
+        "rpcBaseUrl": f"{rpc_base_url or base_url}{RPC_BASE}",
         "httpBaseUrl": "",
         "maxGrpcMessageSizeInBytes": 0,
         "grpcHttpClientTimeout": "00:01:40",
@@ -184,8 +184,9 @@ class DurableApi:
     def _list(self, request: web.Request) -> web.Response:
         matches = self._engine.query(_query(request))
         show_input = _flag(request, "showInput", True)
-        start = int(request.headers.get("x-ms-continuation-token") or 0) if \
-            (request.headers.get("x-ms-continuation-token") or "0").isdigit() else 0
+        # The continuation token is opaque to callers; here it is simply the offset of the next page.
+        token = request.headers.get("x-ms-continuation-token", "")
+        start = int(token) if token.isdigit() else 0
         top = request.query.get("top")
         size = int(top) if top and top.isdigit() and int(top) > 0 else len(matches)
         page = matches[start:start + size]

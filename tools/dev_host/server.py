@@ -142,8 +142,10 @@ class DevHost:
     # ---- request dispatch ----
 
     def _client_binding(self, function: HttpFunction) -> str:
+        # The real RPC endpoint listens on loopback only; reach it there even when serving on all interfaces.
+        rpc_base_url = f"http://127.0.0.1:{self.port}" if self.host in ("0.0.0.0", "") else self.base_url
         return client_binding_json(self.base_url, function.client_task_hub or self.config.hub_name,
-                                   self.function_key)
+                                   self.function_key, rpc_base_url)
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path
