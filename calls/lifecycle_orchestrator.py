@@ -9,7 +9,9 @@ the Python SDK (1.7) hands a raised event to the LAST waiter created for that na
 waiter of that name. Fresh waiters per wait therefore lose events that arrive between waits (a
 CallDisconnected during the hang-up activity went to a stale waiter), and a buffered one would replay itself
 into each new wait. With one live waiter per name, replaced only after its event is consumed and before the
-next event can be processed, every event reaches the state machine exactly once, in history order.
+next event can be processed, every event reaches the state machine exactly once, in history order. The
+hang-up activity races in the same `task_any` for the same reason. Once summarising starts, later events are
+deliberately left unread.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ from typing import Any
 
 import azure.durable_functions as df
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import event as hypothesis_event
+from hypothesis import strategies as st
 
 from calls import lifecycle_orchestrator
 from tests.durable_history import DurableHistory
@@ -321,3 +324,37 @@ def test_replaying_the_same_history_is_deterministic(call: DurableHistory) -> No
     first, second = call.replay(), call.replay()
     assert first == second
     assert first["actions"] == call.state["actions"] and first["output"] == call.state["output"]
+
+
+# Weighted towards calls that connect; pauses mostly short, sometimes past a deadline.
+EVENT_CHOICES = ["CallAnswered", "CallConnected", "CallConnected", "CallDisconnected", "CallDisconnected",
+                 "MediaStreamEnded", "MediaStreamEnded", "AnswerFailed"]
+PAUSES = st.one_of(st.integers(min_value=0, max_value=20), st.integers(min_value=0, max_value=700))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.lists(st.sampled_from(EVENT_CHOICES), min_size=1, max_size=3),
+                          PAUSES), max_size=8))
+def test_any_event_sequence_ends_with_one_summary_and_one_email(
+        handle: Callable[[str], str], episodes: list[tuple[list[str], int]]) -> None:
+    history = DurableHistory(handle, "call_lifecycle", "call-abc", start_input(), T0)
+    history.start()
+    for names, pause in episodes:
+        history.advance(pause)
+        if history.running_or_none(SUMMARY):
+            break
+        seconds = (history.now - T0).total_seconds()
+        history.deliver(*[event(history, name, seconds, callConnectionId="cc-1") for name in names])
+        if history.running_or_none(HANG_UP):  # after the events: they may arrive while it runs
+            history.deliver(history.complete(HANG_UP, {"status": "ok"}))
+    while history.running_or_none(SUMMARY) is None:
+        if history.running_or_none(HANG_UP):
+            history.deliver(history.complete(HANG_UP, {"status": "ok"}))
+        else:
+            history.advance(MAX_DURATION + HANG_UP_WAIT + MEDIA_WAIT)
+    output = finish(history)
+    assert len(history.scheduled_inputs(SUMMARY)) == 1 and len(history.scheduled_inputs(EMAIL)) == 1
+    assert len(history.scheduled_inputs(HANG_UP)) <= 1
+    assert output["outcome"] in ("completed", "missed", "max_duration", "answer_failed")
+    assert history.replay() == history.state
+    hypothesis_event(f"outcome {output['outcome']}, hang-ups {len(history.scheduled_inputs(HANG_UP))}")
