@@ -45,7 +45,7 @@ EVENT_NAMES = (CALL_ANSWERED, ANSWER_FAILED_EVENT, CALL_CONNECTED, CALL_DISCONNE
 
 MAX_TIMELINE_ENTRIES = 200
 MAX_DETAIL_CHARS = 200
-# The media report is copied into history and the summary input: scalars only, bounded.
+# The media report is copied into history and the summary input: numbers and a few known short texts.
 MAX_MEDIA_FIELDS = 40
 MAX_MEDIA_KEY_CHARS = 64
 MEDIA_TEXT_FIELDS = ("type", "time", "closeReason")
