@@ -181,3 +181,39 @@ def shout_activity(name: str) -> str:
 @app.orchestration_trigger(context_name="context", orchestration="named_orchestration")
 def renamed(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
     return (yield context.call_activity("shout", context.get_input()))
+
+
+# Replays in flight per instance and overall, so a test can see that one instance's episodes never overlap
+# while different instances replay concurrently. Recording this is a side effect a real orchestrator must not
+# have; it does not change the orchestration's decisions.
+replays_in_flight: dict[str, int] = {}
+max_replays_in_flight: dict[str, int] = {}
+_replay_lock = threading.Lock()
+
+
+def _enter_replay(instance_id: str) -> None:
+    with _replay_lock:
+        replays_in_flight[instance_id] = replays_in_flight.get(instance_id, 0) + 1
+        replays_in_flight["*"] = replays_in_flight.get("*", 0) + 1
+        for key in (instance_id, "*"):
+            max_replays_in_flight[key] = max(max_replays_in_flight.get(key, 0), replays_in_flight[key])
+
+
+def _leave_replay(instance_id: str) -> None:
+    with _replay_lock:
+        replays_in_flight[instance_id] -= 1
+        replays_in_flight["*"] -= 1
+
+
+@app.orchestration_trigger(context_name="context")
+def tick_counter(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
+    """Counts `count` 'tick' events; each replay takes a little while."""
+    _enter_replay(context.instance_id)
+    try:
+        threading.Event().wait(0.01)
+    finally:
+        _leave_replay(context.instance_id)
+    total = 0
+    for _ in range(context.get_input()):
+        total += (yield context.wait_for_external_event("tick")) and 1
+    return total

@@ -403,3 +403,32 @@ def test_trigger_names_override_function_names() -> None:
             assert "doesn't exist" in (await response.json())["ExceptionMessage"]
 
     run(scenario)
+
+
+def test_one_instance_replays_one_episode_at_a_time_while_instances_run_concurrently() -> None:
+    async def scenario(host: DevHost, session: aiohttp.ClientSession) -> None:
+        client = client_for(host)
+        ids = [await client.start_new("tick_counter", None, 10) for _ in range(3)]
+        await asyncio.gather(*(client.raise_event(iid, "tick", 1) for iid in ids for _ in range(10)))
+        finals = await asyncio.gather(*(host.wait_for_instance(iid, timeout=20) for iid in ids))
+        assert [f["output"] for f in finals] == [10, 10, 10]
+        assert all(sample_durable_app.max_replays_in_flight[iid] == 1 for iid in ids)
+        assert sample_durable_app.max_replays_in_flight["*"] > 1
+
+    run(scenario)
+
+
+def test_raise_event_needs_json_content() -> None:
+    async def scenario(host: DevHost, session: aiohttp.ClientSession) -> None:
+        instance_id = await client_for(host).start_new("wait_for_events", None, {"timeout": 600})
+        url = f"{host.base_url}/durabletask/instances/{instance_id}/raiseEvent/approve"
+        async with session.post(url, data="yes", headers={"Content-Type": "text/plain"}) as response:
+            assert response.status == 400
+        async with session.post(url, data="{not json", headers={"Content-Type": "application/json"}) as response:
+            assert response.status == 400
+        async with session.post(url, json="yes") as response:
+            assert response.status == 202
+        # Posted once-encoded (not through the SDK, which encodes twice), so the orchestrator gets the value itself.
+        assert (await host.wait_for_instance(instance_id, timeout=10))["output"]["approved"] == "yes"
+
+    run(scenario)
