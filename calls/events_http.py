@@ -19,7 +19,7 @@ from azure.communication.callautomation import (
     MediaStreamingAudioChannelType,
     MediaStreamingContentType,
     MediaStreamingOptions,
-    MediaStreamingTransportType,
+    StreamingTransportType,
 )
 from azure.core.exceptions import AzureError, HttpResponseError
 
@@ -50,7 +50,7 @@ def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str)
     token = call_token(settings.call_token_secret, instance_id)
     streaming = MediaStreamingOptions(
         transport_url=media_url(settings, instance_id, token),
-        transport_type=MediaStreamingTransportType.WEBSOCKET,
+        transport_type=StreamingTransportType.WEBSOCKET,
         content_type=MediaStreamingContentType.AUDIO,
         audio_channel_type=MediaStreamingAudioChannelType.MIXED,
         start_media_streaming=True,
