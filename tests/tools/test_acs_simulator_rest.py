@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import http.client
 import json
 import os
 import urllib.request
@@ -283,3 +284,17 @@ def test_invalid_email_is_a_400_and_not_delivered(simulator: AcsSimulatorServer)
         email_client(simulator).begin_send(message)
     assert err.value.status_code == 400
     assert simulator.emails == []
+
+
+def test_oversized_or_garbled_requests_get_4xx_and_the_server_goes_on(simulator: AcsSimulatorServer) -> None:
+    host, port = simulator.endpoint.removeprefix("http://").split(":")
+    statuses = []
+    for length in ("999999999", "abc"):
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        conn.putrequest("POST", "/emails:send?api-version=2025-09-01")
+        conn.putheader("Content-Length", length)
+        conn.endheaders()
+        statuses.append(conn.getresponse().status)
+        conn.close()
+    assert statuses == [413, 400]
+    assert email_client(simulator).begin_send(email_message()).result()["status"] == "Succeeded"

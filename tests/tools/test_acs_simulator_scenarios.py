@@ -9,6 +9,7 @@ import base64
 import json
 import os
 import statistics
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from tools.acs_simulator import AcsSimulatorServer
 from tools.acs_simulator.results import ScenarioResult
 from tools.acs_simulator.runner import run_scenario
 from tools.acs_simulator.scenario import Scenario, load_scenario
+from tools.azurite import free_port
 
 ACCESS_KEY = base64.b64encode(os.urandom(32)).decode()
 SPOKEN = "Hello, this is Alice. Please call me back about my order tomorrow morning."
@@ -57,7 +59,7 @@ class StandInBehaviour:
 class StandInApp:
     """Records what an application would see and does what `behaviour` says."""
 
-    simulator: AcsSimulatorServer
+    acs_endpoint: str
     behaviour: StandInBehaviour
     port: int = 0
     media_port: int = 0
@@ -76,7 +78,7 @@ class StandInApp:
         return f"http://127.0.0.1:{self.port}/api/events"
 
     def _client(self) -> CallAutomationClient:
-        return CallAutomationClient(self.simulator.endpoint, AzureKeyCredential(ACCESS_KEY))
+        return CallAutomationClient(self.acs_endpoint, AzureKeyCredential(ACCESS_KEY))
 
     def _answer(self, data: dict[str, Any]) -> None:
         media = MediaStreamingOptions(
@@ -116,7 +118,7 @@ class StandInApp:
         message = {"senderAddress": "DoNotReply@example.test",
                    "recipients": {"to": [{"address": "owner@example.test"}]},
                    "content": {"subject": f"Call {call_id[:8]}", "plainText": SPOKEN, "html": f"<p>{SPOKEN}</p>"}}
-        EmailClient(self.simulator.endpoint, AzureKeyCredential(ACCESS_KEY)).begin_send(
+        EmailClient(self.acs_endpoint, AzureKeyCredential(ACCESS_KEY)).begin_send(
             message, operation_id=f"summary-{call_id}").result()
 
     async def callback(self, request: web.Request) -> web.Response:
@@ -189,7 +191,7 @@ async def _serve(app_state: StandInApp) -> AsyncIterator[StandInApp]:
 async def _run(simulator: AcsSimulatorServer, scenario: Scenario,
                behaviour: StandInBehaviour) -> tuple[ScenarioResult, StandInApp]:
     lines: list[str] = []
-    async for app in _serve(StandInApp(simulator, behaviour)):
+    async for app in _serve(StandInApp(simulator.endpoint, behaviour)):
         result = await run_scenario(scenario, events_url=app.events_url, simulator=simulator, progress=lines.append)
         await asyncio.sleep(0.2)  # let the stand-in finish handling the last callback
         assert all("+14255550100" not in line for line in lines), "phone numbers must be masked in progress"
@@ -338,3 +340,26 @@ def test_failed_validation_places_no_call(simulator: AcsSimulatorServer) -> None
     result = asyncio.run(scenario_against_wrong_answer())
     assert result.ended_by == "validation_failed" and not result.validation_ok
     assert [e.kind for e in result.events] == ["SubscriptionValidation"]
+
+
+def test_cli_serves_and_places_a_call(tmp_path: Path) -> None:
+    port = free_port()
+
+    async def scenario_via_cli() -> tuple[int, str, StandInApp]:
+        async for app in _serve(StandInApp(f"http://127.0.0.1:{port}", StandInBehaviour())):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "tools.acs_simulator", "--scenario", "caller_hangs_up_at_once",
+                "--events-url", app.events_url, "--access-key", ACCESS_KEY, "--port", str(port),
+                "--eml-dir", str(tmp_path), "--json", stdout=asyncio.subprocess.PIPE,
+                cwd=Path(__file__).resolve().parents[2])
+            out, _ = await asyncio.wait_for(process.communicate(), 60)
+            return process.returncode or 0, out.decode(), app
+        raise AssertionError("unreachable")
+
+    code, out, app = asyncio.run(scenario_via_cli())
+    assert code == 0, out
+    assert f"ACS simulator listening at http://127.0.0.1:{port}" in out
+    assert "callback CallConnected" in out and "+14255550100" not in out.split("{", 1)[0]
+    summary = json.loads(out[out.index("\n{") + 1:])
+    assert summary["ended_by"] == "caller" and summary["answer_statuses"] == [200]
+    assert [e["type"].rsplit(".", 1)[1] for e in app.callbacks][-1] == "CallDisconnected"

@@ -7,7 +7,7 @@ See tools/acs_simulator/README.md for the schema.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +72,12 @@ class Scenario:
     email_wait_s: float = 20.0
     locale: str = "en-US"
     faults: Faults = field(default_factory=Faults)
+    source_dir: Path | None = None  # the scenario file's folder: relative .wav paths resolve from there
 
     def audio_path(self, utterance: Utterance, sample_rate: int, base_dir: Path | None = None) -> Path:
         candidate = Path(utterance.audio)
         if candidate.suffix.lower() == ".wav":
-            return candidate if candidate.is_absolute() else (base_dir or AUDIO_DIR) / candidate
+            return candidate if candidate.is_absolute() else (base_dir or self.source_dir or AUDIO_DIR) / candidate
         return AUDIO_DIR / f"{utterance.audio}_{sample_rate // 1000}k.wav"
 
 
@@ -181,4 +182,4 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ScenarioError(f"no scenario {name_or_path!r}; bundled: {', '.join(bundled_scenarios())}") from exc
     except ValueError as exc:
         raise ScenarioError(f"{path.name}: not JSON ({exc})") from exc
-    return parse_scenario(raw, default_name=path.stem)
+    return replace(parse_scenario(raw, default_name=path.stem), source_dir=path.resolve().parent)
