@@ -14,6 +14,9 @@ from collections.abc import Mapping
 
 import azure.durable_functions as df
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+
+from calls import app_context
+from shared import blob_names
 from shared.summary import (
     CallSummaryInput,
     RenderedSummary,
@@ -21,9 +24,6 @@ from shared.summary import (
     parse_transcript_jsonl,
     render_summary,
 )
-
-from calls import app_context
-from shared import blob_names
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)

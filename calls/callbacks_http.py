@@ -11,12 +11,12 @@ import logging
 
 import azure.durable_functions as df
 import azure.functions as func
-from shared.callback_events import parse_callback_delivery
 
 from calls import app_context
 from calls.durable_gateway import DurableGateway, RaiseResult
 from calls.http_responses import error_response, json_response, read_json
 from shared.call_token import is_valid_instance_id, verify_call_token
+from shared.callback_events import parse_callback_delivery
 from shared.json_body import BadRequest
 
 bp = df.Blueprint()

@@ -12,27 +12,19 @@ import azure.functions as func
 from calls.callbacks_http import authorize_call, raise_outcome_response
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, read_json
-from shared.call_lifecycle import MEDIA_STREAM_ENDED
+from shared.call_lifecycle import MEDIA_STREAM_ENDED, compact_media_report
 from shared.json_body import BadRequest
 
 bp = df.Blueprint()
 
-_MAX_KEYS = 40
-
-
 def media_report_payload(body: object) -> dict[str, object]:
     if not isinstance(body, dict):
         raise BadRequest("media report must be a JSON object")
-    stats: dict[str, object] = {"type": MEDIA_STREAM_ENDED}
-    for key, value in list(body.items())[:_MAX_KEYS]:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or len(key) > 64:
-            continue
-        stats[key] = value
-    for key in ("endedAt", "closeReason"):
-        value = body.get(key)
-        if isinstance(value, str):
-            stats["time" if key == "endedAt" else key] = value[:100]
-    return stats
+    report = compact_media_report(body)
+    ended_at = body.get("endedAt")
+    # The report's own end time places it on the call's timeline.
+    time = {"time": ended_at[:64]} if isinstance(ended_at, str) else {}
+    return {**report, **time, "type": MEDIA_STREAM_ENDED}
 
 
 @bp.route(route="media/{instanceId}/ended", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
