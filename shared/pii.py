@@ -32,6 +32,10 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2})?")
 _COMMUNICATION_USER_PREFIX = re.compile(r"^(?:\d{1,2}:)(?:[a-z][a-z0-9-]{0,20}:)*")
 _PHONE_RAW_ID_PREFIX = "4:"
 _SHORTENED_KEEP = 4
+# Output of the functions below, recognised so that masking twice changes nothing (callers often store a
+# masked id and render it again later). These shapes reveal no more than a masked value does.
+_MASKED_NUMBER = re.compile(r"(?:\+\d{1,3} (?:\d{3} )?)?\*\*\* \*\*\d\d|\*\*\*")
+_SHORTENED = re.compile(r".{0,4}\.\.\..{0,4}", re.DOTALL)
 
 
 def country_code_of(digits: str) -> str:
@@ -45,6 +49,8 @@ def country_code_of(digits: str) -> str:
 
 def mask_phone_number(number: str) -> str:
     """ "+15551234567" -> "+1 555 *** **67"; numbers without "+" or too short keep only the last 2 digits."""
+    if _MASKED_NUMBER.fullmatch(number.strip()):
+        return number.strip()
     digits = "".join(character for character in number if character.isascii() and character.isdigit())
     if len(digits) <= 2:
         return _FULLY_HIDDEN
@@ -59,6 +65,8 @@ def mask_phone_number(number: str) -> str:
 
 
 def _shorten(value: str) -> str:
+    if _SHORTENED.fullmatch(value):
+        return value
     if len(value) <= 2 * _SHORTENED_KEEP + 3:
         return value[:2] + "..." if len(value) > 4 else "..."
     return f"{value[:_SHORTENED_KEEP]}...{value[-_SHORTENED_KEEP:]}"
@@ -72,7 +80,7 @@ def mask_raw_id(raw_id: str) -> str:
     """
     if raw_id.startswith(_PHONE_RAW_ID_PREFIX):
         return _PHONE_RAW_ID_PREFIX + mask_phone_number(raw_id[len(_PHONE_RAW_ID_PREFIX) :])
-    if raw_id.lstrip().startswith("+"):
+    if raw_id.lstrip().startswith("+") or _MASKED_NUMBER.fullmatch(raw_id.strip()):
         return mask_phone_number(raw_id)
     prefix_match = _COMMUNICATION_USER_PREFIX.match(raw_id)
     prefix = prefix_match.group(0) if prefix_match else ""

@@ -221,3 +221,27 @@ def test_filter_keeps_records_with_broken_format_strings(captured_logger: tuple[
     assert "15551234567" not in record.getMessage()
     logger.handle(record)
     assert "+1 555 *** **67" in stream.getvalue()
+
+
+raw_ids = (
+    e164_numbers.map(lambda number: "4:" + number)
+    | st.text(alphabet="0123456789abcdef-", min_size=1, max_size=40).map(lambda rest: "8:acs:" + rest)
+    | st.text(max_size=30)
+)
+
+
+@settings(max_examples=400)
+@given(raw_ids)
+def test_masking_twice_changes_nothing(raw_id: str) -> None:
+    once = mask_raw_id(raw_id)
+    assert mask_raw_id(once) == once
+    number = mask_phone_number(raw_id)
+    assert mask_phone_number(number) == number
+    text = mask_phone_numbers_in_text(raw_id)
+    assert mask_phone_numbers_in_text(text) == text
+
+
+@pytest.mark.parametrize("sneaky", ["+15551234567 *** **67", "*** **67 +15551234567", "+1 5551234567 *** **67"])
+def test_a_masked_shape_does_not_shield_a_real_number(sneaky: str) -> None:
+    assert "5551234567" not in digits_of(mask_phone_number(sneaky))
+    assert "5551234567" not in digits_of(mask_raw_id("4:" + sneaky))

@@ -308,3 +308,14 @@ def test_rendering_never_leaks_raw_markup_or_the_caller_number(
     assert "+15551234567" not in rendered.html and "+15551234567" not in rendered.plain_text
     # every "<" in the HTML opens one of our own tags: no data can open markup
     assert set(re.findall(r"<(/?[^\s>]*)", rendered.html)) <= OWN_TAGS
+
+
+def test_already_masked_parties_render_the_same() -> None:
+    from shared.pii import mask_raw_id
+
+    acs_user = "8:acs:98e4cbef-70e7-4733-8594-063c4a72d711_00000014-1889-f3a7-6a0b-343a0d0061f3"
+    raw = render_summary(make_call(callee=acs_user), TRANSCRIPT)
+    masked = render_summary(make_call(caller=mask_raw_id(CALLER), callee=mask_raw_id(acs_user)), TRANSCRIPT)
+    assert masked.subject == raw.subject == "Call completed: +1 555 *** **67, 2 min 5 s"
+    assert masked.plain_text == raw.plain_text
+    assert "Called: 8:acs:98e4...61f3" in masked.plain_text
