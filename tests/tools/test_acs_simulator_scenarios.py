@@ -110,6 +110,7 @@ class StandInApp:
             connection.start_recognizing_media(RecognizeInputType.DTMF, PhoneNumberIdentifier("+14255550100"),
                                                dtmf_max_tones_to_collect=1, initial_silence_timeout=20,
                                                operation_context="menu")
+            connection.start_transcription(locale="en-US", operation_context="transcribe")
 
     def _hang_up(self, call_id: str) -> None:
         self._client().get_call_connection(call_id).hang_up(is_for_everyone=True)
@@ -212,7 +213,8 @@ def test_happy_path_end_to_end(simulator: AcsSimulatorServer) -> None:
     assert result.validation_ok and result.incoming_call_statuses == [200]
     assert result.answer_statuses == [200] and result.connected and result.ended_by == "caller"
     assert types(result)[:2] == ["CallConnected", "MediaStreamingStarted"]
-    assert {"PlayCompleted", "RecognizeCompleted"} <= set(types(result)) and types(result)[-1] == "CallDisconnected"
+    assert {"PlayCompleted", "RecognizeCompleted", "TranscriptionStarted"} <= set(types(result))
+    assert types(result)[-1] == "CallDisconnected"
     assert all(c.status == 200 for c in result.callbacks)
     recognized = next(e for e in app.callbacks if e["type"].endswith("RecognizeCompleted"))
     assert recognized["data"]["dtmfResult"] == {"tones": ["one"]} and recognized["data"]["operationContext"] == "menu"
@@ -229,6 +231,7 @@ def test_happy_path_end_to_end(simulator: AcsSimulatorServer) -> None:
     assert 4.9e7 < transcript["duration"] < 5.1e7 and 0.3e7 < transcript["offset"] < 0.8e7
     assert result.media.speech_frames_sent == 249  # 4.97 s of speech in 20 ms frames
     assert result.media.frames_received == 10 and result.media.stop_audio_received == 1
+    assert bytes(result.media.received_pcm[:640]) == bytes(result.media.received_pcm[640:1280])  # echoed frame
     assert app.media_closed == [1000]
     [email] = result.emails
     assert email.eml_path is not None and SPOKEN in email.eml_path.read_text()

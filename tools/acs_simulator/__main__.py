@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 summary = asdict(result)
                 summary["emails"] = [{"subject": e.subject, "eml_path": str(e.eml_path)} for e in result.emails]
                 summary["operations"] = [{"kind": o.kind} for o in result.operations]
+                summary["media"].pop("received_pcm", None)
                 print(json.dumps(summary, indent=2, default=str))
             for email in result.emails:
                 print(f"email: {email.subject!r} -> {email.eml_path or '(not written)'}")

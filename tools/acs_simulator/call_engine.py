@@ -244,6 +244,12 @@ class CallEngine:
             self._streamer = None
             self._callback("MediaStreamingStopped", ce.STREAMING_OK,
                            extra=ce.media_streaming_update("mediaStreamingStopped", "subscriptionStopped"))
+        elif op.kind in ("start_transcription", "stop_transcription"):
+            started = op.kind == "start_transcription"
+            self._callback("TranscriptionStarted" if started else "TranscriptionStopped", ce.STREAMING_OK,
+                           body.get("operationContext"),
+                           ce.transcription_update("transcriptionStarted" if started else "transcriptionStopped",
+                                                   "subscriptionStarted" if started else "subscriptionStopped"))
         elif op.kind == "cancel_media":
             self._recognize = None
             self._timeline = [t for t in self._timeline if t[2] != "play_done"]

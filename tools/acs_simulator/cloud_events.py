@@ -75,6 +75,10 @@ def media_streaming_update(status: str, details: str) -> dict[str, Any]:
                                      "mediaStreamingStatusDetails": details}}
 
 
+def transcription_update(status: str, details: str) -> dict[str, Any]:
+    return {"transcriptionUpdate": {"transcriptionStatus": status, "transcriptionStatusDetails": details}}
+
+
 def dtmf_result(tones: list[str]) -> dict[str, Any]:
     return {"recognitionType": "dtmf", "dtmfResult": {"tones": [DTMF_TONE_NAMES.get(t, t) for t in tones]}}
 

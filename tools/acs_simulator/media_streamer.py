@@ -16,6 +16,8 @@ from tools.acs_simulator import media_messages as mm
 from tools.acs_simulator.results import MediaStats
 from tools.acs_simulator.wav_audio import PcmAudio
 
+MAX_KEPT_INBOUND_S = 60
+
 
 @dataclass(frozen=True)
 class ScheduledSpeech:
@@ -142,6 +144,8 @@ class MediaStreamer:
                 if inbound.kind == "AudioData":
                     self.stats.frames_received += 1
                     self.stats.bytes_received += len(inbound.pcm)
+                    if len(self.stats.received_pcm) < self._rate * 2 * MAX_KEPT_INBOUND_S:
+                        self.stats.received_pcm.extend(inbound.pcm)
                 elif inbound.kind == "StopAudio":
                     self.stats.stop_audio_received += 1
                 elif inbound.kind == "Invalid":

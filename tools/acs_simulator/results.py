@@ -38,6 +38,7 @@ class MediaStats:
     bytes_received: int = 0
     stop_audio_received: int = 0
     invalid_received: int = 0
+    received_pcm: bytearray = field(default_factory=bytearray, repr=False)  # inbound audio, first 60 s
     dropped: bool = False  # the scripted fault cut the socket without a close frame
     close_code: int | None = None
     max_send_lateness_ms: float = 0.0  # worst delay of a frame behind its 20 ms slot

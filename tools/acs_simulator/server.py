@@ -6,6 +6,7 @@ notifies observers (the call engine) of call operations.
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from collections.abc import Callable
@@ -187,7 +188,12 @@ def _handler_class(server: AcsSimulatorServer) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
             )
-            self._send(server._serve(request))
+            try:
+                response = server._serve(request)
+            except Exception as exc:  # noqa: BLE001 -- a simulator bug: answer visibly, keep serving
+                body = json.dumps({"error": {"code": "SimulatorError", "message": repr(exc)}}).encode()
+                response = RestResponse(500, {"Content-Type": "application/json"}, body)
+            self._send(response)
 
         def _send(self, response: RestResponse) -> None:
             self.send_response(response.status)
