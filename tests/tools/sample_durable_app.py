@@ -217,3 +217,12 @@ def tick_counter(context: df.DurableOrchestrationContext):  # type: ignore[no-un
     for _ in range(context.get_input()):
         total += (yield context.wait_for_external_event("tick")) and 1
     return total
+
+
+@app.orchestration_trigger(context_name="context")
+def parent_with_retry(context: df.DurableOrchestrationContext):  # type: ignore[no-untyped-def]
+    """Runs `retrying` (with a single attempt) as a sub-orchestration, retried by the host when it fails."""
+    options = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
+    params = {**context.get_input(), "attempts": 1}
+    return (yield context.call_sub_orchestrator_with_retry("retrying", options, params,
+                                                           f"{context.instance_id}-child"))

@@ -432,3 +432,17 @@ def test_raise_event_needs_json_content() -> None:
         assert (await host.wait_for_instance(instance_id, timeout=10))["output"]["approved"] == "yes"
 
     run(scenario)
+
+
+def test_call_sub_orchestrator_with_retry_restarts_the_failed_child() -> None:
+    async def scenario(host: DevHost, session: aiohttp.ClientSession) -> None:
+        key = uuid.uuid4().hex
+        _, management = await start(host, session, "parent_with_retry", {"key": key, "fail_times": 2})
+        final = await host.wait_for_instance(management["id"], timeout=10)
+        assert final["runtimeStatus"] == "Completed", final["output"]
+        assert final["output"] == "ok after 3"
+        assert [t for t in raw_types(host, management["id"]) if t.startswith(("SubOrchestration", "Timer"))] == [
+            "SubOrchestrationInstanceCreated", "SubOrchestrationInstanceFailed", "TimerCreated", "TimerFired"] * 2 \
+            + ["SubOrchestrationInstanceCreated", "SubOrchestrationInstanceCompleted"]
+
+    run(scenario)

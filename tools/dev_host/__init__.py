@@ -32,7 +32,9 @@ Deviations (known):
 - Keys: one key serves as function, host and system key (Azure has separate keys); Core Tools enforces no key
   at all locally, this host does, for FUNCTION and ADMIN levels alike. /durabletask/ (the SDK's RPC base) shares
   the public port but only answers loopback clients.
-- Method mismatch answers 404 (route not found); an HTTP function returning None answers 204, a str 200.
+- HTTP functions get their httpTrigger request, durableClient binding and `context`; other input/output
+  bindings (blob, queue, ...) are not bound. Method mismatch answers 404 (route not found); an HTTP function
+  returning None answers 204, a str 200.
 - Activity failures: Reason is "Activity function '<name>' failed: <Type>: <message>", Details the traceback;
   the real host's wording differs. An unknown activity fails its task (the real host fails the orchestration).
 - Sub-orchestrations without an instance id get "<parent id>:<task id>" (the real host generates another form).
