@@ -2,7 +2,16 @@
 
 `func start` (Azure Functions Core Tools) cannot be installed here; production runs on Azure Functions with the
 Durable extension. This host runs a Python v2 `FunctionApp`/`DFApp` in-process and imitates what the app can
-observe of the real host, using the real Durable SDK for replay. Run: `python -m tools.dev_host --help`.
+observe of the real host, using the real Durable SDK for replay.
+
+    python -m tools.dev_host [--app function_app[:app]] [--port 7071] [--time-scale 1.0] [--function-key K]
+
+    async with DevHost(app, function_key="k", time_scale=0.01) as host:      # port 0: any free port
+        ...  # HTTP to host.base_url; then
+        status = await host.wait_for_instance(instance_id, timeout=10)     # the status JSON, with history
+
+    with DevHost(app).run_in_thread() as handle:                              # for synchronous callers
+        handle.wait_for_instance(instance_id, timeout=10)
 
 Faithful (checked against the extension's HttpApiHandler / DurableClient / OutOfProcOrchestrationShim sources,
 DTFx's RetryInterceptor and the SDK):

@@ -133,9 +133,8 @@ def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer:
     events = list(new_events)
     commands: list[Command] = []
     state = answer.state or {}
-    if "customStatus" in state:
-        custom = state.get("customStatus")
-        instance.custom_status_json = None if custom is None else json.dumps(custom)
+    if state.get("customStatus") is not None:  # the shim sets it only when given: None keeps the last one
+        instance.custom_status_json = json.dumps(state["customStatus"])
     actions = list(_flatten(state.get("actions") or []))
     new_actions = actions[instance.actions_seen:]
     instance.actions_seen = len(actions)
