@@ -66,6 +66,7 @@ class OrchestrationEngine:
         self._timers: dict[str, list[asyncio.TimerHandle]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._changed = asyncio.Event()
+        self._closed = False
 
     # ---- client operations (the HTTP API calls these on the loop) ----
 
@@ -149,6 +150,7 @@ class OrchestrationEngine:
                 continue
 
     async def close(self) -> None:
+        self._closed = True
         for instance_id in list(self._timers):
             self._cancel_timers(instance_id)
         for task in list(self._tasks):
@@ -185,7 +187,7 @@ class OrchestrationEngine:
 
     def _kick(self, instance_id: str) -> None:
         instance = self._instances.get(instance_id)
-        if instance_id in self._draining or instance is None or not instance.inbox:
+        if self._closed or instance_id in self._draining or instance is None or not instance.inbox:
             return
         self._draining.add(instance_id)
         self._spawn(self._drain(instance_id))
@@ -203,7 +205,13 @@ class OrchestrationEngine:
                     log.info("dropping %s for %s instance %s", T(message["EventType"]).name,
                              instance.runtime_status, instance_id)
                     continue
-                await self._episode(instance, message)
+                try:
+                    await self._episode(instance, message)
+                except Exception:  # noqa: BLE001 - a dev host bug must not wedge the instance silently
+                    log.exception("episode of %s failed inside the dev host", instance_id)
+                    instance.runtime_status, instance.output_text = "Failed", "dev host error (see its log)"
+                    self._cancel_timers(instance_id)
+                    self._notify()
         finally:
             self._draining.discard(instance_id)
             self._kick(instance_id)  # the instance may have been replaced while this drain was busy
