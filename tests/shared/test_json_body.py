@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.json_body import MAX_BODY_BYTES, MAX_JSON_DEPTH, BadRequest, load_json_body
+from shared.json_body import MAX_BODY_BYTES, MAX_JSON_DEPTH, BadRequest, json_nesting_depth_exceeds, load_json_body
 
 
 def test_valid_json_is_decoded() -> None:
@@ -88,13 +88,54 @@ def test_brackets_inside_strings_do_not_count_towards_depth() -> None:
     assert load_json_body(body, None) == ["[" * 1000, '{\\"[' * 100, {"k[": "]]]"}]
 
 
-@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 100_000, b"[" * (MAX_BODY_BYTES - 1)])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,
+        b'{"a":' * 100_000,
+        b"[" * (MAX_BODY_BYTES - 1),
+        b"[" * 40 + b'"\\' * 400_000,  # unterminated string after the deep part
+    ],
+)
 def test_deep_nesting_is_refused_fast_without_recursion(body: bytes) -> None:
     started = time.perf_counter()
     with pytest.raises(BadRequest) as caught:
         load_json_body(body, None)
     assert caught.value.code == "too_deep"
     assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'"\\' * (MAX_BODY_BYTES // 2),  # quote-backslash pairs: quadratic for a backtracking string regex
+        b'"\\' * (MAX_BODY_BYTES // 2 - 1) + b"x\\",
+        b'"' * MAX_BODY_BYTES,
+        b'["' + b'\\"' * (MAX_BODY_BYTES // 2 - 2) + b'"]',
+    ],
+)
+def test_pathological_strings_are_scanned_in_linear_time(body: bytes) -> None:
+    started = time.perf_counter()
+    try:
+        load_json_body(body, None)
+    except BadRequest as error:
+        assert error.code == "invalid_json"
+    assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize(
+    ("text", "deep"),
+    [
+        ('["\\"[[[[", 1]', False),
+        ('["\\\\", [[1]]]', True),
+        ('{"a": "}}}}", "b": [[]]}', True),
+        ('"[[[[[[[', False),
+        ("[[[", True),
+        ("[[]]", False),
+    ],
+)
+def test_depth_scan_understands_strings_and_escapes(text: str, deep: bool) -> None:
+    assert json_nesting_depth_exceeds(text, 2) is deep
 
 
 def test_worst_case_flat_body_is_scanned_quickly() -> None:
