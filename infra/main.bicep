@@ -75,8 +75,13 @@ param acsOpenIdConfigUrl string = 'https://acscallautomation.communication.azure
 
 // ---- voice processor (media host) ----
 
-@description('Voice processor of the media host (VOICE_PROCESSOR). Empty: the app\'s default.')
-param voiceProcessor string = ''
+@description('Voice processor of the media host (VOICE_PROCESSOR): transcribe, echo, or realtime (needs REALTIME_ENDPOINT and REALTIME_DEPLOYMENT).')
+@allowed([
+  'transcribe'
+  'echo'
+  'realtime'
+])
+param voiceProcessor string = 'transcribe'
 
 @description('Realtime voice endpoint (REALTIME_ENDPOINT), e.g. an Azure OpenAI resource. Empty: unused.')
 param realtimeEndpoint string = ''

@@ -100,6 +100,11 @@ var baseEnvironment = [
     name: 'AZURE_CLIENT_ID'
     value: identityClientId
   }
+  {
+    // The app stops draining 30 s before SIGKILL, leaving time to flush transcripts and notify the function app.
+    name: 'MEDIA_DRAIN_SECONDS'
+    value: string(terminationGracePeriodSeconds - 30)
+  }
 ]
 
 resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2022-10-01' existing = {
