@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -26,10 +27,11 @@ async def post_json(session: aiohttp.ClientSession, url: str, payload: Any, head
 
 
 class CallbackSender:
-    def __init__(self, session: aiohttp.ClientSession, clock: Any, *, signer: RequestSigner | None = None,
+    def __init__(self, session: aiohttp.ClientSession, clock: Callable[[], float], *,
+                 signer: RequestSigner | None = None,
                  duplicate: bool = False, reorder: bool = False) -> None:
         self._session = session
-        self._clock = clock  # () -> seconds since scenario start
+        self._clock = clock  # seconds since the scenario started
         self._signer = signer
         self._duplicate = duplicate
         self._reorder = reorder
