@@ -46,4 +46,5 @@ infra-check:
 		$(INFRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-infra.txt && \
 		touch $(INFRA_VENV)/.installed; \
 	fi
+	$(INFRA_VENV)/bin/python infra/scripts/parse_bicep.py
 	env -u BC_API_KEY -u PRISMA_API_URL BC_SKIP_MAPPING=TRUE $(INFRA_VENV)/bin/checkov $(CHECKOV_ARGS)
