@@ -29,7 +29,7 @@ _FULLY_HIDDEN = "***"
 # and version strings are left alone. The bounded repetition keeps the scan linear.
 _PHONE_LIKE = re.compile(r"(?<![\w+])(?<!\w[-.])(?:\+|\()?\d(?:[ \-.()]{0,2}\d){6,19}(?!\w)(?![-.]\w)")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2})?")
-_COMMUNICATION_USER_PREFIX = re.compile(r"^(?:\d{1,2}:)(?:[a-z][a-z0-9-]{0,20}:)*")
+_COMMUNICATION_USER_PREFIX = re.compile(r"\d{1,2}:(?:[a-z][a-z-]{0,20}:){0,3}")
 _PHONE_RAW_ID_PREFIX = "4:"
 _SHORTENED_KEEP = 4
 # Output of the functions below, recognised so that masking twice changes nothing (callers often store a

@@ -245,3 +245,12 @@ def test_masking_twice_changes_nothing(raw_id: str) -> None:
 def test_a_masked_shape_does_not_shield_a_real_number(sneaky: str) -> None:
     assert "5551234567" not in digits_of(mask_phone_number(sneaky))
     assert "5551234567" not in digits_of(mask_raw_id("4:" + sneaky))
+
+
+@settings(max_examples=500)
+@given(
+    st.text(alphabet="0123456789:+-_abcdefxyz ", max_size=60)
+    | st.builds(lambda digits: f"8:x{digits}:acs:{digits}", st.text(alphabet="0123456789", min_size=7, max_size=15))
+)
+def test_masked_raw_ids_never_hold_a_long_digit_run(raw_id: str) -> None:
+    assert re.search(r"\d{5,}", mask_raw_id(raw_id)) is None
