@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import inspect
 import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +17,8 @@ import azure.functions as func
 import pytest
 
 from tools.azurite import running_azurite
+from tools.dev_host.durable_api import client_binding_json
+from tools.dev_host.functions import index_functions
 
 TEST_CALL_TOKEN_SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -49,27 +53,29 @@ for _name, _value in FUNCTION_APP_ENV.items():
     os.environ.setdefault(_name, _value)
 
 
-def durable_client_binding(rpc_base_url: str) -> str:
-    """The binding JSON the Functions host hands a durable-client function; the SDK calls `rpcBaseUrl`."""
-    base = rpc_base_url.rstrip("/") + "/"
-    return json.dumps({
-        "taskHubName": "CallLifecycle",
-        "creationUrls": {},
-        "managementUrls": {},
-        "baseUrl": base,
-        "requiredQueryStringParameters": "",
-        "rpcBaseUrl": base,
-        "httpBaseUrl": base,
-        "maxGrpcMessageSizeInBytes": 0,
-        "grpcHttpClientTimeout": "00:01:40",
-    })
+def durable_client_binding(base_url: str, key: str = "unused") -> str:
+    """The binding JSON the Functions host hands a durable-client function; the SDK calls its `rpcBaseUrl`."""
+    return client_binding_json(base_url, "CallLifecycle", key)
+
+
+@functools.cache
+def _worker_loop() -> asyncio.AbstractEventLoop:
+    """One event loop for every async function call, as the Python worker has; the durable client keeps a
+    process-wide HTTP session bound to the loop that first used it."""
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="functions-worker-loop", daemon=True).start()
+    return loop
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
 
 
 @dataclass
 class FunctionApp:
     """The real `function_app`, its functions called directly as the Functions host would."""
 
-    functions: dict[str, Any]
+    functions: dict[str, Any]  # function name (activity name for activities) -> the user function
 
     def http(self, name: str, *, method: str = "POST", url: str = "http://127.0.0.1:7071/api/x",
              body: bytes | str | object = b"", headers: dict[str, str] | None = None,
@@ -83,20 +89,25 @@ class FunctionApp:
         kwargs: dict[str, Any] = {"req": request}
         if client is not None:
             kwargs["client"] = client
-        result = self.functions[name].get_user_function()(**kwargs)
+        result = self.functions[name](**kwargs)
         if inspect.isawaitable(result):
-            result = asyncio.run(result)
+            result = asyncio.run_coroutine_threadsafe(_await(result), _worker_loop()).result(timeout=60)
         return result
 
     def activity(self, name: str, payload: object) -> Any:
-        return self.functions[name].get_user_function()(payload=payload)
+        return self.functions[name](payload=payload)
 
 
 @pytest.fixture(scope="session")
 def function_app() -> FunctionApp:
     import function_app as module
 
-    return FunctionApp({fn.get_function_name(): fn for fn in module.app.get_functions()})
+    # The dev host's index, because `get_functions()` may run only once per app (as the worker indexes once).
+    index = index_functions(module.app)
+    functions: dict[str, Any] = {fn.name: fn.user_function for fn in index.http}
+    functions.update({name: activity.user_function for name, activity in index.activities.items()})
+    functions.update({name: handle for name, (_, handle) in index.orchestrators.items()})
+    return FunctionApp(functions)
 
 
 @pytest.fixture

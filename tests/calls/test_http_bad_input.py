@@ -15,7 +15,7 @@ from shared.call_token import call_token
 from tests.conftest import TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
-CLOSED_DURABLE = durable_client_binding("http://127.0.0.1:9/runtime/webhooks/durabletask/")
+CLOSED_DURABLE = durable_client_binding("http://127.0.0.1:9")
 INSTANCE = "call-0123456789abcdef0123456789abcdef"
 
 

@@ -1,0 +1,157 @@
+"""`POST /api/events` end to end through real parts: the function called directly, the real durable client
+against the dev host's Durable endpoints, and the real Call Automation client against the ACS simulator,
+which verifies every request's HMAC-SHA256 signature and records the answer body."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.call_token import call_token, instance_id_for_call
+from tests.conftest import TEST_ACS_ACCESS_KEY, TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
+from tools.acs_simulator import AcsSimulatorServer
+from tools.dev_host import DevHost
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
+NOTIFICATION = {"content-type": "application/json", "aeg-event-type": "Notification"}
+
+
+@pytest.fixture
+def simulator(tmp_path: Path) -> Iterator[AcsSimulatorServer]:
+    with AcsSimulatorServer(TEST_ACS_ACCESS_KEY, eml_dir=tmp_path / "eml") as server:
+        yield server
+
+
+@pytest.fixture
+def durable(app_env: pytest.MonkeyPatch, function_app: FunctionApp, simulator: AcsSimulatorServer) -> Iterator:
+    import function_app as module
+
+    app_env.setenv("ACS_ENDPOINT", simulator.endpoint)
+    with DevHost(module.app, time_scale=0.01).run_in_thread() as host:
+        yield host
+
+
+def docs_sample() -> list[dict]:
+    return json.loads((FIXTURES / "incoming_call_eventgrid.json").read_text())
+
+
+def offered_delivery(simulator: AcsSimulatorServer, caller: str = "+14255550123") -> list[dict]:
+    """The docs' sample delivery, carrying a call the simulator is ringing (so the answer can succeed)."""
+    offered = simulator.offer_call(caller, "+18005550100", managed=True)
+    delivery = docs_sample()
+    data = delivery[0]["data"]
+    data["from"] = {"kind": "phoneNumber", "rawId": f"4:{caller}", "phoneNumber": {"value": caller}}
+    data["serverCallId"] = offered.server_call_id
+    data["incomingCallContext"] = offered.incoming_call_context
+    data["correlationId"] = offered.correlation_id
+    return delivery
+
+
+def post_events(app: FunctionApp, host, delivery: object):
+    return app.http("events", body=delivery, headers=NOTIFICATION, client=durable_client_binding(host.base_url))
+
+
+def test_docs_sample_is_answered_with_media_streaming_and_per_call_urls(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    delivery = offered_delivery(simulator)
+    response = post_events(function_app, durable, delivery)
+    assert response.status_code == 200, response.get_body()
+    instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
+    assert json.loads(response.get_body())["calls"] == [{"instanceId": instance_id, "status": "answered"}]
+
+    (answer,) = simulator.requests_for("answer")
+    token = call_token(TEST_CALL_TOKEN_SECRET, instance_id)
+    assert answer.status == 200
+    assert answer.json["incomingCallContext"] == delivery[0]["data"]["incomingCallContext"]
+    assert answer.json["callbackUri"] == f"http://127.0.0.1:7071/api/callbacks/{instance_id}?token={token}"
+    assert answer.json["operationContext"] == instance_id
+    assert answer.json["mediaStreamingOptions"] == {
+        "transportUrl": f"ws://127.0.0.1:8080/ws/{instance_id}/{token}",
+        "transportType": "websocket",
+        "contentType": "audio",
+        "audioChannelType": "mixed",
+        "startMediaStreaming": True,
+        "enableBidirectional": True,
+        "audioFormat": "pcm16KMono",
+    }
+
+    status = durable.instance_status(instance_id)
+    assert status["runtimeStatus"] in ("Pending", "Running")
+    raised = [event.get("Name") for event in status["historyEvents"] if event["EventType"] == "EventRaised"]
+    assert raised == ["CallAnswered"]
+    # The orchestration's input carries masked numbers only.
+    assert "+14255550123" not in json.dumps(status["input"])
+
+
+def test_the_unmodified_docs_sample_reaches_acs_and_a_refused_answer_ends_the_call(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    delivery = docs_sample()
+    response = post_events(function_app, durable, delivery)
+    assert response.status_code == 200
+    instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
+    assert json.loads(response.get_body())["calls"][0]["status"] == "answer_failed"
+    (answer,) = simulator.requests_for("answer")
+    assert answer.json["incomingCallContext"] == delivery[0]["data"]["incomingCallContext"]
+    assert answer.status >= 400
+
+    final = durable.wait_for_instance(instance_id, timeout=30)
+    assert final["runtimeStatus"] == "Completed"
+    assert final["output"]["outcome"] == "answer_failed"
+    assert len(simulator.emails) == 1  # recorded and summarised, not retried forever
+
+
+def test_sequential_duplicates_and_redelivery_with_a_new_event_id_answer_once(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    delivery = offered_delivery(simulator)
+    redelivery = copy.deepcopy(delivery)
+    redelivery[0]["id"] = "another-event-grid-id"
+    statuses = []
+    for body in (delivery, delivery, redelivery):
+        response = post_events(function_app, durable, body)
+        assert 200 <= response.status_code < 300
+        statuses.append(json.loads(response.get_body())["calls"][0]["status"])
+    assert statuses == ["answered", "duplicate", "duplicate"]
+    assert len(simulator.requests_for("answer")) == 1
+
+
+def test_concurrent_duplicates_start_one_orchestration_and_answer_once(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    delivery = offered_delivery(simulator)
+    results: list[int] = []
+    barrier = threading.Barrier(3)
+
+    def deliver() -> None:
+        barrier.wait()
+        results.append(post_events(function_app, durable, delivery).status_code)
+
+    threads = [threading.Thread(target=deliver) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [200, 200, 200]
+    successful_answers = [r for r in simulator.requests_for("answer") if r.status == 200]
+    assert len(successful_answers) == 1
+    listed = urllib.request.urlopen(f"{durable.base_url}/runtime/webhooks/durabletask/instances"
+                                    f"?code={durable.function_key}", timeout=10)
+    assert [item["instanceId"] for item in json.load(listed)] == [instance_id_for_call(
+        delivery[0]["data"]["serverCallId"])]
+
+
+def test_a_finished_call_is_not_restarted_by_a_late_redelivery(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    delivery = docs_sample()  # refused by ACS, so the call ends at once
+    post_events(function_app, durable, delivery)
+    instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
+    first = durable.wait_for_instance(instance_id, timeout=30)
+    response = post_events(function_app, durable, delivery)
+    assert json.loads(response.get_body())["calls"][0]["status"] == "duplicate"
+    again = durable.instance_status(instance_id)
+    assert again["createdTime"] == first["createdTime"]
+    assert len(again["historyEvents"]) == len(first["historyEvents"])
