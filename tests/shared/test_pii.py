@@ -131,7 +131,7 @@ def test_long_pathological_text_is_masked_quickly() -> None:
     assert "1 1 1 1 1 1 1" not in masked
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(st.text(alphabet="+0123456789 -()", max_size=30))
 def test_masked_number_never_contains_the_full_digit_string(number: str) -> None:
     digits = digits_of(number)
@@ -161,7 +161,7 @@ def _formatted(number: str, style: int) -> str:
     return f"+{digits[:2]} ({digits[2:5]}) {digits[5:]}"
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(
     e164_numbers,
     st.integers(0, 3),
@@ -174,7 +174,7 @@ def test_numbers_embedded_in_text_never_survive(number: str, style: int, before:
     assert digits_of(number) not in digits_of(masked)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(e164_numbers)
 def test_raw_phone_ids_never_survive(number: str) -> None:
     assert digits_of(number) not in digits_of(mask_raw_id("4:" + number))
@@ -230,7 +230,7 @@ raw_ids = (
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(raw_ids)
 def test_masking_twice_changes_nothing(raw_id: str) -> None:
     once = mask_raw_id(raw_id)
@@ -247,7 +247,7 @@ def test_a_masked_shape_does_not_shield_a_real_number(sneaky: str) -> None:
     assert "5551234567" not in digits_of(mask_raw_id("4:" + sneaky))
 
 
-@settings(max_examples=500)
+@settings(max_examples=500, deadline=None)
 @given(
     st.text(alphabet="0123456789:+-_abcdefxyz ", max_size=60)
     | st.builds(lambda digits: f"8:x{digits}:acs:{digits}", st.text(alphabet="0123456789", min_size=7, max_size=15))

@@ -53,7 +53,7 @@ def test_empty_input() -> None:
     assert extract_topics(["", "   "]) == ()
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(max_size=60), max_size=8), st.integers(min_value=0, max_value=8))
 def test_output_is_deterministic_bounded_and_clean(texts: list[str], limit: int) -> None:
     topics = extract_topics(texts, limit)
