@@ -47,4 +47,5 @@ infra-check:
 		touch $(INFRA_VENV)/.installed; \
 	fi
 	$(INFRA_VENV)/bin/python infra/scripts/parse_bicep.py
+	$(INFRA_VENV)/bin/python infra/scripts/check_azure_yaml.py
 	env -u BC_API_KEY -u PRISMA_API_URL BC_SKIP_MAPPING=TRUE $(INFRA_VENV)/bin/checkov $(CHECKOV_ARGS)
