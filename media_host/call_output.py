@@ -67,6 +67,16 @@ class WebSocketCallOutput:
         self._stats.frames_dropped = self._pacer.dropped
         self._kick()
 
+    async def forward_audio_b64(self, data_b64: str) -> None:
+        """Send a frame now, outside the pacer: for audio that is itself a real-time stream (echo of
+        ACS's inbound frames). Pacing it again would only turn the peer's network jitter into permanent
+        extra delay, since a queue drained at exactly real-time rate never catches up. The socket's write
+        limit still bounds it: a peer that does not read stalls only its own call's loop."""
+        if self._closed:
+            return
+        self._stats.frames_sent += 1
+        await self._send(encode_audio_data_b64(data_b64))
+
     async def send_audio_pcm(self, pcm: bytes) -> None:
         if self._slicer is None:
             self.set_sample_rate(16000)

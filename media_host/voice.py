@@ -19,6 +19,9 @@ class CallOutput(Protocol):
     async def send_audio_b64(self, data_b64: str) -> None:
         """Send one 20 ms frame, already base64: now if its real-time slot has come, else queued."""
 
+    async def forward_audio_b64(self, data_b64: str) -> None:
+        """Send a frame of a stream that is already real-time (an echo of inbound audio) at once."""
+
     async def send_audio_pcm(self, pcm: bytes) -> None:
         """Send PCM of any length at the call's sample rate, cut into 20 ms frames and paced."""
 
@@ -72,7 +75,11 @@ class TranscribeProcessor:
 
 
 class EchoProcessor:
-    """Diagnostic: returns the caller's audio as it came, without decoding or re-encoding it."""
+    """Diagnostic: returns the caller's audio as it came, without decoding or re-encoding it.
+
+    The inbound stream is already real-time (ACS sends one frame every 20 ms), so each frame is forwarded
+    at once rather than paced again; see `WebSocketCallOutput.forward_audio_b64`.
+    """
 
     name = "echo"
     needs_pcm = False
@@ -88,7 +95,7 @@ class EchoProcessor:
 
     async def on_audio(self, frame: AudioData) -> None:
         if self._output is not None:
-            await self._output.send_audio_b64(frame.data_b64)
+            await self._output.forward_audio_b64(frame.data_b64)
 
     async def close(self) -> None:
         self._output = None

@@ -1,0 +1,1 @@
+"""Media host load benchmark: `python -m bench.media_load` (see __main__ for options)."""
