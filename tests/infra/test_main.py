@@ -106,3 +106,50 @@ def test_azd_parameters_file_covers_every_required_parameter() -> None:
     assert required - given == set()
     assert given - set(MAIN.section("parameters")) == set()
     assert parameters["parameters"]["callTokenSecret"]["value"] == "${CALL_TOKEN_SECRET}"
+
+
+# Values of the shape Azure gives each setting; only the names come from the Bicep.
+SAMPLE_VALUES = {
+    "ACS_ENDPOINT": "https://acs-abc.unitedstates.communication.azure.com",
+    "ACS_RESOURCE_ID": "2a7b3c4d-0000-4000-8000-000000000001",
+    "ACS_OPENID_CONFIG_URL": "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration",
+    "CALLBACK_BASE_URL": "https://func-abc.azurewebsites.net",
+    "MEDIA_HOST_WSS_URL": "wss://ca-media-abc.kindsea-1234.swedencentral.azurecontainerapps.io",
+    "EMAIL_SENDER": "DoNotReply@0000-1111.azurecomm.net",
+    "SUMMARY_RECIPIENTS": "ops@contoso.com",
+    "CALL_TOKEN_SECRET": "s" * 64,
+    "TRANSCRIPTS_CONTAINER": "transcripts",
+    "AzureWebJobsStorage__accountName": "stabc",
+    "AzureWebJobsStorage__credential": "managedidentity",
+    "AzureWebJobsStorage__clientId": "00000000-0000-4000-8000-000000000002",
+    "AZURE_CLIENT_ID": "00000000-0000-4000-8000-000000000002",
+    "MEDIA_AUDIO_FORMAT": "pcm16KMono",
+    "CALL_CONNECT_TIMEOUT_SECONDS": "45",
+    "MAX_CALL_DURATION_SECONDS": "3600",
+    "RETENTION_DAYS": "30",
+    "VOICE_PROCESSOR": "transcribe",
+    "MEDIA_HOST_PORT": "8080",
+    "MEDIA_DRAIN_SECONDS": "570",
+}
+
+
+def _environment(names: set[str]) -> dict[str, str]:
+    # Settings with no sample (telemetry, optional realtime) are left empty, as an unset parameter leaves them.
+    return {name: SAMPLE_VALUES.get(name, "") for name in names}
+
+
+def test_the_function_apps_settings_loader_accepts_what_infra_provides() -> None:
+    from shared.settings import load_function_app_settings
+
+    settings = load_function_app_settings(_environment(function_app_settings()))
+    assert settings.acs_access_key is None  # managed identity in Azure
+    assert settings.storage.blob_service_uri == "https://stabc.blob.core.windows.net"
+
+
+def test_the_media_hosts_config_loader_accepts_what_infra_provides() -> None:
+    from media_host.config import load_media_host_config
+
+    config = load_media_host_config(_environment(media_host_settings()))
+    assert config.base.port == 8080
+    assert config.callback_base_url == SAMPLE_VALUES["CALLBACK_BASE_URL"]
+    assert config.drain_seconds == 570
