@@ -32,7 +32,8 @@ OUTCOME_LABELS = {
     "transferred": "Call transferred",
 }
 INCOMPLETE_NOTE = "The transcript may be incomplete: the media connection was lost before the call ended."
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]+")
+# C0/C1 controls and Unicode line breaks: none may reach a subject line or a one-line field.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 @dataclass(frozen=True)

@@ -208,9 +208,10 @@ def test_html_escapes_every_piece_of_data() -> None:
     assert "\n" not in rendered.subject and "\r" not in rendered.subject
 
 
-def test_subject_has_no_line_breaks() -> None:
-    rendered = render_summary(make_call(caller="evil\r\nBcc: victim@example.com"), [])
-    assert "\r" not in rendered.subject and "\n" not in rendered.subject
+@pytest.mark.parametrize("separator", ["\r\n", "\n", "\x85", "\u2028", "\u2029", "\x00"])
+def test_subject_has_no_line_breaks(separator: str) -> None:
+    rendered = render_summary(make_call(caller=f"evil{separator}Bcc: victim@example.com", outcome=f"x{separator}y"), [])
+    assert len(rendered.subject.splitlines()) == 1 and "\x00" not in rendered.subject
 
 
 def test_long_transcript_is_cut_with_a_note_naming_the_blob() -> None:
