@@ -35,3 +35,21 @@ def test_main_is_an_azd_subscription_template() -> None:
     assert main.tree["globals"]["scope"]["value"] == "subscription"
     for name in ("environmentName", "location", "principalId"):
         assert name in main.section("parameters")
+
+
+def test_module_wiring_matches_the_module_files() -> None:
+    # No Bicep compiler runs here, so check what it would: passed params exist, required ones are passed,
+    # and every <module>.outputs.<name> that main.bicep reads is declared by that module.
+    import re
+
+    main = Template.load("main.bicep")
+    for symbol in main.section("modules"):
+        module = Template.load(main.module_path(symbol))
+        declared = module.section("parameters")
+        passed = set(main.module_params(symbol))
+        assert passed - set(declared) == set(), f"{symbol} passes unknown parameters"
+        required = {name for name, p in declared.items() if p.get("default") is None}
+        assert required - passed == set(), f"{symbol} misses required parameters"
+    for symbol, output in re.findall(r"\b(\w+)\.outputs\.(\w+)", main.text):
+        module = Template.load(main.module_path(symbol))
+        assert output in module.section("outputs"), f"{symbol}.outputs.{output} is not declared"
