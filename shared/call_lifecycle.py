@@ -341,9 +341,20 @@ def mark_summarized(record: CallRecord, now: datetime, email: Mapping[str, objec
     return replace(record, stage="summarized", stage_since=now, timeline=_note(record, iso(now), "summarized", detail))
 
 
+# WebSocket close codes of a stream that ended cleanly (normal closure, going away). Anything else, 1006
+# for a connection lost without a close frame above all, means audio after the drop was never heard.
+CLEAN_CLOSE_CODES = (1000, 1001)
+
+
 def is_partial(record: CallRecord) -> bool:
-    """True when the transcript may be incomplete: the media host never reported the stream's end."""
-    return record.connected_at is not None and record.media_report_missing
+    """True when the transcript may be incomplete: the media host never reported the stream's end, or the
+    stream broke off before the call ended."""
+    if record.connected_at is None:
+        return False
+    if record.media_report_missing:
+        return True
+    close_code = (record.media_report or {}).get("closeCode")
+    return isinstance(close_code, int) and close_code not in CLEAN_CLOSE_CODES
 
 
 def custom_status(record: CallRecord) -> dict[str, object]:

@@ -1,0 +1,170 @@
+"""Whole calls on one machine: the bundled simulator scenarios against the real function app (in the dev
+host), the real media host and Azurite. Each asserts the .eml, the Durable history and status, and the
+transcript blob."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.acs_simulator.results import ScenarioResult
+from tools.acs_simulator.runner import run_scenario
+from tools.acs_simulator.scenario import load_scenario
+from tools.local_stack import LocalStack, local_stack
+
+SPOKEN = "Hello, this is Alice. Please call me back about my order tomorrow morning."
+CALLER = "+14255550100"
+# Timers run 5x faster than real time: a 45 s connect timeout takes 9 s, the 20 s media-report wait 4 s.
+TIME_SCALE = 0.2
+
+
+@dataclass
+class PlacedCall:
+    result: ScenarioResult
+    instance_id: str
+    status: dict[str, Any]
+    emails: list[email.message.EmailMessage]
+    transcript: str
+
+    @property
+    def output(self) -> dict[str, Any]:
+        return self.status["output"]
+
+    def raised(self) -> list[str]:
+        return [e.get("Name", "") for e in self.status["historyEvents"] if e["EventType"] == "EventRaised"]
+
+    def timeline_events(self) -> list[str]:
+        return [entry["event"] for entry in self.output["timeline"]]
+
+    def plain_text(self) -> str:
+        (message,) = self.emails
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    def html(self) -> str:
+        (message,) = self.emails
+        return message.get_body(preferencelist=("html",)).get_content()
+
+
+@pytest.fixture
+def stack(azurite_connection_string: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LocalStack]:
+    settings = getattr(request, "param", None) or {}
+    with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE, settings=settings) as running:
+        yield running
+
+
+def place_call(stack: LocalStack, scenario_name: str) -> PlacedCall:
+    scenario = load_scenario(scenario_name)
+    result = asyncio.run(run_scenario(scenario, events_url=stack.events_url, simulator=stack.simulator))
+    assert result.validation_ok, result.errors
+    answers = [r for r in stack.simulator.requests_for("answer") if r.status == 200]
+    instance_ids = {r.json["operationContext"] for r in stack.simulator.requests_for("answer")}
+    assert len(answers) == 1 and len(instance_ids) == 1, "one call, answered once"
+    (instance_id,) = instance_ids
+    status = stack.wait_for_call(instance_id, timeout=90)
+    assert status["runtimeStatus"] == "Completed", status
+    messages = [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+                for path in sorted(stack.eml_dir.glob("*.eml"))]
+    return PlacedCall(result, instance_id, status, messages, stack.transcript(instance_id))
+
+
+def assert_no_raw_number(call: PlacedCall) -> None:
+    for message in call.emails:
+        assert CALLER not in message.as_string()
+        assert CALLER not in message["Subject"]
+    assert CALLER not in json.dumps(call.status)
+
+
+def test_happy_path(stack: LocalStack) -> None:
+    call = place_call(stack, "happy_path")
+    assert call.output["outcome"] == "completed"
+    assert call.output["partial"] is False
+    assert ["CallAnswered", "CallConnected", "CallDisconnected", "MediaStreamEnded"] == [
+        name for name in call.raised() if name in ("CallAnswered", "CallConnected", "CallDisconnected",
+                                                   "MediaStreamEnded")]
+    assert call.status["customStatus"]["stage"] == "summarized"
+    assert json.loads(call.transcript.splitlines()[0])["text"] == SPOKEN
+    assert len(call.emails) == 1
+    assert SPOKEN in call.plain_text()
+    assert "completed" in call.emails[0]["Subject"]
+    assert call.output["email"]["status"].lower() == "succeeded"
+    assert call.result.media.frames_sent > 300  # about 8 s of 20 ms frames, streamed in real time
+    assert_no_raw_number(call)
+
+
+def test_missed_call_never_connected(stack: LocalStack) -> None:
+    call = place_call(stack, "missed_call")
+    assert call.output["outcome"] == "missed"
+    assert "CallConnected" not in call.raised()
+    assert call.transcript == ""
+    assert len(call.emails) == 1
+    assert "missed" in call.emails[0]["Subject"].lower()
+    assert SPOKEN not in call.plain_text()
+    assert_no_raw_number(call)
+
+
+def test_caller_hangs_up_at_once(stack: LocalStack) -> None:
+    call = place_call(stack, "caller_hangs_up_at_once")
+    assert call.output["outcome"] == "completed"
+    assert call.transcript == ""
+    assert len(call.emails) == 1
+    assert call.output["connectedAt"] <= call.output["endedAt"]
+
+
+# 40 s of call time is 8 s here: long enough for the first sentence to be transcribed.
+@pytest.mark.parametrize("stack", [{"MAX_CALL_DURATION_SECONDS": "40"}], indirect=True)
+def test_maximum_duration_reached(stack: LocalStack) -> None:
+    call = place_call(stack, "max_duration")
+    assert call.output["outcome"] == "max_duration"
+    hang_ups = stack.simulator.requests_for("hang_up") + stack.simulator.requests_for("terminate")
+    assert len(hang_ups) == 1
+    assert "max_duration_reached" in call.timeline_events()
+    assert call.result.ended_by == "app"
+    assert len(call.emails) == 1
+    assert SPOKEN in call.plain_text()
+
+
+def test_email_throttled_three_times_then_delivered_once(stack: LocalStack) -> None:
+    call = place_call(stack, "email_429x3")
+    throttled = [r for r in stack.simulator.requests_for("email") if r.status == 429]
+    assert len(throttled) == 3
+    assert len(stack.simulator.emails) == 1
+    assert len(call.emails) == 1
+    assert SPOKEN in call.plain_text()
+
+
+def test_same_incoming_call_delivered_three_times_at_once(stack: LocalStack) -> None:
+    call = place_call(stack, "duplicate_incoming_call_x3")
+    assert all(status is not None and 200 <= status < 300 for status in call.result.incoming_call_statuses)
+    assert len(call.result.incoming_call_statuses) == 3
+    assert call.output["outcome"] == "completed"
+    assert len(call.emails) == 1
+
+
+def test_callbacks_duplicated_and_reordered(stack: LocalStack) -> None:
+    call = place_call(stack, "callbacks_duplicated_reordered")
+    assert call.raised().count("CallConnected") == 2  # both copies reached Durable...
+    assert call.timeline_events().count("CallConnected") == 1  # ...and only one counted
+    assert call.output["outcome"] == "completed"
+    assert len(call.emails) == 1
+    assert SPOKEN in call.plain_text()
+
+
+def test_media_socket_dropped_keeps_the_transcript_up_to_the_drop(stack: LocalStack) -> None:
+    call = place_call(stack, "media_socket_dropped")
+    assert call.result.media.dropped
+    assert call.output["outcome"] == "completed"
+    lines = [json.loads(line) for line in call.transcript.splitlines()]
+    assert [line["text"] for line in lines] == [SPOKEN]
+    assert call.output["partial"] is True
+    assert len(call.emails) == 1
+    assert SPOKEN in call.plain_text()
+    assert "second sentence" not in call.plain_text()
+    assert "incomplete" in call.plain_text().lower()

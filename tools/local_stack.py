@@ -1,0 +1,146 @@
+"""The whole product on one machine: ACS simulator, dev host running `function_app`, and the media host.
+
+Used by `make demo` and the end-to-end tests. Azurite is started by the caller (see tools/azurite.py), so
+one Azurite serves many calls. Every secret here is generated per run.
+
+The function app is configured as in Azure, through environment variables read by `calls.app_context`;
+the stack sets them for its lifetime and restores them after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.blob import BlobServiceClient
+
+from media_host.config import load_media_host_config
+from media_host.server import MediaHost, serve_media_host
+from shared import blob_names
+from tools.acs_simulator import AcsSimulatorServer
+from tools.azurite import free_port
+from tools.dev_host import DevHost, DevHostThread
+
+
+@dataclass
+class LocalStack:
+    simulator: AcsSimulatorServer
+    dev_host: DevHostThread
+    media_host: MediaHost
+    env: dict[str, str]
+    eml_dir: Path
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.dev_host.base_url}/api/events?code={self.dev_host.function_key}"
+
+    def status(self, instance_id: str) -> dict[str, Any] | None:
+        return self.dev_host.instance_status(instance_id)
+
+    def wait_for_call(self, instance_id: str, timeout: float = 60.0) -> dict[str, Any]:
+        return self.dev_host.wait_for_instance(instance_id, timeout=timeout)
+
+    def read_blob(self, name: str) -> bytes | None:
+        service = BlobServiceClient.from_connection_string(self.env["AzureWebJobsStorage"])
+        try:
+            return service.get_blob_client(self.env["TRANSCRIPTS_CONTAINER"], name).download_blob().readall()
+        except ResourceNotFoundError:
+            return None
+
+    def transcript(self, instance_id: str) -> str:
+        return (self.read_blob(blob_names.transcript_blob(instance_id)) or b"").decode("utf-8")
+
+
+class _MediaHostThread:
+    """The media host on its own event loop, as it runs in its own container in Azure."""
+
+    def __init__(self, environ: dict[str, str], port: int) -> None:
+        self._config = load_media_host_config(environ)
+        self._port = port
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self.host: MediaHost | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._serve(),),
+                                        name="media-host", daemon=True)
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        try:
+            async with serve_media_host(self._config, host="127.0.0.1", port=self._port) as host:
+                self.host = host
+                self._ready.set()
+                await self._stop.wait()
+        except BaseException as error:  # noqa: BLE001 - reported to the starting thread
+            self._error = error
+            self._ready.set()
+
+    def start(self) -> MediaHost:
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error is not None or self.host is None:
+            raise RuntimeError(f"the media host did not start: {self._error!r}")
+        return self.host
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=15)
+
+
+@contextlib.contextmanager
+def local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: float = 1.0,
+                settings: dict[str, str] | None = None) -> Iterator[LocalStack]:
+    """Start the simulator, the media host and the dev host (serving `function_app`) on free loopback ports."""
+    access_key = base64.b64encode(secrets.token_bytes(32)).decode()
+    dev_port, media_port = free_port(), free_port()
+    eml_dir = work_dir / "eml"
+    env = {
+        "ACS_ACCESS_KEY": access_key,
+        "CALLBACK_BASE_URL": f"http://127.0.0.1:{dev_port}",
+        "MEDIA_HOST_WSS_URL": f"ws://127.0.0.1:{media_port}",
+        "MEDIA_HOST_PORT": str(media_port),
+        "MEDIA_HOST_BIND": "127.0.0.1",
+        "EMAIL_SENDER": "DoNotReply@calls.localhost",
+        "SUMMARY_RECIPIENTS": "ops@calls.localhost",
+        "CALL_TOKEN_SECRET": secrets.token_urlsafe(32),
+        "AzureWebJobsStorage": storage_connection_string,
+        "TRANSCRIPTS_CONTAINER": "transcripts",
+        **(settings or {}),
+    }
+    saved = {name: os.environ.get(name) for name in [*env, "ACS_ENDPOINT"]}
+    with AcsSimulatorServer(access_key, eml_dir=eml_dir) as simulator:
+        env["ACS_ENDPOINT"] = simulator.endpoint
+        os.environ.update(env)
+        from calls import app_context
+
+        app_context.reset()
+        import function_app
+
+        media = _MediaHostThread(env, media_port)
+        media_host = media.start()
+        try:
+            dev_host = DevHost(function_app.app, port=dev_port, time_scale=time_scale,
+                               function_key=secrets.token_urlsafe(24)).run_in_thread()
+            try:
+                yield LocalStack(simulator, dev_host, media_host, env, eml_dir)
+            finally:
+                dev_host.stop()
+        finally:
+            media.stop()
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            app_context.reset()
