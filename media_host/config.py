@@ -24,6 +24,10 @@ class RealtimeSettings:
     api_key: str | None
     voice: str
     instructions: str
+    # Set: the preview protocol (/openai/realtime?api-version=..., flat session) or Voice Live's version.
+    api_version: str | None
+    # The input transcription model; on Azure, the name of a transcription deployment.
+    transcription_model: str | None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ def _realtime(environ: Mapping[str, str], required: bool) -> RealtimeSettings | 
         api_key=_optional(environ, "REALTIME_API_KEY"),
         voice=_optional(environ, "REALTIME_VOICE") or "alloy",
         instructions=_optional(environ, "REALTIME_INSTRUCTIONS") or DEFAULT_INSTRUCTIONS,
+        api_version=_optional(environ, "REALTIME_API_VERSION"),
+        transcription_model=_optional(environ, "REALTIME_TRANSCRIPTION_MODEL") or "whisper-1",
     )
 
 

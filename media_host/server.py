@@ -71,7 +71,9 @@ class MediaHost:
     ) -> None:
         self.config = config
         self.store = store
-        self.factories = processor_factories or default_processor_factories()
+        self.factories = dict(processor_factories or default_processor_factories())
+        if config.realtime is None:
+            self.factories.pop("realtime", None)  # not configured: refused with 400 when asked for
         self.on_ended = on_ended
         self.sessions: set[CallSession] = set()
         self.accepting = True
