@@ -18,6 +18,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+demo: deps
+	$(PY) -m tools.demo
+
 test: deps
 	$(PY) -m tools.azurite -- $(PY) -m pytest -q $(PYTEST_ARGS)
 

@@ -28,6 +28,8 @@ from shared.summary import (
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
+# Keys of the MediaStreamEnded event itself, not statistics of the stream.
+_EVENT_KEYS = frozenset({"type", "time"})
 _EMAIL_NAMESPACE = uuid.UUID("6f1d3c52-0e55-4c38-9d0e-6a8c2f7c1b11")
 
 
@@ -91,7 +93,8 @@ def summary_input(fields: Mapping[str, object]) -> CallSummaryInput:
         end_reason=None if fields.get("end_reason") is None else str(fields["end_reason"]),
         timeline=timeline,
         transcript_blob=blob_names.transcript_blob(instance_id),
-        media=dict(media) if isinstance(media, Mapping) else None,
+        media={key: value for key, value in media.items() if key not in _EVENT_KEYS}
+        if isinstance(media, Mapping) else None,
         partial=bool(fields.get("partial", False)),
     )
 

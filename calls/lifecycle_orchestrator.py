@@ -17,6 +17,7 @@ deliberately left unread.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Generator, Mapping
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,10 @@ from typing import Any
 import azure.durable_functions as df
 
 from shared import call_lifecycle as lifecycle
+
+# Every callback is raised on the instance so that ops see it in the history, but the orchestration waits
+# only for the few it acts on; the SDK warns on each replay about the others, which would flood the logs.
+warnings.filterwarnings("ignore", message="Potential duplicate Task completion", category=UserWarning)
 
 bp = df.Blueprint()
 
