@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +54,21 @@ def offered_delivery(simulator: AcsSimulatorServer, caller: str = "+14255550123"
     return delivery
 
 
+def raised_events(status: dict | None) -> list[str]:
+    events = (status or {}).get("historyEvents") or []
+    return [event.get("Name", "") for event in events if event["EventType"] == "EventRaised"]
+
+
+def wait_until(read, done, timeout: float = 10.0):
+    """Raised events are queued, as in Durable: poll the status until the instance has processed them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = read()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.05)
+
+
 def post_events(app: FunctionApp, host, delivery: object):
     return app.http("events", body=delivery, headers=NOTIFICATION, client=durable_client_binding(host.base_url))
 
@@ -81,10 +97,10 @@ def test_docs_sample_is_answered_with_media_streaming_and_per_call_urls(
         "audioFormat": "pcm16KMono",
     }
 
-    status = durable.instance_status(instance_id)
+    status = wait_until(lambda: durable.instance_status(instance_id),
+                        lambda status: raised_events(status) == ["CallAnswered"])
     assert status["runtimeStatus"] in ("Pending", "Running")
-    raised = [event.get("Name") for event in status["historyEvents"] if event["EventType"] == "EventRaised"]
-    assert raised == ["CallAnswered"]
+    assert status["customStatus"]["stage"] == "ringing"
     # The orchestration's input carries masked numbers only.
     assert "+14255550123" not in json.dumps(status["input"])
 
