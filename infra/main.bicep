@@ -95,6 +95,12 @@ param realtimeVoice string = ''
 @description('Instructions for the realtime voice (REALTIME_INSTRUCTIONS).')
 param realtimeInstructions string = ''
 
+@description('API version of the realtime endpoint (REALTIME_API_VERSION). Empty: the GA endpoint without one.')
+param realtimeApiVersion string = ''
+
+@description('Model that transcribes the caller in realtime mode (REALTIME_TRANSCRIPTION_MODEL). Empty: the app\'s default.')
+param realtimeTranscriptionModel string = ''
+
 // ---- secrets and deployment order ----
 
 @secure()
@@ -311,6 +317,14 @@ module containerApps 'modules/container-apps.bicep' = {
       {
         name: 'REALTIME_INSTRUCTIONS'
         value: realtimeInstructions
+      }
+      {
+        name: 'REALTIME_API_VERSION'
+        value: realtimeApiVersion
+      }
+      {
+        name: 'REALTIME_TRANSCRIPTION_MODEL'
+        value: realtimeTranscriptionModel
       }
     ])
   }
