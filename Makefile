@@ -21,7 +21,7 @@ node_modules/.installed: package.json package-lock.json
 demo: deps
 	$(PY) -m tools.demo
 
-test: deps
+test: deps infra-check
 	$(PY) -m tools.azurite -- $(PY) -m pytest -q $(PYTEST_ARGS)
 
 # Azurite, the media host and `func start` together, for users who have Azure Functions Core Tools.
