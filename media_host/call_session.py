@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from media_host.append_buffer import AppendBuffer
 from media_host.blob_store import CallBlobStore
 from media_host.call_output import WebSocketCallOutput
+from media_host.json_logging import CallLogger
 from media_host.voice import VoiceProcessor
 from shared.blob_names import media_report_blob, transcript_blob
 from shared.media_call_stats import MediaCallStats
@@ -71,8 +72,7 @@ class CallSession:
         transcript_name = transcript_blob(route.instance_id)
         self.transcript = AppendBuffer(lambda data: store.append(transcript_name, data))
         self.output = WebSocketCallOutput(ws, self.stats, self.transcript)
-        self.log = logging.LoggerAdapter(log, {"instanceId": route.instance_id,
-                                               "correlationId": self.stats.correlation_id})
+        self.log = CallLogger(log, {"instanceId": route.instance_id, "correlationId": self.stats.correlation_id})
 
     async def run(self) -> dict[str, Any]:
         """Serve the socket until it closes; then flush, write media.json and return it."""
@@ -105,7 +105,7 @@ class CallSession:
                 if malformed_run == 1 or stats.malformed_messages % 100 == 0:
                     self.log.warning("malformed media message: %s", error)
                 if malformed_run >= MAX_CONSECUTIVE_MALFORMED:
-                    await self.ws.close(CLOSE_INVALID_DATA, "malformed media messages")
+                    await self._close_from_loop(CLOSE_INVALID_DATA, "malformed media messages")
                     return
                 continue
             malformed_run = 0
@@ -126,6 +126,16 @@ class CallSession:
             elif kind is TranscriptionMetadata:
                 stats.call_connection_id = stats.call_connection_id or decoded.call_connection_id  # type: ignore[union-attr]
                 stats.correlation_id = stats.correlation_id or decoded.correlation_id  # type: ignore[union-attr]
+
+    async def _close_from_loop(self, code: int, reason: str) -> None:
+        """Close while still reading: websockets stops reading a socket whose unread messages are above its
+        queue's high-water mark, and would then never see the peer's closing frame (close would wait for
+        its timeout). Messages that arrive meanwhile are discarded."""
+        closing = asyncio.get_running_loop().create_task(self.ws.close(code, reason))
+        with contextlib.suppress(ConnectionClosed):
+            async for _ in self.ws:
+                pass
+        await closing
 
     async def _finish(self) -> dict[str, Any]:
         with contextlib.suppress(Exception):

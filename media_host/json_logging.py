@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
+from typing import Any
 
 from shared.pii import PhoneNumberMaskingFilter
 
@@ -31,6 +33,14 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+class CallLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """Adds the call's ids to every record, keeping the record's own `extra` fields too."""
+
+    def process(self, msg: object, kwargs: MutableMapping[str, Any]) -> tuple[object, MutableMapping[str, Any]]:
+        kwargs["extra"] = {**(self.extra or {}), **kwargs.get("extra", {})}
+        return msg, kwargs
 
 
 def configure_json_logging(level: int = logging.INFO) -> None:

@@ -77,7 +77,8 @@ def test_sigterm_refuses_new_calls_and_lets_running_calls_finish(media_process, 
     logs = process.stderr.read().decode()  # type: ignore[union-attr]
     assert "+15551234567" not in logs and "15551234567" not in logs
     entries = [json.loads(line) for line in logs.splitlines() if line.strip()]
-    assert any(entry.get("instanceId") == INSTANCE and entry["message"] == "media socket closed" for entry in entries)
+    closed = [entry for entry in entries if entry["message"] == "media socket closed"]
+    assert closed and closed[0]["instanceId"] == INSTANCE and closed[0]["closeCode"] == 1000
 
 
 def test_calls_still_open_at_the_drain_deadline_are_closed_and_flushed(media_process, read_blob) -> None:
@@ -98,3 +99,22 @@ def test_calls_still_open_at_the_drain_deadline_are_closed_and_flushed(media_pro
     assert process.wait(timeout=20) == 0
     assert [json.loads(line)["text"] for line in read_blob(transcript_blob(INSTANCE)).decode().splitlines()] == ["kept"]
     assert json.loads(read_blob(media_report_blob(INSTANCE)))["closeCode"] == 1001
+
+
+def test_kill_9_loses_at_most_the_last_second_of_transcript(media_process, read_blob) -> None:
+    process, port = media_process
+
+    async def scenario() -> None:
+        async with connect(ws_url(port), compression=None) as ws:
+            await ws.send(transcription_message("first segment", 0, 10_000))
+            await ws.send(transcription_message("second segment", 30_000_000, 10_000))
+            await asyncio.sleep(1.0)
+            process.kill()  # SIGKILL: no drain, no flush, no media.json
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 5)
+
+    asyncio.run(scenario())
+    process.wait(timeout=10)
+    texts = [json.loads(line)["text"] for line in read_blob(transcript_blob(INSTANCE)).decode().splitlines()]
+    assert texts == ["first segment", "second segment"]
+    assert read_blob(media_report_blob(INSTANCE)) is None

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 
@@ -187,3 +188,46 @@ def test_the_function_app_is_told_when_the_socket_closes(media_env) -> None:
     instance, query, body = seen[0]
     assert instance == INSTANCE and query["token"] == ws_url(0).rsplit("/", 1)[1]
     assert body["instanceId"] == INSTANCE and body["sampleRate"] == 16000 and body["closeCode"] == 1000
+
+
+def test_a_misbehaving_peer_does_not_disturb_another_call(media_config) -> None:
+    """Call A floods garbage and then stops reading its echo; call B keeps real-time turnaround."""
+
+    async def scenario() -> tuple[int | None, list[float]]:
+        async with serve_media_host(media_config, host="127.0.0.1", port=0) as host:
+            bad = await connect(ws_url(host.port, instance_id="call-bad", query="?processor=echo"),
+                                compression=None, max_queue=1)
+            good = await connect(ws_url(host.port, query="?processor=echo"), compression=None)
+            await good.send(metadata_message(16000))
+            for _ in range(60):
+                await bad.send("{not json")
+            bad_code = None
+            with contextlib.suppress(ConnectionClosed):
+                await asyncio.wait_for(bad.recv(), 3)
+            bad_code = bad.close_code
+            # A second bad peer that never reads its echo: its socket buffers fill, only its own loop waits.
+            stalled = await connect(ws_url(host.port, instance_id="call-stalled", query="?processor=echo"),
+                                    compression=None, max_queue=1)
+            frame = audio_message(bytes(640), "2024-05-27T10:00:00.000Z")
+
+            async def flood() -> None:
+                with contextlib.suppress(ConnectionClosed):
+                    for _ in range(3000):
+                        await stalled.send(frame)
+
+            flooding = asyncio.get_running_loop().create_task(flood())
+            turnarounds = []
+            for i in range(25):
+                started = time.monotonic()
+                await good.send(audio_message(bytes([i]) * 640, f"2024-05-27T10:00:00.{i * 20:03d}Z"))
+                await asyncio.wait_for(good.recv(), 2)
+                turnarounds.append(time.monotonic() - started)
+                await asyncio.sleep(0.02)
+            flooding.cancel()
+            await good.close()
+            stalled.transport.abort()  # it never reads, so it would never finish a closing handshake
+            return bad_code, turnarounds
+
+    bad_code, turnarounds = asyncio.run(scenario())
+    assert bad_code == 1007
+    assert sorted(turnarounds)[len(turnarounds) // 2] < 0.1
