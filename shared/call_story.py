@@ -1,0 +1,313 @@
+"""One call's story, built from its Durable status with history (pure: status JSON in, story JSON out).
+
+A raw Durable history is a wall of JSON; ops want to read a call: when it rang, was answered, connected,
+what each action did, how and why it ended, how the summary and the email went. `build_call_story` turns the
+status document that `get_status(show_history=True, show_history_output=True, show_input=True)` returns into
+a timeline of plain-language entries plus the outcome, the durations, the media statistics and the blob names.
+
+The status comes from Durable, but its payloads were written from outside (ACS callbacks, the media host):
+every field is type-checked, texts are clipped and phone-number-like text is masked again, so a story never
+carries more than the history does, and usually less.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from shared import blob_names
+from shared.call_lifecycle import parse_time
+from shared.pii import mask_phone_numbers_in_text
+
+MAX_TEXT_CHARS = 200
+MAX_TIMELINE_ENTRIES = 300
+TRANSFERRED = "transferred"
+
+# What each event means, in words for ops. Events not listed get a generic meaning from their name.
+_EVENT_MEANINGS = {
+    "CallAnswered": "The app answered the call.",
+    "AnswerFailed": "Answering the call failed.",
+    "CallConnected": "The call connected: the caller and the app can hear each other.",
+    "CallDisconnected": "The call was disconnected.",
+    "MediaStreamingStarted": "Audio streaming to the media host started.",
+    "MediaStreamingStopped": "Audio streaming to the media host stopped.",
+    "MediaStreamingFailed": "Audio streaming to the media host failed.",
+    "MediaStreamEnded": "The media host reported that the audio stream closed.",
+    "ParticipantsUpdated": "The participants of the call changed.",
+    "CallTransferAccepted": "The transfer was accepted: the call left the app for the transfer target.",
+    "CallTransferFailed": "The transfer failed.",
+    "PlayStarted": "Playing a prompt started.",
+    "PlayCompleted": "A prompt finished playing.",
+    "PlayFailed": "Playing a prompt failed.",
+    "PlayCanceled": "Playing a prompt was canceled.",
+    "RecognizeCompleted": "The caller's input (DTMF or speech) was recognized.",
+    "RecognizeFailed": "Recognizing the caller's input failed (no input or a bad tone).",
+    "RecognizeCanceled": "Recognizing the caller's input was canceled.",
+}
+# Decisions the orchestration recorded in its own timeline (its output), not visible as history events.
+_DECISION_MEANINGS = {
+    "missed": "The call was counted as missed.",
+    "max_duration_reached": "The call reached its maximum duration: the app ends it.",
+    "hang_up_requested": "The app asked ACS to hang up.",
+    "disconnect_not_confirmed": "ACS never confirmed the disconnect; the call was closed anyway.",
+    "hang_up_unconfirmed": "The hang-up's result never came; the app stopped waiting.",
+    "media_report_missing": "The media host never reported the stream's end: the transcript may be incomplete.",
+}
+_ACTIVITY_MEANINGS = {
+    "hang_up_call": "The app hung up the call.",
+    "prepare_call_summary": "The call summary was written.",
+    "send_summary_email": "The summary email was sent.",
+}
+_CLOSING_ACTIVITIES = frozenset({"prepare_call_summary", "send_summary_email"})
+# Media statistics worth showing, in the order shown.
+MEDIA_KEYS = ("sampleRate", "framesReceived", "framesSilent", "framesSent", "framesDropped", "gaps", "maxGapMs",
+              "transcriptSegments", "transcriptLinesDropped", "malformedMessages", "closeCode", "closeReason")
+
+
+def _text(value: object, limit: int = MAX_TEXT_CHARS) -> str | None:
+    if value is None or isinstance(value, Mapping | list):
+        return None
+    text = str(value)[:limit]
+    return mask_phone_numbers_in_text(text) if text else None
+
+
+def _decode(value: object) -> Any:
+    """Durable hands payloads back as JSON text, sometimes twice encoded (durable-python #295)."""
+    for _ in range(2):
+        if not isinstance(value, str):
+            break
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    decoded = _decode(value)
+    return decoded if isinstance(decoded, Mapping) else {}
+
+
+def _seconds_between(start: object, end: object) -> float | None:
+    first, last = parse_time(start), parse_time(end)
+    if first is None or last is None or last < first:
+        return None
+    return round((last - first).total_seconds(), 3)
+
+
+def _result_text(payload: Mapping[str, Any]) -> str | None:
+    result = payload.get("result")
+    if not isinstance(result, Mapping):
+        return None
+    parts = [f"{key} {result[key]}" for key in ("code", "subCode") if isinstance(result.get(key), int | str)]
+    message = _text(result.get("message"))
+    if message:
+        parts.append(message)
+    return ", ".join(str(part) for part in parts) or None
+
+
+def _is_failure(name: str) -> bool:
+    return name.endswith("Failed") or name == "AnswerFailed"
+
+
+def _event_meaning(name: str, payload: Mapping[str, Any]) -> str:
+    meaning = _EVENT_MEANINGS.get(name)
+    if meaning is None:
+        if _is_failure(name):
+            meaning = f"ACS reported {name}: an action failed."
+        elif name.endswith(("Completed", "Succeeded", "Accepted")):
+            meaning = f"ACS reported {name}: an action succeeded."
+        else:
+            meaning = f"ACS reported {name}."
+    if name == "MediaStreamEnded":
+        frames, close = payload.get("framesReceived"), payload.get("closeCode")
+        if isinstance(frames, int):
+            meaning += f" {frames} audio frames received, close code {close}."
+    return meaning
+
+
+def _entry(at: str | None, event: str, meaning: str, detail: str | None = None, *,
+           status: str = "info", **extra: object) -> dict[str, Any]:
+    entry: dict[str, Any] = {"at": at, "event": event, "meaning": meaning, "detail": detail, "status": status}
+    entry.update({key: value for key, value in extra.items() if value is not None})
+    return entry
+
+
+def _activity_entry(event: Mapping[str, Any], failed: bool) -> dict[str, Any]:
+    name = _text(event.get("FunctionName") or event.get("Name"), 80) or "activity"
+    at = _text(event.get("Timestamp"), 64)
+    duration = _seconds_between(event.get("ScheduledTime"), event.get("Timestamp"))
+    if failed:
+        reason = _text(event.get("Reason")) or _text(event.get("Details")) or "no reason given"
+        return _entry(at, name, f"Activity {name} failed.", reason, status="error", durationSeconds=duration)
+    result = _mapping(event.get("Result"))
+    meaning = _ACTIVITY_MEANINGS.get(name, f"Activity {name} finished.")
+    parts = []
+    if isinstance(result.get("status"), str):
+        parts.append(f"status {_text(result['status'], 40)}")
+    if result.get("operationId"):
+        parts.append(f"operation {_text(result['operationId'], 64)}")
+    if result.get("summaryBlob"):
+        parts.append(f"blob {_text(result['summaryBlob'], 120)}")
+    status = "error" if str(result.get("status", "")).lower() in ("failed", "canceled") else "ok"
+    return _entry(at, name, meaning, ", ".join(parts) or None, status=status, durationSeconds=duration)
+
+
+def _history_entries(history: Sequence[object], start: Mapping[str, Any]) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for raw in history:
+        if not isinstance(raw, Mapping):
+            continue
+        kind = raw.get("EventType")
+        if kind == "ExecutionStarted":
+            caller = _text(start.get("caller"), 80)
+            at = _text(start.get("ringingAt"), 64) or _text(raw.get("Timestamp"), 64)
+            entries.append(_entry(at, "ringing", "The call rang and the app took it.",
+                                  f"from {caller}" if caller else None))
+        elif kind == "EventRaised":
+            name = _text(raw.get("Name"), 80) or "event"
+            payload = _mapping(raw.get("Input"))
+            at = _text(payload.get("time"), 64) if parse_time(payload.get("time")) else None
+            detail = _result_text(payload)
+            status = "error" if _is_failure(name) else "info"
+            entries.append(_entry(at or _text(raw.get("Timestamp"), 64), name, _event_meaning(name, payload),
+                                  detail, status=status))
+        elif kind == "TaskCompleted":
+            entries.append(_activity_entry(raw, failed=False))
+        elif kind == "TaskFailed":
+            entries.append(_activity_entry(raw, failed=True))
+        elif kind == "ExecutionTerminated":
+            entries.append(_entry(_text(raw.get("Timestamp"), 64), "terminated",
+                                  "An operator terminated the orchestration.", _text(raw.get("Input")),
+                                  status="error"))
+        elif kind == "ExecutionFailed" or (kind == "ExecutionCompleted" and raw.get("OrchestrationStatus") == "Failed"):
+            entries.append(_entry(_text(raw.get("Timestamp"), 64), "failed", "The orchestration failed.",
+                                  _text(raw.get("Reason") or raw.get("Result")), status="error"))
+    return entries
+
+
+def _decision_entries(output: Mapping[str, Any]) -> list[dict[str, Any]]:
+    timeline = output.get("timeline")
+    entries = []
+    for item in timeline if isinstance(timeline, list) else []:
+        if not isinstance(item, Mapping):
+            continue
+        event = item.get("event")
+        if isinstance(event, str) and event in _DECISION_MEANINGS:
+            status = "warning" if event not in ("hang_up_requested",) else "info"
+            entries.append(_entry(_text(item.get("at"), 64), event, _DECISION_MEANINGS[event],
+                                  _text(item.get("detail")), status=status))
+    return entries
+
+
+_UNDATED = datetime.max.replace(tzinfo=UTC)
+
+
+def _sort_key(entry: Mapping[str, Any]) -> datetime:
+    return parse_time(entry.get("at")) or _UNDATED
+
+
+def _raised(history: Sequence[object], name: str) -> Mapping[str, Any] | None:
+    for raw in history:
+        if isinstance(raw, Mapping) and raw.get("EventType") == "EventRaised" and raw.get("Name") == name:
+            return _mapping(raw.get("Input"))
+    return None
+
+
+def _media(history: Sequence[object], output: Mapping[str, Any]) -> dict[str, Any] | None:
+    report = _raised(history, "MediaStreamEnded")
+    if report is None:
+        return None
+    return {key: (_text(report[key]) if isinstance(report[key], str) else report[key])
+            for key in MEDIA_KEYS if isinstance(report.get(key), int | float | str)
+            and not isinstance(report.get(key), bool)}
+
+
+def _email(history: Sequence[object], output: Mapping[str, Any]) -> dict[str, Any] | None:
+    email = output.get("email")
+    if not isinstance(email, Mapping):
+        for raw in history:
+            if isinstance(raw, Mapping) and raw.get("FunctionName") == "send_summary_email":
+                email = (_mapping(raw.get("Result")) if raw.get("EventType") == "TaskCompleted"
+                         else {"status": "failed", "error": raw.get("Reason")})
+    if not isinstance(email, Mapping):
+        return None
+    return {key: _text(email.get(key), 120) for key in ("status", "operationId", "reason", "error")
+            if email.get(key) is not None}
+
+
+def _outcome(status: Mapping[str, Any], history: Sequence[object], output: Mapping[str, Any]) -> str | None:
+    if _raised(history, "CallTransferAccepted") is not None:
+        return TRANSFERRED
+    outcome = output.get("outcome") or _mapping(status.get("customStatus")).get("outcome")
+    return _text(outcome, 40)
+
+
+def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
+    """The story of one call from its Durable status (with history, history output and input)."""
+    history = status.get("historyEvents") or status.get("history") or []
+    history = history if isinstance(history, list) else []
+    start = _mapping(status.get("input"))
+    output = _mapping(status.get("output"))
+    custom = _mapping(status.get("customStatus"))
+    instance_id = _text(status.get("instanceId"), 256) or ""
+
+    timeline = _history_entries(history, start) + _decision_entries(output)
+    # Sorted by time (history order breaks ties); the summary and the email always come after the call, so
+    # they close the story even where timer clocks were accelerated (local runs) or skewed.
+    timeline.sort(key=_sort_key)
+    timeline.sort(key=lambda entry: entry["event"] in _CLOSING_ACTIVITIES)
+    timeline = timeline[:MAX_TIMELINE_ENTRIES]
+
+    answered = _raised(history, "CallAnswered")
+    ringing_at = _text(start.get("ringingAt"), 64)
+    connected = _mapping(_raised(history, "CallConnected"))
+    connected_at = _text(output.get("connectedAt"), 64) or _text(connected.get("time"), 64)
+    disconnected = _raised(history, "CallDisconnected")
+    ended_at = _text(output.get("endedAt"), 64) or _text(_mapping(disconnected).get("time"), 64)
+    finished_at = timeline[-1]["at"] if timeline and status.get("runtimeStatus") != "Running" else None
+    media = _media(history, output)
+    return {
+        "instanceId": instance_id,
+        "runtimeStatus": _text(status.get("runtimeStatus"), 40),
+        "stage": _text(custom.get("stage"), 40),
+        "outcome": _outcome(status, history, output),
+        "caller": _text(start.get("caller"), 80),
+        "callee": _text(start.get("callee"), 80),
+        "correlationId": _text(start.get("correlationId") or custom.get("correlationId"), 128),
+        "callConnectionId": _text(custom.get("callConnectionId") or _mapping(answered).get("callConnectionId"), 128),
+        "ringingAt": ringing_at,
+        "connectedAt": connected_at,
+        "endedAt": ended_at,
+        "endReason": _text(output.get("endReason")) or (_result_text(disconnected) if disconnected else None),
+        "partial": bool(output.get("partial", False)),
+        "durations": {
+            "answerSeconds": _seconds_between(ringing_at, _mapping(answered).get("time")),
+            "ringSeconds": _seconds_between(ringing_at, connected_at or ended_at),
+            "talkSeconds": _seconds_between(connected_at, ended_at) if connected_at else None,
+            "totalSeconds": _seconds_between(ringing_at, finished_at or ended_at),
+        },
+        "media": media,
+        "transcriptBlob": blob_names.transcript_blob(instance_id) if connected_at and instance_id else None,
+        "summaryBlob": _text(output.get("summaryBlob"), 256),
+        "email": _email(history, output),
+        "timeline": timeline,
+    }
+
+
+def list_entry(status: Mapping[str, Any]) -> dict[str, Any]:
+    """One row of the call list, from a status without history."""
+    start = _mapping(status.get("input"))
+    output = _mapping(status.get("output"))
+    custom = _mapping(status.get("customStatus"))
+    return {
+        "instanceId": _text(status.get("instanceId"), 256),
+        "runtimeStatus": _text(status.get("runtimeStatus"), 40),
+        "outcome": _text(output.get("outcome") or custom.get("outcome"), 40),
+        "caller": _text(start.get("caller"), 80),
+        "ringingAt": _text(start.get("ringingAt"), 64),
+        "endedAt": _text(output.get("endedAt"), 64),
+        "createdTime": _text(status.get("createdTime"), 64),
+    }
