@@ -32,10 +32,12 @@ async def run() -> None:
 
 def main() -> int:
     configure_json_logging()
-    try:
-        import uvloop  # optional: about 2x cheaper event loop on Linux
-    except ImportError:
-        uvloop = None
+    uvloop = None
+    if os.environ.get("MEDIA_HOST_UVLOOP", "1") != "0":  # 0: the standard asyncio loop (diagnostics)
+        try:
+            import uvloop  # a cheaper event loop on Linux
+        except ImportError:
+            uvloop = None
     try:
         if uvloop is not None:
             uvloop.run(run())

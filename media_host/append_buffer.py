@@ -1,7 +1,9 @@
 """Per-call buffered appends to the transcript blob, off the audio loop, retried on failure.
 
 `add()` never blocks and never raises: it puts the line in a bounded in-memory buffer and wakes a
-background flusher, which appends everything buffered as one block. So a segment reaches the blob about
+background flusher, which appends everything buffered as one block. The append callable receives the
+offset the previous append ended at, so that a retried append is not written twice (see
+`CallBlobStore.append`). So a segment reaches the blob about
 one round trip after it became final (kill -9 loses at most what is in flight), and a storage outage
 only delays lines: they stay buffered and are retried with capped backoff.
 
@@ -25,7 +27,7 @@ RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 class AppendBuffer:
     def __init__(
         self,
-        append: Callable[[bytes], Awaitable[None]],
+        append: Callable[[bytes, int | None], Awaitable[int]],
         *,
         max_buffered_bytes: int = 1024 * 1024,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
@@ -39,6 +41,7 @@ class AppendBuffer:
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._in_flight = 0
+        self._offset: int | None = None  # the blob's length after our last append, once known
         self.appended_lines = 0
         self.dropped_lines = 0
         self.failures = 0
@@ -64,7 +67,7 @@ class AppendBuffer:
         batch = list(self._lines)
         self._in_flight = len(batch)
         try:
-            await self._append(b"".join(batch))
+            self._offset = await self._append(b"".join(batch), self._offset)
         except BaseException:
             self._in_flight = 0
             raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import ContentSettings
 from azure.storage.blob.aio import BlobServiceClient
 
@@ -39,14 +39,33 @@ class CallBlobStore:
         except ResourceExistsError:
             pass
 
-    async def append(self, blob_name: str, data: bytes) -> None:
-        """Append `data` to the append blob, creating the container and the blob if missing."""
+    async def append(self, blob_name: str, data: bytes, expected_offset: int | None = None) -> int:
+        """Append `data` to the append blob, creating the container and the blob if missing. Returns the
+        blob's length after the append.
+
+        With `expected_offset` (the length after this writer's last append), a retry of an append whose
+        outcome was unknown (timeout, connection reset) is not written twice: the service refuses the
+        position, and if the bytes at that position are already `data`, the append had landed.
+        """
         blob = self._container.get_blob_client(blob_name)
+        condition = {} if expected_offset is None else {"appendpos_condition": expected_offset}
         try:
-            await blob.append_block(data)
-            return
+            result = await blob.append_block(data, **condition)
+            return int(result["blob_append_offset"]) + len(data)
         except ResourceNotFoundError:
             pass
+        except HttpResponseError as error:
+            if error.error_code != "AppendPositionConditionNotMet" or expected_offset is None:
+                raise
+            try:
+                landed = await (await blob.download_blob(offset=expected_offset, length=len(data))).readall()
+            except HttpResponseError:  # shorter than expected (416): the bytes are not there
+                landed = b""
+            if landed == data:
+                return expected_offset + len(data)
+            # Someone else appended (a second socket for the same call): append at the new end.
+            result = await blob.append_block(data)
+            return int(result["blob_append_offset"]) + len(data)
         await self._ensure_container()
         try:
             # IfMissing: a reconnecting socket for the same call must not truncate the existing transcript.
@@ -56,7 +75,8 @@ class CallBlobStore:
             )
         except ResourceExistsError:
             pass
-        await blob.append_block(data)
+        result = await blob.append_block(data)
+        return int(result["blob_append_offset"]) + len(data)
 
     async def put(self, blob_name: str, data: bytes, content_type: str = "application/json") -> None:
         """Write (overwrite) a block blob, creating the container if missing."""

@@ -70,7 +70,7 @@ class CallSession:
             voice_processor=processor.name,
         )
         transcript_name = transcript_blob(route.instance_id)
-        self.transcript = AppendBuffer(lambda data: store.append(transcript_name, data))
+        self.transcript = AppendBuffer(lambda data, offset: store.append(transcript_name, data, offset))
         self.output = WebSocketCallOutput(ws, self.stats, self.transcript)
         self.log = CallLogger(log, {"instanceId": route.instance_id, "correlationId": self.stats.correlation_id})
 
