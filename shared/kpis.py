@@ -1,0 +1,86 @@
+"""The four service KPIs, computed from metric totals exactly as the alert rules do (pure).
+
+infra/modules/alerts.bicep runs the same arithmetic in KQL over Application Insights' customMetrics:
+- answer rate = calls.answered / calls.incoming                       (target > 95 %)
+- drop rate = calls.dropped / calls.answered                          (target < 2 %)
+- media stream latency = sum(media.frame_latency) / count(media.frame_latency), in ms  (target < 200 ms)
+- email delivery rate = email.sent / (email.sent + email.failed)      (target > 99 %)
+
+A KPI with no volume has no value (None) rather than a misleading 0 % or 100 %.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+CALLS_INCOMING = "calls.incoming"
+CALLS_ANSWERED = "calls.answered"
+CALLS_MISSED = "calls.missed"
+CALLS_DROPPED = "calls.dropped"
+CALL_ANSWER_LATENCY = "call.answer_latency"
+MEDIA_FRAME_LATENCY = "media.frame_latency"
+MEDIA_FRAME_JITTER = "media.frame_jitter"
+MEDIA_GAPS = "media.gaps"
+MEDIA_LATE_FRAMES = "media.late_frames"
+EMAIL_SENT = "email.sent"
+EMAIL_FAILED = "email.failed"
+
+ANSWER_RATE_TARGET = 0.95
+DROP_RATE_TARGET = 0.02
+MEDIA_LATENCY_TARGET_MS = 200.0
+EMAIL_DELIVERY_RATE_TARGET = 0.99
+
+
+@dataclass(frozen=True)
+class HistogramTotals:
+    count: int
+    sum: float
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    value: float | None
+    target: float
+    direction: Literal["above", "below"]  # the value must stay above (or below) the target
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None:
+            return None
+        return self.value > self.target if self.direction == "above" else self.value < self.target
+
+
+def ratio(part: float, whole: float) -> float | None:
+    return part / whole if whole > 0 else None
+
+
+def answer_rate(incoming: float, answered: float) -> Kpi:
+    return Kpi("answer_rate", ratio(answered, incoming), ANSWER_RATE_TARGET, "above")
+
+
+def drop_rate(answered: float, dropped: float) -> Kpi:
+    return Kpi("drop_rate", ratio(dropped, answered), DROP_RATE_TARGET, "below")
+
+
+def media_latency(latency: HistogramTotals) -> Kpi:
+    return Kpi("media_latency_ms", ratio(latency.sum, latency.count), MEDIA_LATENCY_TARGET_MS, "below")
+
+
+def email_delivery_rate(sent: float, failed: float) -> Kpi:
+    return Kpi("email_delivery_rate", ratio(sent, sent + failed), EMAIL_DELIVERY_RATE_TARGET, "above")
+
+
+def compute_kpis(counters: Mapping[str, float], histograms: Mapping[str, HistogramTotals]) -> list[Kpi]:
+    """All four KPIs from counter totals and histogram totals keyed by metric name (missing means 0)."""
+    def total(name: str) -> float:
+        return float(counters.get(name, 0))
+
+    return [
+        answer_rate(total(CALLS_INCOMING), total(CALLS_ANSWERED)),
+        drop_rate(total(CALLS_ANSWERED), total(CALLS_DROPPED)),
+        media_latency(histograms.get(MEDIA_FRAME_LATENCY, HistogramTotals(0, 0.0))),
+        email_delivery_rate(total(EMAIL_SENT), total(EMAIL_FAILED)),
+    ]
