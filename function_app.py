@@ -7,12 +7,25 @@ Follow one call: calls/events_http.py (IncomingCall, answer) -> calls/callbacks_
 import azure.durable_functions as df
 import azure.functions as func
 
-from calls import call_activities, callbacks_http, events_http, lifecycle_orchestrator, media_report_http
-from calls.app_context import settings
+import os
 
+from calls import (
+    call_activities,
+    callbacks_http,
+    events_http,
+    lifecycle_orchestrator,
+    media_report_http,
+    retention_timer,
+)
+from calls.app_context import acs_jwt_verifier, event_grid_jwt_verifier, settings
+from shared.pii_logging import install_phone_number_masking
+from shared.security_settings import load_retention_days
+
+install_phone_number_masking()  # before anything logs: no raw phone number reaches any handler
 settings()  # Fail at start-up, naming the variable, when a setting is missing or malformed.
+acs_jwt_verifier(), event_grid_jwt_verifier(), load_retention_days(os.environ)  # and for auth and retention
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in (events_http.bp, callbacks_http.bp, media_report_http.bp, lifecycle_orchestrator.bp,
-                  call_activities.bp):
+                  call_activities.bp, retention_timer.bp):
     app.register_functions(blueprint)

@@ -15,6 +15,8 @@ from azure.communication.email import EmailClient
 from azure.core.credentials import AzureKeyCredential, TokenCredential
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
+from shared.jwks_keys import BearerVerifier
+from shared.security_settings import load_acs_jwt_source, load_event_grid_jwt_source
 from shared.settings import FunctionAppSettings, load_function_app_settings
 
 # Bounds chosen for ring time: a caller hears ringing while we answer, so the answer's retries must end
@@ -28,6 +30,20 @@ EMAIL_RETRY = {"retry_total": 4, "retry_backoff_factor": 1.0, "retry_backoff_max
 @functools.cache
 def settings() -> FunctionAppSettings:
     return load_function_app_settings(os.environ)
+
+
+@functools.cache
+def acs_jwt_verifier() -> BearerVerifier | None:
+    """Checks ACS's bearer JWT on callbacks; None when ACS_RESOURCE_ID is unset (local runs only)."""
+    source = load_acs_jwt_source(os.environ)
+    return BearerVerifier(source) if source is not None else None
+
+
+@functools.cache
+def event_grid_jwt_verifier() -> BearerVerifier | None:
+    """Checks Event Grid's Entra bearer token on /api/events; None unless EVENTGRID_AAD_APP_ID is set."""
+    source = load_event_grid_jwt_source(os.environ)
+    return BearerVerifier(source) if source is not None else None
 
 
 @functools.cache
@@ -65,5 +81,6 @@ def transcripts_container() -> ContainerClient:
 
 def reset() -> None:
     """Forget settings and clients (tests change the environment between cases)."""
-    for cached in (settings, _credential, call_automation_client, email_client, transcripts_container):
+    for cached in (settings, _credential, call_automation_client, email_client, transcripts_container,
+                   acs_jwt_verifier, event_grid_jwt_verifier):
         cached.cache_clear()

@@ -1,8 +1,8 @@
 """`POST /api/callbacks/{instanceId}?token=...`: Call Automation callbacks for one call.
 
 Each CloudEvent is raised on the call's orchestration, named by its type without the
-`Microsoft.Communication.` prefix, with a compact payload. The per-call token is checked in constant time
-before the body is read.
+`Microsoft.Communication.` prefix, with a compact payload. ACS's bearer JWT (when ACS_RESOURCE_ID is set)
+and the per-call token (constant time) are checked before the body is read.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from calls import app_context
+from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway, RaiseResult
 from calls.http_responses import error_response, json_response, read_json
 from shared.call_token import is_valid_instance_id, verify_call_token
@@ -47,6 +48,10 @@ def raise_outcome_response(instance_id: str, outcomes: list[RaiseResult]) -> fun
 @bp.durable_client_input(client_name="client")
 async def callbacks(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     instance_id, refusal = authorize_call(req)
+    if refusal is None:
+        # ACS's JWT proves ACS sent this for our resource; it names no call, so the per-call token (checked
+        # by authorize_call) is what binds the request to this call.
+        refusal = refuse_unauthenticated(app_context.acs_jwt_verifier(), req, f"callback for {instance_id}")
     if refusal is not None:
         return refusal
     try:

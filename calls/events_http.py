@@ -24,6 +24,7 @@ from azure.communication.callautomation import (
 from azure.core.exceptions import AzureError, HttpResponseError
 
 from calls import app_context
+from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
 from calls.lifecycle_orchestrator import ORCHESTRATOR_NAME
@@ -121,6 +122,10 @@ def _cloud_events_handshake(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="events", methods=["POST", "OPTIONS"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    # On top of the function key: Event Grid's Entra token, when EVENTGRID_AAD_APP_ID is set.
+    refusal = refuse_unauthenticated(app_context.event_grid_jwt_verifier(), req, "Event Grid delivery")
+    if refusal is not None:
+        return refusal
     if req.method == "OPTIONS":
         return _cloud_events_handshake(req)
     try:

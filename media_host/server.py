@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -25,11 +26,13 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from media_host.acs_jwt_gate import verifier_from_environment, warm, with_acs_jwt
 from media_host.blob_store import CallBlobStore
 from media_host.call_session import CallSession
 from media_host.config import MediaHostConfig
 from media_host.ended_notifier import EndedNotifier
 from media_host.voice import EchoProcessor, TranscribeProcessor, VoiceProcessor
+from shared.jwks_keys import BearerVerifier
 from shared.media_route import MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
 
 log = logging.getLogger("media_host.server")
@@ -159,8 +162,12 @@ async def serve_media_host(
     store: CallBlobStore | None = None,
     processor_factories: dict[str, ProcessorFactory] | None = None,
     on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+    acs_jwt: BearerVerifier | None = None,
 ) -> AsyncIterator[MediaHost]:
-    """Run the media host until the block exits (then close all sockets and flush)."""
+    """Run the media host until the block exits (then close all sockets and flush). ACS's handshake JWT is
+    required when `acs_jwt` is given or ACS_RESOURCE_ID is set (media_host/acs_jwt_gate.py)."""
+    acs_jwt = acs_jwt or verifier_from_environment(os.environ)
+    await warm(acs_jwt)
     own_store = store is None
     store = store or CallBlobStore.from_settings(config.base.storage)
     notifier: EndedNotifier | None = None
@@ -173,7 +180,7 @@ async def serve_media_host(
         host if host is not None else config.bind_host,
         port if port is not None else config.base.port,
         compression=None,  # PCM does not compress; deflate cost 2.4x capacity
-        process_request=media_host.process_request,
+        process_request=with_acs_jwt(media_host.process_request, acs_jwt),
         process_response=media_host._handshake_failed,
         max_size=config.max_message_bytes,
         max_queue=16,

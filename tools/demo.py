@@ -40,7 +40,7 @@ def main() -> int:
         with local_stack(azurite.connection_string, Path(work)) as stack:
             say(f"placing the '{SCENARIO}' call: {scenario.description}")
             result = asyncio.run(run_scenario(scenario, events_url=stack.events_url, simulator=stack.simulator,
-                                              progress=lambda line: say(f"  simulator: {line}")))
+                                              progress=lambda line: say(f"  simulator: {line}"), signer=stack.signer))
             if not result.validation_ok or result.errors:
                 say(f"the call did not go through: {result.errors}")
                 return 1

@@ -4,7 +4,10 @@ Used by `make demo` and the end-to-end tests. Azurite is started by the caller (
 one Azurite serves many calls. Every secret here is generated per run.
 
 The function app is configured as in Azure, through environment variables read by `calls.app_context`;
-the stack sets them for its lifetime and restores them after.
+the stack sets them for its lifetime and restores them after. As in Azure, `ACS_RESOURCE_ID` is set: callbacks
+and media sockets need ACS's bearer JWT, which the stack's `issuer` mints (pass `signer=stack.signer` to
+`run_scenario`) and whose key set it serves on loopback. `media_process=True` runs the media host as a child
+process (`python -m media_host`), so a test can `kill -9` it mid-call.
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ import base64
 import contextlib
 import os
 import secrets
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +35,7 @@ from media_host.config import load_media_host_config
 from media_host.server import MediaHost, serve_media_host
 from shared import blob_names
 from tools.acs_simulator import AcsSimulatorServer
+from tools.acs_simulator.jwt_signer import AcsTokenIssuer
 from tools.azurite import free_port
 from tools.dev_host import DevHost, DevHostThread
 
@@ -35,9 +44,16 @@ from tools.dev_host import DevHost, DevHostThread
 class LocalStack:
     simulator: AcsSimulatorServer
     dev_host: DevHostThread
-    media_host: MediaHost
+    media_host: MediaHost | None  # None when the media host runs as a child process
     env: dict[str, str]
     eml_dir: Path
+    issuer: AcsTokenIssuer | None = None
+    media_process: subprocess.Popen[bytes] | None = None
+    media_log: Path | None = None
+
+    def signer(self, url: str) -> dict[str, str]:
+        """The simulator's `signer`: ACS's bearer JWT on every callback and media handshake."""
+        return self.issuer.signer(url) if self.issuer is not None else {}
 
     @property
     def events_url(self) -> str:
@@ -98,10 +114,58 @@ class _MediaHostThread:
         self._thread.join(timeout=15)
 
 
+class _MediaHostProcess:
+    """`python -m media_host` as a child process, its JSON log in a file."""
+
+    def __init__(self, environ: dict[str, str], port: int, log_path: Path) -> None:
+        self._environ = {**os.environ, **environ}
+        self._port = port
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> subprocess.Popen[bytes]:
+        root = Path(__file__).resolve().parents[1]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "media_host"], cwd=root, env=self._environ,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the media host exited with {self.process.returncode}; see {self.log_path}")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(f"http://127.0.0.1:{self._port}/healthz", timeout=1):
+                    return self.process
+            time.sleep(0.1)
+        raise RuntimeError("the media host did not become healthy within 30 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
 @contextlib.contextmanager
 def local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: float = 1.0,
-                settings: dict[str, str] | None = None) -> Iterator[LocalStack]:
+                settings: dict[str, str] | None = None, acs_jwt: bool = True,
+                media_process: bool = False) -> Iterator[LocalStack]:
     """Start the simulator, the media host and the dev host (serving `function_app`) on free loopback ports."""
+    with contextlib.ExitStack() as resources:
+        issuer = resources.enter_context(AcsTokenIssuer(str(uuid.uuid4()))) if acs_jwt else None
+        jwt_env = {"ACS_RESOURCE_ID": issuer.resource_id, "ACS_OPENID_CONFIG_URL": issuer.openid_config_url} \
+            if issuer is not None else {}
+        yield resources.enter_context(_local_stack(storage_connection_string, work_dir, time_scale=time_scale,
+                                                   settings={**jwt_env, **(settings or {})}, issuer=issuer,
+                                                   media_process=media_process))
+
+
+@contextlib.contextmanager
+def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: float,
+                 settings: dict[str, str], issuer: AcsTokenIssuer | None,
+                 media_process: bool) -> Iterator[LocalStack]:
     access_key = base64.b64encode(secrets.token_bytes(32)).decode()
     dev_port, media_port = free_port(), free_port()
     eml_dir = work_dir / "eml"
@@ -118,22 +182,30 @@ def local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: f
         "TRANSCRIPTS_CONTAINER": "transcripts",
         **(settings or {}),
     }
-    saved = {name: os.environ.get(name) for name in [*env, "ACS_ENDPOINT"]}
+    saved = {name: os.environ.get(name) for name in [*env, "ACS_ENDPOINT", "ACS_RESOURCE_ID", "ACS_OPENID_CONFIG_URL"]}
     with AcsSimulatorServer(access_key, eml_dir=eml_dir) as simulator:
         env["ACS_ENDPOINT"] = simulator.endpoint
+        for name in ("ACS_RESOURCE_ID", "ACS_OPENID_CONFIG_URL"):
+            if name not in env:
+                os.environ.pop(name, None)  # JWT off: no stale requirement from the caller's environment
         os.environ.update(env)
         from calls import app_context
 
         app_context.reset()
         import function_app
 
-        media = _MediaHostThread(env, media_port)
-        media_host = media.start()
+        work_dir.mkdir(parents=True, exist_ok=True)
+        media: _MediaHostThread | _MediaHostProcess = (
+            _MediaHostProcess(env, media_port, work_dir / "media_host.log") if media_process
+            else _MediaHostThread(env, media_port))
+        media_host = media.start() if isinstance(media, _MediaHostThread) else None
+        process = media.start() if isinstance(media, _MediaHostProcess) else None
         try:
             dev_host = DevHost(function_app.app, port=dev_port, time_scale=time_scale,
                                function_key=secrets.token_urlsafe(24)).run_in_thread()
             try:
-                yield LocalStack(simulator, dev_host, media_host, env, eml_dir)
+                yield LocalStack(simulator, dev_host, media_host, env, eml_dir, issuer, process,
+                                 media.log_path if isinstance(media, _MediaHostProcess) else None)
             finally:
                 dev_host.stop()
         finally:

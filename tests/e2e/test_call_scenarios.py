@@ -62,7 +62,8 @@ def stack(azurite_connection_string: str, tmp_path: Path, request: pytest.Fixtur
 
 def place_call(stack: LocalStack, scenario_name: str) -> PlacedCall:
     scenario = load_scenario(scenario_name)
-    result = asyncio.run(run_scenario(scenario, events_url=stack.events_url, simulator=stack.simulator))
+    result = asyncio.run(run_scenario(scenario, events_url=stack.events_url, simulator=stack.simulator,
+                                      signer=stack.signer))
     assert result.validation_ok, result.errors
     answers = [r for r in stack.simulator.requests_for("answer") if r.status == 200]
     instance_ids = {r.json["operationContext"] for r in stack.simulator.requests_for("answer")}

@@ -1,0 +1,36 @@
+"""Bearer-token checks for the function app's HTTP functions: ACS on callbacks, Entra on Event Grid deliveries.
+
+A thin shell over `shared/jwks_keys.BearerVerifier`: it turns a rejection into the HTTP answer. A missing or
+invalid token is 401 (never retried by Event Grid, and ACS does not retry it either); keys that cannot be
+fetched are 503, because the request may be genuine and the sender retries.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from calls.http_responses import json_response
+from shared.acs_jwt import JwtRejected
+from shared.jwks_keys import BearerVerifier, KeysUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def refuse_unauthenticated(verifier: BearerVerifier | None, req: func.HttpRequest,
+                           what: str) -> func.HttpResponse | None:
+    """None when the request's bearer token is valid (or no verifier is configured), else the refusal."""
+    if verifier is None:
+        return None
+    try:
+        verifier.verify(req.headers.get("authorization"))
+    except JwtRejected as rejected:
+        log.warning("Rejected %s: %s", what, rejected.reason)
+        return json_response(401, {"error": "unauthorized", "message": rejected.reason, "path": "Authorization"},
+                             headers={"WWW-Authenticate": "Bearer"})
+    except KeysUnavailable as error:
+        log.error("Cannot authenticate %s: %s", what, error)
+        return json_response(503, {"error": "unavailable", "message": "signing keys unavailable; try again",
+                                   "path": ""})
+    return None

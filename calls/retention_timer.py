@@ -1,0 +1,66 @@
+"""Daily retention purge (timer trigger): Durable history of finished calls and call blobs older than
+`RETENTION_DAYS`. Storage lifecycle management (infra) deletes old blobs too; this also covers the task hub's
+history, which lifecycle rules cannot see, and local runs on Azurite.
+
+The dev host does not run timer triggers; tests call `retention_purge` (or `purge_older_than`) directly
+against the dev host's purge endpoint and Azurite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import azure.durable_functions as df
+import azure.functions as func
+from azure.core.exceptions import ResourceNotFoundError
+from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from azure.storage.blob import ContainerClient
+
+from calls import app_context
+from shared.retention import CALLS_PREFIX, HISTORY_FLOOR, PURGEABLE_STATUSES, expired_blob_names, retention_cutoff
+from shared.security_settings import load_retention_days
+
+bp = df.Blueprint()
+log = logging.getLogger(__name__)
+SCHEDULE = "0 17 3 * * *"  # daily at 03:17 UTC, off the hour when other jobs start
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    cutoff: datetime
+    instances_deleted: int
+    blobs_deleted: int
+
+
+def _delete_expired_blobs(container: ContainerClient, cutoff: datetime) -> int:
+    listed = ((blob.name, blob.last_modified) for blob in container.list_blobs(name_starts_with=CALLS_PREFIX))
+    deleted = 0
+    for name in expired_blob_names(listed, cutoff):
+        try:
+            container.delete_blob(name, delete_snapshots="include")
+            deleted += 1
+        except ResourceNotFoundError:
+            pass  # another run or the lifecycle rule got there first
+    return deleted
+
+
+async def purge_older_than(client: df.DurableOrchestrationClient, container: ContainerClient,
+                           cutoff: datetime) -> PurgeReport:
+    history = await client.purge_instance_history_by(
+        created_time_from=HISTORY_FLOOR, created_time_to=cutoff,
+        runtime_status=[OrchestrationRuntimeStatus(status) for status in PURGEABLE_STATUSES])
+    blobs = await asyncio.to_thread(_delete_expired_blobs, container, cutoff)
+    return PurgeReport(cutoff, history.instances_deleted, blobs)
+
+
+@bp.timer_trigger(schedule=SCHEDULE, arg_name="timer", run_on_startup=False, use_monitor=True)
+@bp.durable_client_input(client_name="client")
+async def retention_purge(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+    cutoff = retention_cutoff(datetime.now(UTC), load_retention_days(os.environ))
+    report = await purge_older_than(client, app_context.transcripts_container(), cutoff)
+    log.info("Retention purge before %s: %d call histories, %d blobs deleted", cutoff.isoformat(),
+             report.instances_deleted, report.blobs_deleted)

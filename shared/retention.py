@@ -1,0 +1,30 @@
+"""What the retention purge deletes: Durable history of finished calls and call blobs older than the cutoff.
+
+Pure decisions; the timer function (calls/retention_timer.py) does the I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from shared.blob_names import call_prefix
+
+# Running calls are never purged (at most MAX_CALL_DURATION_SECONDS old anyway): only terminal states.
+PURGEABLE_STATUSES = ("Completed", "Failed", "Terminated")
+# The Durable purge needs a lower bound; nothing of this product predates it.
+HISTORY_FLOOR = datetime(2020, 1, 1, tzinfo=UTC)
+CALLS_PREFIX = call_prefix("x").split("x")[0]  # "calls/": every call's blobs live under it
+
+
+def retention_cutoff(now: datetime, days: int) -> datetime:
+    """Anything created or last modified before this is purged."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now - timedelta(days=days)
+
+
+def expired_blob_names(blobs: Iterable[tuple[str, datetime | None]], cutoff: datetime) -> list[str]:
+    """Names of call blobs (under `calls/`) last modified before the cutoff. Unknown times are kept."""
+    return [name for name, modified in blobs
+            if name.startswith(CALLS_PREFIX) and modified is not None and modified < cutoff]
