@@ -16,6 +16,8 @@ import azure.durable_functions as df
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from calls import app_context
+from calls.activity_telemetry import traced_activity
+from calls.lifecycle_orchestrator import EMAIL_RETRY
 from shared import blob_names
 from shared.summary import (
     CallSummaryInput,
@@ -63,6 +65,7 @@ def email_operation_id(instance_id: str) -> str:
 
 
 @bp.activity_trigger(input_name="payload", activity="hang_up_call")
+@traced_activity("hang_up_call")
 def hang_up_call(payload: object) -> dict[str, str]:
     connection_id = str(_as_mapping(payload)["callConnectionId"])
     try:
@@ -100,6 +103,7 @@ def summary_input(fields: Mapping[str, object]) -> CallSummaryInput:
 
 
 @bp.activity_trigger(input_name="payload", activity="prepare_call_summary")
+@traced_activity("prepare_call_summary")
 def prepare_call_summary(payload: object) -> dict[str, object]:
     call = summary_input(_as_mapping(payload))
     if call.media is None:
@@ -121,6 +125,7 @@ def prepare_call_summary(payload: object) -> dict[str, object]:
 
 
 @bp.activity_trigger(input_name="payload", activity="send_summary_email")
+@traced_activity("send_summary_email", max_attempts=EMAIL_RETRY.max_number_of_attempts)
 def send_summary_email(payload: object) -> dict[str, object]:
     request = _as_mapping(payload)
     instance_id = str(request["instanceId"])

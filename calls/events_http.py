@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 
 import azure.durable_functions as df
@@ -22,18 +23,20 @@ from azure.communication.callautomation import (
     StreamingTransportType,
 )
 from azure.core.exceptions import AzureError, HttpResponseError
+from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from calls import app_context
+from calls import app_context, telemetry
 from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
 from calls.lifecycle_orchestrator import ORCHESTRATOR_NAME
-from shared.call_lifecycle import ANSWER_FAILED_EVENT, CALL_ANSWERED, CallStart, CallTimeouts, iso
+from shared.call_lifecycle import ANSWER_FAILED_EVENT, CALL_ANSWERED, CallStart, CallTimeouts, iso, parse_time
 from shared.call_token import call_token, instance_id_for_call
 from shared.event_grid import EventGridEvent, IncomingCall, SubscriptionValidation, parse_event_grid_delivery
 from shared.json_body import BadRequest
 from shared.pii import mask_raw_id
 from shared.settings import FunctionAppSettings
+from shared.trace_context import TRACEPARENT, with_traceparent
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -47,10 +50,12 @@ def media_url(settings: FunctionAppSettings, instance_id: str, token: str) -> st
     return f"{settings.media_host_wss_url}/ws/{instance_id}/{token}"
 
 
-def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str) -> CallConnectionProperties:
+def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str,
+            traceparent: str | None = None) -> CallConnectionProperties:
     token = call_token(settings.call_token_secret, instance_id)
     streaming = MediaStreamingOptions(
-        transport_url=media_url(settings, instance_id, token),
+        # The traceparent makes the media host's span part of the call's trace.
+        transport_url=with_traceparent(media_url(settings, instance_id, token), traceparent),
         transport_type=StreamingTransportType.WEBSOCKET,
         content_type=MediaStreamingContentType.AUDIO,
         audio_channel_type=MediaStreamingAudioChannelType.MIXED,
@@ -74,9 +79,30 @@ def _answer_failure(error: AzureError) -> dict[str, object]:
             "result": {"code": status, "subCode": None, "message": message}}
 
 
+def _answer_latency_ms(event: EventGridEvent, received: float) -> float:
+    # From the event's own time when it has one (the caller hears ringing from then on), else from receipt.
+    event_time = parse_time(event.event_time)
+    if event_time is not None:
+        return max(0.0, (datetime.now(UTC) - event_time).total_seconds() * 1000.0)
+    return (time.monotonic() - received) * 1000.0
+
+
 async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall) -> dict[str, str]:
-    settings = app_context.settings()
+    # One call, one trace: this span is its root; its traceparent travels with every later step.
     instance_id = instance_id_for_call(call.server_call_id)
+    with telemetry.call_span("IncomingCall", kind=SpanKind.SERVER, attributes={
+            "call.instance_id": instance_id, "call.correlation_id": call.correlation_id,
+            "eventgrid.event_id": event.id}) as span:
+        result = await _take_call_in_span(gateway, event, call, instance_id, span)
+        span.set_attribute("call.answer_status", result["status"])
+        return result
+
+
+async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall, instance_id: str,
+                             span: Span) -> dict[str, str]:
+    received = time.monotonic()
+    settings = app_context.settings()
+    traceparent = telemetry.traceparent_of(span)
     start = CallStart(
         instance_id=instance_id,
         caller=mask_raw_id(call.from_.raw_id),
@@ -87,19 +113,26 @@ async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: Incom
         timeouts=CallTimeouts(connect_seconds=settings.connect_timeout_seconds,
                               max_duration_seconds=settings.max_call_duration_seconds),
     )
-    if not await gateway.start_once(ORCHESTRATOR_NAME, instance_id, start.to_dict()):
+    payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {})}
+    if not await gateway.start_once(ORCHESTRATOR_NAME, instance_id, payload):
         log.info("Duplicate IncomingCall delivery %s for %s (correlation %s): not answered again",
                  event.id, instance_id, call.correlation_id)
         return {"instanceId": instance_id, "status": "duplicate"}
     try:
-        answered = await asyncio.to_thread(_answer, settings, call, instance_id)
+        telemetry.calls_incoming.add(1)
+        answered = await asyncio.to_thread(_answer, settings, call, instance_id, traceparent)
     except AzureError as error:
+        span.set_status(StatusCode.ERROR, "answer failed")
+        span.set_attribute("call.outcome", "answer_failed")
         # Already answered, expired, or still failing after the client's retries: recorded on the call's
         # orchestration (which ends it and sends the summary), not retried forever.
         log.warning("Answer failed for %s (correlation %s): %s", instance_id, call.correlation_id,
                     type(error).__name__)
         await gateway.raise_event(instance_id, ANSWER_FAILED_EVENT, _answer_failure(error))
         return {"instanceId": instance_id, "status": "answer_failed"}
+    telemetry.calls_answered.add(1)
+    telemetry.answer_latency.record(_answer_latency_ms(event, received))
+    span.set_attribute("call.connection_id", answered.call_connection_id or "")
     await gateway.raise_event(instance_id, CALL_ANSWERED, {
         "type": CALL_ANSWERED,
         "time": iso(datetime.now(UTC)),

@@ -60,10 +60,17 @@ def _activity_outcome(task: Any) -> Mapping[str, object]:
     return _decode_payload(task.result)
 
 
+def _trace_fields(raw_input: object) -> dict[str, str]:
+    # The call's trace context (calls/telemetry.py) rides in every activity input: one call, one trace.
+    traceparent = _decode_payload(raw_input).get("traceparent")
+    return {"traceparent": traceparent} if isinstance(traceparent, str) else {}
+
+
 @bp.orchestration_trigger(context_name="context", orchestration=ORCHESTRATOR_NAME)
 def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, Any, dict[str, object]]:
     start = lifecycle.CallStart.from_dict(_decode_payload(context.get_input()))
     record = lifecycle.begin(start, context.current_utc_datetime)
+    trace = _trace_fields(context.get_input())
     inbox = {name: context.wait_for_external_event(name) for name in lifecycle.EVENT_NAMES}
     hang_up: Any = None
     timer: Any = None
@@ -77,7 +84,7 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
         if isinstance(step, lifecycle.HangUp):
             # Not awaited alone: events keep arriving while it runs (CallDisconnected, typically).
             hang_up = context.call_activity_with_retry(
-                HANG_UP_ACTIVITY, HANG_UP_RETRY, {"callConnectionId": step.call_connection_id}
+                HANG_UP_ACTIVITY, HANG_UP_RETRY, {"callConnectionId": step.call_connection_id, **trace}
             )
             record = lifecycle.on_hang_up_started(record, context.current_utc_datetime)
             continue
@@ -103,7 +110,7 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
     # Payloads stay small: the activities pass blob names, never the transcript itself.
     try:
         summary = _decode_payload((yield context.call_activity_with_retry(
-            SUMMARY_ACTIVITY, SUMMARY_RETRY, lifecycle.summary_fields(record))))
+            SUMMARY_ACTIVITY, SUMMARY_RETRY, {**lifecycle.summary_fields(record), **trace})))
     except Exception as error:  # noqa: BLE001 - an activity failure arrives as a bare Exception
         # No summary to send; the call's record stays in this orchestration's output instead of a failure.
         summary = {"status": "failed", "error": str(error)[:MAX_ERROR_CHARS]}
@@ -111,7 +118,8 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
     if summary.get("summaryBlob"):
         try:
             email = _decode_payload((yield context.call_activity_with_retry(
-                EMAIL_ACTIVITY, EMAIL_RETRY, {"instanceId": start.instance_id, "summaryBlob": summary["summaryBlob"]})))
+                EMAIL_ACTIVITY, EMAIL_RETRY,
+                {"instanceId": start.instance_id, "summaryBlob": summary["summaryBlob"], **trace})))
         except Exception as error:  # noqa: BLE001 - an activity failure arrives as a bare Exception
             # The rendered summary stays in its blob and the output names it: kept, not dropped.
             email = {"status": "failed", "error": str(error)[:MAX_ERROR_CHARS]}

@@ -11,6 +11,7 @@ import sys
 from media_host.config import load_media_host_config
 from media_host.json_logging import configure_json_logging
 from media_host.server import serve_media_host
+from media_host.telemetry import configure as configure_telemetry
 from shared.settings import SettingsError
 
 log = logging.getLogger("media_host")
@@ -32,6 +33,7 @@ async def run() -> None:
 
 def main() -> int:
     configure_json_logging()
+    configure_telemetry()  # exporters from the environment, once per process
     uvloop = None
     if os.environ.get("MEDIA_HOST_UVLOOP", "1") != "0":  # 0: the standard asyncio loop (diagnostics)
         try:

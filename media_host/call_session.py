@@ -21,6 +21,7 @@ from media_host.append_buffer import AppendBuffer
 from media_host.blob_store import CallBlobStore
 from media_host.call_output import WebSocketCallOutput
 from media_host.json_logging import CallLogger
+from media_host.telemetry import MediaCallTelemetry
 from media_host.voice import VoiceProcessor
 from shared.blob_names import media_report_blob, transcript_blob
 from shared.media_call_stats import MediaCallStats
@@ -73,6 +74,10 @@ class CallSession:
         self.transcript = AppendBuffer(lambda data, offset: store.append(transcript_name, data, offset))
         self.output = WebSocketCallOutput(ws, self.stats, self.transcript)
         self.log = CallLogger(log, {"instanceId": route.instance_id, "correlationId": self.stats.correlation_id})
+        # The call's trace continues here (traceparent in the socket URL or headers); logs carry its ids.
+        self.telemetry = MediaCallTelemetry(ws.request.path if ws.request is not None else "", headers,
+                                            route.instance_id, self.stats)
+        self.log.extra = {**(self.log.extra or {}), **self.telemetry.log_fields}
 
     async def run(self) -> dict[str, Any]:
         """Serve the socket until it closes; then flush, write media.json and return it."""
@@ -90,6 +95,7 @@ class CallSession:
         stats = self.stats
         processor = self.processor
         on_audio = processor.on_audio
+        on_frame_timing = self.telemetry.on_frame
         validate = processor.needs_pcm
         frame_bytes: int | None = None
         malformed_run = 0
@@ -112,6 +118,7 @@ class CallSession:
             kind = type(decoded)
             if kind is AudioData:
                 stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length)  # type: ignore[union-attr]
+                on_frame_timing(decoded.timestamp)  # type: ignore[union-attr]
                 await on_audio(decoded)  # type: ignore[arg-type]
             elif kind is TranscriptionData:
                 if decoded.is_final and decoded.text:  # type: ignore[union-attr]
@@ -150,6 +157,7 @@ class CallSession:
             self.log.error("transcript lines lost: %d not written", self.transcript.pending_lines)
         summary = self.stats.summary(datetime.now(UTC), self.ws.close_code, self.ws.close_reason)
         summary["transcriptLinesDropped"] = self.transcript.dropped_lines + self.transcript.pending_lines
+        self.telemetry.finish(summary)
         await self._write_summary(summary)
         self.log.info("media socket closed", extra={"closeCode": summary["closeCode"],
                                                     "framesReceived": summary["framesReceived"],

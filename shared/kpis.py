@@ -84,3 +84,40 @@ def compute_kpis(counters: Mapping[str, float], histograms: Mapping[str, Histogr
         media_latency(histograms.get(MEDIA_FRAME_LATENCY, HistogramTotals(0, 0.0))),
         email_delivery_rate(total(EMAIL_SENT), total(EMAIL_FAILED)),
     ]
+
+
+@dataclass(frozen=True)
+class CallEnd:
+    """How a finished call counts for the KPIs, from the summary fields of its orchestration."""
+
+    missed: bool
+    dropped: bool
+    disconnect_code: int | None
+    disconnect_sub_code: int | None
+
+
+_NORMAL_DISCONNECT_CODES = range(200, 300)
+
+
+def _code(detail: str, label: str) -> int | None:
+    for part in detail.split(","):
+        words = part.split()
+        if len(words) == 2 and words[0] == label and words[1].lstrip("-").isdigit():
+            return int(words[1])
+    return None
+
+
+def call_end(fields: Mapping[str, object]) -> CallEnd:
+    """Missed: the call ended without connecting. Dropped: it connected, was not transferred, and ACS's
+    CallDisconnected carried a result code outside 2xx (an unexpected disconnect rather than a hang-up)."""
+    timeline = fields.get("timeline")
+    entries = [entry for entry in timeline if isinstance(entry, Mapping)] if isinstance(timeline, list) else []
+    events = [str(entry.get("event")) for entry in entries]
+    disconnects = [str(entry.get("detail") or "") for entry in entries if entry.get("event") == "CallDisconnected"]
+    detail = disconnects[-1] if disconnects else ""
+    code, sub_code = _code(detail, "code"), _code(detail, "subCode")
+    connected = bool(fields.get("connected_at"))
+    dropped = (connected and "CallTransferAccepted" not in events and code is not None
+               and code not in _NORMAL_DISCONNECT_CODES)
+    return CallEnd(missed=fields.get("outcome") == "missed", dropped=dropped, disconnect_code=code,
+                   disconnect_sub_code=sub_code)

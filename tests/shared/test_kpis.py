@@ -10,6 +10,7 @@ from shared.kpis import (
     EMAIL_SENT,
     MEDIA_FRAME_LATENCY,
     HistogramTotals,
+    call_end,
     compute_kpis,
 )
 
@@ -36,3 +37,24 @@ def test_no_volume_means_no_value() -> None:
 
 def test_slow_media_misses_the_latency_target() -> None:
     assert by_name({}, HistogramTotals(count=10, sum=2500.0))["media_latency_ms"].met is False
+
+
+def fields(outcome: str, connected: bool, *details: str, transferred: bool = False) -> dict[str, object]:
+    timeline: list[dict[str, object]] = [{"at": "t", "event": "ringing", "detail": "from 4:+1 425 *** **00"}]
+    if transferred:
+        timeline.append({"at": "t", "event": "CallTransferAccepted", "detail": None})
+    timeline += [{"at": "t", "event": "CallDisconnected", "detail": detail} for detail in details]
+    return {"outcome": outcome, "connected_at": "2026-01-01T00:00:00Z" if connected else None, "timeline": timeline}
+
+
+def test_call_end_counts_missed_and_dropped_calls() -> None:
+    normal = call_end(fields("completed", True, "code 200, subCode 0, The conversation has ended."))
+    assert (normal.missed, normal.dropped, normal.disconnect_code) == (False, False, 200)
+    dropped = call_end(fields("completed", True, "code 500, subCode 8500, Media lost."))
+    assert (dropped.dropped, dropped.disconnect_code, dropped.disconnect_sub_code) == (True, 500, 8500)
+    missed = call_end(fields("missed", False, "code 487, subCode 0, The caller hung up before the call connected."))
+    assert (missed.missed, missed.dropped) == (True, False)
+    assert not call_end(fields("completed", True, "code 500, subCode 1")).missed
+    assert not call_end(fields("completed", True, "code 500, subCode 1", transferred=True)).dropped
+    assert not call_end(fields("completed", True)).dropped  # no CallDisconnected code: not counted as a drop
+    assert call_end({"timeline": "junk"}) == call_end({})

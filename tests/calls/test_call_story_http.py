@@ -1,0 +1,102 @@
+"""`GET /api/calls/{id}`, its page and `GET /api/calls` against real Durable endpoints (the dev host), with a
+call started through `POST /api/events` and the ACS simulator; completed calls are covered end to end in
+tests/e2e/test_observability.py."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.calls.test_events_http import offered_delivery, post_events, raised_events, wait_until
+from tests.conftest import TEST_ACS_ACCESS_KEY, FunctionApp, durable_client_binding
+from tools.acs_simulator import AcsSimulatorServer
+from tools.azurite import free_port
+from tools.dev_host import DevHost
+
+CALLER = "+14255550123"
+
+
+@pytest.fixture
+def simulator(tmp_path: Path) -> Iterator[AcsSimulatorServer]:
+    with AcsSimulatorServer(TEST_ACS_ACCESS_KEY, eml_dir=tmp_path / "eml") as server:
+        yield server
+
+
+@pytest.fixture
+def durable(app_env: pytest.MonkeyPatch, function_app: FunctionApp, simulator: AcsSimulatorServer) -> Iterator:
+    import function_app as module
+
+    app_env.setenv("ACS_ENDPOINT", simulator.endpoint)
+    with DevHost(module.app, time_scale=0.05).run_in_thread() as host:
+        yield host
+
+
+@pytest.fixture
+def ringing(function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> str:
+    response = post_events(function_app, durable, offered_delivery(simulator, caller=CALLER))
+    (call,) = json.loads(response.get_body())["calls"]
+    wait_until(lambda: durable.instance_status(call["instanceId"]),
+               lambda status: "CallAnswered" in raised_events(status))
+    return call["instanceId"]
+
+
+def get(function_app: FunctionApp, durable, name: str, instance_id: str | None = None, **params: str):
+    return function_app.http(name, method="GET", body=b"", params=params,
+                             route_params={"instanceId": instance_id} if instance_id is not None else {},
+                             client=durable_client_binding(durable.base_url))
+
+
+def test_a_running_call_has_a_story_so_far(function_app: FunctionApp, durable, ringing: str) -> None:
+    response = get(function_app, durable, "call_story", ringing)
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    story = json.loads(response.get_body())
+    assert story["instanceId"] == ringing and story["runtimeStatus"] == "Running" and story["outcome"] is None
+    assert [entry["event"] for entry in story["timeline"]] == ["ringing", "CallAnswered"]
+    assert story["callConnectionId"] and story["correlationId"]
+    assert story["durations"]["answerSeconds"] is not None and story["durations"]["totalSeconds"] is None
+    assert "4255550123" not in response.get_body().decode()
+
+
+def test_the_page_is_html_under_a_strict_policy(function_app: FunctionApp, durable, ringing: str) -> None:
+    response = get(function_app, durable, "call_story_view", ringing)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    page = response.get_body().decode()
+    assert "<script" not in page and ringing in page and "CallAnswered" in page and "4255550123" not in page
+
+
+def test_the_list_filters_by_time_and_outcome(function_app: FunctionApp, durable, ringing: str) -> None:
+    listed = json.loads(get(function_app, durable, "list_calls").get_body())
+    assert [row["instanceId"] for row in listed["calls"]] == [ringing]
+    assert listed["calls"][0]["caller"].endswith("**23")
+    assert json.loads(get(function_app, durable, "list_calls", outcome="missed").get_body())["calls"] == []
+    past = json.loads(get(function_app, durable, "list_calls", **{"from": "2020-01-01T00:00:00Z",
+                                                                   "to": "2020-01-02T00:00:00Z"}).get_body())
+    assert past["calls"] == [] and past["count"] == 0
+
+
+@pytest.mark.parametrize(("name", "instance_id", "params", "status"), [
+    ("call_story", "call-unknown", {}, 404),
+    ("call_story_view", "call-unknown", {}, 404),
+    ("call_story", "a?showHistory=true", {}, 400),
+    ("call_story", "@bad", {}, 400),
+    ("list_calls", None, {"from": "not a time"}, 400),
+    ("list_calls", None, {"to": "2026-13-45T00:00:00Z"}, 400),
+    ("list_calls", None, {"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, 400),
+    ("list_calls", None, {"outcome": "<script>"}, 400),
+    ("list_calls", None, {"outcome": "x" * 41}, 400),
+])
+def test_bad_requests_get_a_json_4xx(function_app: FunctionApp, durable, name: str, instance_id: str | None,
+                                     params: dict[str, str], status: int) -> None:
+    response = get(function_app, durable, name, instance_id, **params)
+    assert response.status_code == status
+    assert json.loads(response.get_body())["error"] in ("not_found", "bad_request")
+
+
+def test_durable_unavailable_is_a_503_for_the_list(function_app: FunctionApp, app_env: pytest.MonkeyPatch) -> None:
+    response = function_app.http("list_calls", method="GET", body=b"",
+                                 client=durable_client_binding(f"http://127.0.0.1:{free_port()}"))
+    assert response.status_code == 503 and json.loads(response.get_body())["error"] == "unavailable"
