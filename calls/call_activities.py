@@ -1,4 +1,4 @@
-"""Activities of the call orchestration: all of its I/O (ACS hang-up, Blob, Email).
+"""Activities of the call orchestration: all of its I/O (ACS call actions and hang-up, Blob, Email).
 
 Activities run at least once, so each is safe to repeat: hang-up treats "already gone" as done, the
 summary is rewritten identically, and the email is sent under a deterministic operation id with a receipt
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from collections.abc import Mapping
 
@@ -16,9 +17,12 @@ import azure.durable_functions as df
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from calls import app_context
+from calls.call_action_runner import run_action
 from calls.activity_telemetry import traced_activity
 from calls.lifecycle_orchestrator import EMAIL_RETRY
 from shared import blob_names
+from shared.call_actions import action_from_payload
+from shared.call_flow_settings import load_call_flow_settings
 from shared.summary import (
     CallSummaryInput,
     RenderedSummary,
@@ -73,6 +77,25 @@ def hang_up_call(payload: object) -> dict[str, str]:
     except ResourceNotFoundError:
         return {"status": "gone"}
     return {"status": "ok"}
+
+
+@bp.activity_trigger(input_name="payload", activity="load_call_flow")
+def load_call_flow(payload: object) -> dict[str, object]:
+    """The call flow this call runs with, read once at its start (the transfer target itself stays here)."""
+    return load_call_flow_settings(os.environ).to_dict()
+
+
+@bp.activity_trigger(input_name="payload", activity="run_call_action")
+def run_call_action(payload: object) -> dict[str, object]:
+    """Send one call action to ACS; ACS's refusal is a result ({"status": "rejected", ...}), not a failure."""
+    request = _as_mapping(payload)
+    action = action_from_payload(request)
+    if action is None:
+        return {"status": "rejected", "message": "invalid action"}
+    connection_id = str(request.get("callConnectionId", ""))
+    settings = load_call_flow_settings(os.environ)
+    return run_action(app_context.call_automation_client().get_call_connection(connection_id), action,
+                      settings.transfer_target)
 
 
 def summary_input(fields: Mapping[str, object]) -> CallSummaryInput:

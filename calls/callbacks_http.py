@@ -16,6 +16,7 @@ from calls import app_context
 from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway, RaiseResult
 from calls.http_responses import error_response, json_response, read_json
+from shared.call_control import UNKNOWN_CALLBACK
 from shared.call_token import is_valid_instance_id, verify_call_token
 from shared.callback_events import parse_callback_delivery
 from shared.json_body import BadRequest
@@ -65,7 +66,9 @@ async def callbacks(req: func.HttpRequest, client: df.DurableOrchestrationClient
     for event in events:
         if not event.known:
             log.info("Callback of unknown type %s for %s: recorded, not an error", event.type, instance_id)
-        outcome = await gateway.raise_event(instance_id, event.name, event.to_payload())
+        # Unknown types share one event name, which the orchestration waits for, so they reach its timeline.
+        name = event.name if event.known else UNKNOWN_CALLBACK
+        outcome = await gateway.raise_event(instance_id, name, event.to_payload())
         outcomes.append(outcome)
         if outcome is RaiseResult.NOT_FOUND:
             break

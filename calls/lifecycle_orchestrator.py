@@ -12,6 +12,11 @@ into each new wait. With one live waiter per name, replaced only after its event
 next event can be processed, every event reaches the state machine exactly once, in history order. The
 hang-up activity races in the same `task_any` for the same reason. Once summarising starts, later events are
 deliberately left unread.
+
+Call control (shared/call_control.py) adds every callback type, the control API's and the media host's
+action requests and silence reports to the same inbox, so the list of names is fixed before the first yield.
+The flow settings and each action's request also run as activities racing in the same `task_any`: nothing is
+ever awaited alone before summarising, so no event is buffered into a later waiter.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from shared import call_control as control
 from shared import call_lifecycle as lifecycle
 
 # Every callback is raised on the instance so that ops see it in the history, but the orchestration waits
@@ -36,10 +42,15 @@ ORCHESTRATOR_NAME = "call_lifecycle"
 HANG_UP_ACTIVITY = "hang_up_call"
 SUMMARY_ACTIVITY = "prepare_call_summary"
 EMAIL_ACTIVITY = "send_summary_email"
+FLOW_ACTIVITY = "load_call_flow"
+ACTION_ACTIVITY = "run_call_action"
 # Activities run at least once; these bounds keep a retried summary inside a few minutes.
 HANG_UP_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
 SUMMARY_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2000, max_number_of_attempts=5)
 EMAIL_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5000, max_number_of_attempts=6)
+FLOW_RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=3)
+# The action activity reports ACS's refusals as results and the SDK client retries throttling itself; an
+# orchestration-level retry could play a prompt twice.
 MAX_ERROR_CHARS = 300
 
 
@@ -71,13 +82,21 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
     start = lifecycle.CallStart.from_dict(_decode_payload(context.get_input()))
     record = lifecycle.begin(start, context.current_utc_datetime)
     trace = _trace_fields(context.get_input())
-    inbox = {name: context.wait_for_external_event(name) for name in lifecycle.EVENT_NAMES}
+    calls = control.begin()
+    inbox = {name: context.wait_for_external_event(name) for name in control.EVENT_NAMES}
     hang_up: Any = None
     timer: Any = None
     timer_deadline: datetime | None = None
+    flow_settings: Any = context.call_activity_with_retry(FLOW_ACTIVITY, FLOW_RETRY,
+                                                          {"instanceId": start.instance_id, **trace})
+    action: Any = None
+    action_id = ""
+
+    def new_id() -> str:
+        return str(context.new_guid())
 
     while True:
-        context.set_custom_status(lifecycle.custom_status(record))
+        context.set_custom_status({**lifecycle.custom_status(record), **control.status_fields(calls)})
         step = lifecycle.next_step(record)
         if isinstance(step, lifecycle.Summarize):
             break
@@ -88,11 +107,18 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
             )
             record = lifecycle.on_hang_up_started(record, context.current_utc_datetime)
             continue
+        if action is None and record.call_connection_id:
+            calls, queued = control.next_dispatch(record, calls)
+            if queued is not None:
+                action_id = queued.action_id
+                action = context.call_activity(ACTION_ACTIVITY, {"callConnectionId": record.call_connection_id,
+                                                                 **queued.to_payload(), **trace})
+                continue
         if timer is None or timer.is_completed or step.deadline != timer_deadline:
             if timer is not None and not timer.is_completed:
                 timer.cancel()
             timer, timer_deadline = context.create_timer(step.deadline), step.deadline
-        racers = [*inbox.values(), timer, *([hang_up] if hang_up is not None else [])]
+        racers = [*inbox.values(), timer, *(task for task in (hang_up, flow_settings, action) if task is not None)]
         winner = yield context.task_any(racers)
         now = context.current_utc_datetime
         if winner is timer:
@@ -100,10 +126,17 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
         elif winner is hang_up:
             hang_up = None
             record = lifecycle.on_hang_up_result(record, _activity_outcome(winner), now)
+        elif winner is flow_settings:
+            flow_settings = None
+            record, calls = control.on_flow_loaded(record, calls, _activity_outcome(winner), now, new_id)
+        elif winner is action:
+            action = None
+            record, calls = control.on_request_result(record, calls, action_id, _activity_outcome(winner), now,
+                                                      new_id)
         else:
             name = next(event_name for event_name, task in inbox.items() if task is winner)
             inbox[name] = context.wait_for_external_event(name)
-            record = lifecycle.on_event(record, name, _decode_payload(winner.result), now)
+            record, calls = control.on_event(record, calls, name, _decode_payload(winner.result), now, new_id)
 
     if timer is not None and not timer.is_completed:
         timer.cancel()
@@ -124,7 +157,7 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
             # The rendered summary stays in its blob and the output names it: kept, not dropped.
             email = {"status": "failed", "error": str(error)[:MAX_ERROR_CHARS]}
     record = lifecycle.mark_summarized(record, context.current_utc_datetime, email)
-    context.set_custom_status(lifecycle.custom_status(record))
+    context.set_custom_status({**lifecycle.custom_status(record), **control.status_fields(calls)})
     return {
         "outcome": record.outcome,
         "connectedAt": record.connected_at,

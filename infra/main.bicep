@@ -70,6 +70,28 @@ param maxCallDurationSeconds int = 3600
 @maxValue(3650)
 param retentionDays int = 30
 
+// Call flow (README "Call flow and control API"). Empty means not set: the default flow is answer, stream,
+// summarise. The function app validates them at start-up (shared/call_flow_settings.py).
+@description('Spoken on connect (TTS); or callGreetingAudioUrl, an https audio file.')
+param callGreetingText string = ''
+param callGreetingAudioUrl string = ''
+@description('Azure neural voice for every spoken prompt.')
+param callTtsVoice string = 'en-US-JennyNeural'
+@description('DTMF menu prompt and its keys, e.g. "0:transfer,9:hang_up".')
+param callMenuPromptText string = ''
+param callMenuPromptAudioUrl string = ''
+param callMenuOptions string = ''
+param callMenuTimeoutSeconds string = ''
+param callMenuMaxReprompts string = ''
+@description('E.164 number or ACS user id a caller is transferred to.')
+param callTransferTarget string = ''
+param callTransferFallbackText string = ''
+@description('Seconds without caller speech before a re-prompt; 0 turns silence handling off.')
+param callerSilenceSeconds string = ''
+param callSilencePromptText string = ''
+param callSilenceMaxPrompts string = ''
+param callGoodbyeText string = ''
+
 @description('OpenID configuration of ACS callback and WebSocket JWTs.')
 param acsOpenIdConfigUrl string = 'https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration'
 
@@ -241,6 +263,65 @@ module roles 'modules/role-assignments.bicep' = {
   }
 }
 
+var callFlowSettings = [
+  {
+    name: 'CALL_GREETING_TEXT'
+    value: callGreetingText
+  }
+  {
+    name: 'CALL_GREETING_AUDIO_URL'
+    value: callGreetingAudioUrl
+  }
+  {
+    name: 'CALL_TTS_VOICE'
+    value: callTtsVoice
+  }
+  {
+    name: 'CALL_MENU_PROMPT_TEXT'
+    value: callMenuPromptText
+  }
+  {
+    name: 'CALL_MENU_PROMPT_AUDIO_URL'
+    value: callMenuPromptAudioUrl
+  }
+  {
+    name: 'CALL_MENU_OPTIONS'
+    value: callMenuOptions
+  }
+  {
+    name: 'CALL_MENU_TIMEOUT_SECONDS'
+    value: callMenuTimeoutSeconds
+  }
+  {
+    name: 'CALL_MENU_MAX_REPROMPTS'
+    value: callMenuMaxReprompts
+  }
+  {
+    name: 'CALL_TRANSFER_TARGET'
+    value: callTransferTarget
+  }
+  {
+    name: 'CALL_TRANSFER_FALLBACK_TEXT'
+    value: callTransferFallbackText
+  }
+  {
+    name: 'CALLER_SILENCE_SECONDS'
+    value: callerSilenceSeconds
+  }
+  {
+    name: 'CALL_SILENCE_PROMPT_TEXT'
+    value: callSilencePromptText
+  }
+  {
+    name: 'CALL_SILENCE_MAX_PROMPTS'
+    value: callSilenceMaxPrompts
+  }
+  {
+    name: 'CALL_GOODBYE_TEXT'
+    value: callGoodbyeText
+  }
+]
+
 // Settings both apps read (shared/settings.py); names are fixed by the app.
 var sharedSettings = [
   {
@@ -350,7 +431,7 @@ module functionApp 'modules/function-app.bicep' = {
     callTokenSecretUri: keyVault.outputs.callTokenSecretUri
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
-    appSettings: concat(sharedSettings, [
+    appSettings: concat(sharedSettings, callFlowSettings, [
       {
         name: 'ACS_ENDPOINT'
         value: communication.outputs.endpoint

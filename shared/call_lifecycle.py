@@ -11,20 +11,25 @@ and the orchestrator listens for all of them all the time (see calls/lifecycle_o
 duplicate or late event must be a no-op here rather than an event nobody expected.
 
 Stages: ringing -> connected -> ended -> summarized.
+
+Call control (shared/call_control.py) asks for a hang-up with `request_hang_up` and reports an accepted
+transfer with `mark_transferred`; both end the call through the same waits as the maximum duration does.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
+
+from shared.call_start import CallStart, CallTimeouts  # noqa: F401 - re-exported
 
 Stage = Literal["ringing", "connected", "ended", "summarized"]
 # Why the orchestration is waiting, which is also what its deadline means.
 WaitReason = Literal["answer", "late_connect", "disconnect", "disconnect_after_hang_up", "hang_up_result",
-                     "media_report"]
+                     "media_report", "disconnect_after_transfer"]
 # None: not asked; "requested": the activity runs; then its result ("ok", "gone", ...), "failed" when the
 # activity failed after its retries, or "unconfirmed" when we stopped waiting for it.
 HangUpState = str | None
@@ -34,6 +39,7 @@ COMPLETED = "completed"
 MISSED = "missed"
 MAX_DURATION = "max_duration"
 ANSWER_FAILED = "answer_failed"
+TRANSFERRED = "transferred"
 
 # Events the orchestration waits for, named as the callbacks function raises them.
 CALL_ANSWERED = "CallAnswered"          # raised by the events function after a successful answer
@@ -49,71 +55,6 @@ MAX_DETAIL_CHARS = 200
 MAX_MEDIA_FIELDS = 40
 MAX_MEDIA_KEY_CHARS = 64
 MEDIA_TEXT_FIELDS = ("type", "time", "closeReason")
-
-
-@dataclass(frozen=True)
-class CallTimeouts:
-    connect_seconds: int = 45
-    max_duration_seconds: int = 3600
-    # A CallDisconnected may overtake its CallConnected; wait this long for the late one before calling
-    # the call missed.
-    reorder_grace_seconds: int = 5
-    # After our hang-up request, how long to wait for ACS's CallDisconnected.
-    hang_up_wait_seconds: int = 30
-    # After the call ends, how long to wait for the media host's report before summarising as partial.
-    media_report_wait_seconds: int = 20
-
-
-@dataclass(frozen=True)
-class CallStart:
-    """The orchestration input: small, and with phone numbers already masked."""
-
-    instance_id: str
-    caller: str
-    callee: str
-    correlation_id: str
-    server_call_id: str
-    ringing_at: str
-    timeouts: CallTimeouts = field(default_factory=CallTimeouts)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "instanceId": self.instance_id,
-            "caller": self.caller,
-            "callee": self.callee,
-            "correlationId": self.correlation_id,
-            "serverCallId": self.server_call_id,
-            "ringingAt": self.ringing_at,
-            "timeouts": {
-                "connectSeconds": self.timeouts.connect_seconds,
-                "maxDurationSeconds": self.timeouts.max_duration_seconds,
-                "reorderGraceSeconds": self.timeouts.reorder_grace_seconds,
-                "hangUpWaitSeconds": self.timeouts.hang_up_wait_seconds,
-                "mediaReportWaitSeconds": self.timeouts.media_report_wait_seconds,
-            },
-        }
-
-    @staticmethod
-    def from_dict(data: Mapping[str, object]) -> CallStart:
-        raw_timeouts = data.get("timeouts")
-        timeouts = raw_timeouts if isinstance(raw_timeouts, Mapping) else {}
-        defaults = CallTimeouts()
-        return CallStart(
-            instance_id=str(data["instanceId"]),
-            caller=str(data.get("caller", "")),
-            callee=str(data.get("callee", "")),
-            correlation_id=str(data.get("correlationId", "")),
-            server_call_id=str(data.get("serverCallId", "")),
-            ringing_at=str(data["ringingAt"]),
-            timeouts=CallTimeouts(
-                connect_seconds=int(timeouts.get("connectSeconds", defaults.connect_seconds)),
-                max_duration_seconds=int(timeouts.get("maxDurationSeconds", defaults.max_duration_seconds)),
-                reorder_grace_seconds=int(timeouts.get("reorderGraceSeconds", defaults.reorder_grace_seconds)),
-                hang_up_wait_seconds=int(timeouts.get("hangUpWaitSeconds", defaults.hang_up_wait_seconds)),
-                media_report_wait_seconds=int(
-                    timeouts.get("mediaReportWaitSeconds", defaults.media_report_wait_seconds)),
-            ),
-        )
 
 
 @dataclass(frozen=True)
@@ -142,6 +83,8 @@ class CallRecord:
     disconnected_while_ringing: bool = False
     hang_up: HangUpState = None
     hang_up_at: datetime | None = None
+    hang_up_wanted: bool = False  # call control asked to end the call
+    transferred_at: datetime | None = None
     media_report: Mapping[str, object] | None = None
     media_report_missing: bool = False
     timeline: tuple[TimelineEntry, ...] = ()
@@ -189,7 +132,12 @@ def _note(record: CallRecord, at: str, event: str, detail: str | None = None) ->
     if len(record.timeline) >= MAX_TIMELINE_ENTRIES:
         return record.timeline
     clipped = detail[:MAX_DETAIL_CHARS] if detail else None
-    return (*record.timeline, TimelineEntry(at, event, clipped))
+    return (*record.timeline, TimelineEntry(at, event[:MAX_DETAIL_CHARS], clipped))
+
+
+def note(record: CallRecord, at: str, event: str, detail: str | None = None) -> CallRecord:
+    """The record with one more timeline entry (bounded, like every entry)."""
+    return replace(record, timeline=_note(record, at, event, detail))
 
 
 def begin(start: CallStart, now: datetime) -> CallRecord:
@@ -213,7 +161,11 @@ def next_step(record: CallRecord) -> Step:
     if record.stage == "connected":
         if record.hang_up is not None:
             return Wait("disconnect_after_hang_up", _after(hang_up_since, timeouts.hang_up_wait_seconds))
-        if record.outcome == MAX_DURATION and record.call_connection_id:
+        if record.outcome == TRANSFERRED:
+            # ACS ends our leg after an accepted transfer; wait for that, bounded.
+            return Wait("disconnect_after_transfer",
+                        _after(record.transferred_at or since, timeouts.hang_up_wait_seconds))
+        if (record.outcome == MAX_DURATION or record.hang_up_wanted) and record.call_connection_id:
             return HangUp(record.call_connection_id)
         return Wait("disconnect", _after(since, timeouts.max_duration_seconds))
     if record.stage == "ended":
@@ -285,7 +237,7 @@ def on_event(record: CallRecord, name: str, payload: Mapping[str, object], now: 
         return replace(record, disconnected_while_ringing=True, stage_since=now, ended_at=at,
                        end_reason=detail, timeline=_note(record, at, name, detail))
     if name == CALL_DISCONNECTED and record.stage == "connected":
-        outcome = MAX_DURATION if record.outcome == MAX_DURATION else COMPLETED
+        outcome = record.outcome if record.outcome in (MAX_DURATION, TRANSFERRED) else COMPLETED
         return replace(record, stage="ended", stage_since=now, outcome=outcome, ended_at=at,
                        end_reason=record.end_reason or detail, timeline=_note(record, at, name, detail))
     if name == MEDIA_STREAM_ENDED and record.media_report is None and record.stage != "summarized":
@@ -312,13 +264,27 @@ def on_timeout(record: CallRecord, now: datetime) -> CallRecord:
             return replace(record, stage="ended", stage_since=now, outcome=MAX_DURATION, end_reason=reason,
                            ended_at=at, timeline=timeline)
         return replace(record, outcome=MAX_DURATION, end_reason=reason, timeline=timeline)
-    if step.reason == "disconnect_after_hang_up":
+    if step.reason in ("disconnect_after_hang_up", "disconnect_after_transfer"):
         return replace(record, stage="ended", stage_since=now, ended_at=at,
                        timeline=_note(record, at, "disconnect_not_confirmed"))
     if step.reason == "hang_up_result":
         return replace(record, hang_up="unconfirmed", timeline=_note(record, at, "hang_up_unconfirmed"))
     return replace(record, media_report_missing=True,
                    timeline=_note(record, at, "media_report_missing", "transcript may be incomplete"))
+
+
+def request_hang_up(record: CallRecord, reason: str) -> CallRecord:
+    """Call control wants the call ended; the orchestrator then gets `HangUp` from `next_step`."""
+    if record.stage != "connected" or record.hang_up_wanted or record.hang_up is not None:
+        return record
+    return replace(record, hang_up_wanted=True, end_reason=record.end_reason or reason)
+
+
+def mark_transferred(record: CallRecord, now: datetime, reason: str) -> CallRecord:
+    """ACS accepted a transfer: our leg ends, and the call's outcome is "transferred"."""
+    if record.stage != "connected" or record.outcome is not None:
+        return record
+    return replace(record, outcome=TRANSFERRED, transferred_at=now, end_reason=reason)
 
 
 def on_hang_up_started(record: CallRecord, now: datetime) -> CallRecord:

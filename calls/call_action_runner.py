@@ -1,0 +1,101 @@
+"""Performs one validated `CallAction` with the Call Automation SDK (the action activity's adapter).
+
+Every request carries the action id as its `operationContext`, which ACS echoes in the result callback.
+ACS's refusals come back as results, not exceptions: a 4xx will not get better by retrying, and the
+orchestration records it on the call. The SDK client already retries throttling and 5xx itself.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from azure.communication.callautomation import (
+    CallConnectionClient,
+    CommunicationIdentifier,
+    CommunicationUserIdentifier,
+    FileSource,
+    PhoneNumberIdentifier,
+    RecognizeInputType,
+    TextSource,
+)
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
+
+from shared.call_actions import (
+    CONFIGURED_TARGET,
+    MUTE,
+    PLAY,
+    RECOGNIZE_DTMF,
+    START_TRANSCRIPTION,
+    STOP_TRANSCRIPTION,
+    TRANSFER,
+    CallAction,
+    Prompt,
+)
+from shared.pii import mask_phone_numbers_in_text
+
+log = logging.getLogger(__name__)
+MAX_MESSAGE_CHARS = 160
+
+
+def play_source(prompt: Prompt) -> TextSource | FileSource:
+    if prompt.url is not None:
+        return FileSource(url=prompt.url)
+    return TextSource(text=prompt.text or "", voice_name=prompt.voice)
+
+
+def identifier(target: str) -> CommunicationIdentifier:
+    if target.startswith("+"):
+        return PhoneNumberIdentifier(target)
+    return CommunicationUserIdentifier(target)
+
+
+def _caller(connection: CallConnectionClient) -> CommunicationIdentifier:
+    # The caller of an answered inbound call is the call's source; the orchestration only keeps it masked.
+    source = connection.get_call_properties().source
+    if source is None:
+        raise ValueError("the call has no source participant")
+    return source
+
+
+def _perform(connection: CallConnectionClient, action: CallAction, configured_target: str | None) -> None:
+    context = action.action_id
+    if action.kind == PLAY and action.prompt is not None:
+        connection.play_media(play_source(action.prompt), operation_context=context)
+    elif action.kind == RECOGNIZE_DTMF:
+        connection.start_recognizing_media(
+            RecognizeInputType.DTMF, _caller(connection),
+            play_prompt=None if action.prompt is None else play_source(action.prompt),
+            interrupt_prompt=True, initial_silence_timeout=action.timeout_seconds,
+            dtmf_max_tones_to_collect=action.max_tones, operation_context=context)
+    elif action.kind == TRANSFER:
+        target = configured_target if action.target == CONFIGURED_TARGET else action.target
+        if not target:
+            raise ValueError("no transfer target is configured (CALL_TRANSFER_TARGET)")
+        connection.transfer_call_to_participant(identifier(target), operation_context=context)
+    elif action.kind == MUTE:
+        connection.mute_participant(_caller(connection), operation_context=context)
+    elif action.kind == START_TRANSCRIPTION:
+        connection.start_transcription(locale=action.locale, operation_context=context)
+    elif action.kind == STOP_TRANSCRIPTION:
+        connection.stop_transcription(operation_context=context)
+    else:
+        raise ValueError(f"action {action.kind} is not performed here")
+
+
+def run_action(connection: CallConnectionClient, action: CallAction, configured_target: str | None
+               ) -> dict[str, object]:
+    """{"status": "accepted"} when ACS took the request; otherwise "gone" / "rejected" with code and message."""
+    try:
+        _perform(connection, action, configured_target)
+    except ResourceNotFoundError:
+        return {"status": "gone", "code": 404, "message": "the call no longer exists"}
+    except HttpResponseError as error:
+        first_line = (error.message or type(error).__name__).splitlines()[0]
+        message = mask_phone_numbers_in_text(first_line[:MAX_MESSAGE_CHARS])
+        log.warning("ACS refused %s %s: %s", action.kind, action.action_id, error.status_code)
+        return {"status": "rejected", "code": error.status_code, "message": message}
+    except AzureError as error:
+        return {"status": "failed", "message": type(error).__name__}
+    except ValueError as error:
+        return {"status": "rejected", "message": str(error)[:MAX_MESSAGE_CHARS]}
+    return {"status": "accepted"}

@@ -1,0 +1,150 @@
+"""The ledger of one call's actions: queued, sent to ACS, then settled by their result callback. Pure.
+
+Each action's id is the `operationContext` sent with its request, so ACS echoes it in the result callback
+(PlayCompleted, RecognizeFailed, CallTransferAccepted, ...). A callback settles at most one action, once:
+a second or late result for a settled action is recognised as such and changes nothing, and a result whose
+type does not belong to the action's kind (a PlayStarted for a recognize, say) is not a result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from shared.call_actions import (
+    HANG_UP,
+    MUTE,
+    PLAY,
+    RECOGNIZE_DTMF,
+    START_TRANSCRIPTION,
+    STOP_TRANSCRIPTION,
+    TRANSFER,
+    CallAction,
+)
+
+MAX_ACTIONS = 40  # per call: bounds history and the control API's reach on one call
+
+QUEUED, SENDING, SENT = "queued", "sending", "sent"
+COMPLETED, FAILED, CANCELED = "completed", "failed", "canceled"
+SETTLED = frozenset({COMPLETED, FAILED, CANCELED})
+
+# callback name -> (action kinds it settles, how); None: progress only (PlayStarted).
+RESULT_EVENTS: dict[str, tuple[frozenset[str], str | None]] = {
+    "PlayStarted": (frozenset({PLAY}), None),
+    "PlayCompleted": (frozenset({PLAY}), COMPLETED),
+    "PlayFailed": (frozenset({PLAY}), FAILED),
+    "PlayCanceled": (frozenset({PLAY}), CANCELED),
+    "RecognizeCompleted": (frozenset({RECOGNIZE_DTMF}), COMPLETED),
+    "RecognizeFailed": (frozenset({RECOGNIZE_DTMF}), FAILED),
+    "RecognizeCanceled": (frozenset({RECOGNIZE_DTMF}), CANCELED),
+    "CallTransferAccepted": (frozenset({TRANSFER}), COMPLETED),
+    "CallTransferFailed": (frozenset({TRANSFER}), FAILED),
+    "TranscriptionStarted": (frozenset({START_TRANSCRIPTION}), COMPLETED),
+    "TranscriptionStopped": (frozenset({STOP_TRANSCRIPTION}), COMPLETED),
+    "TranscriptionFailed": (frozenset({START_TRANSCRIPTION, STOP_TRANSCRIPTION}), FAILED),
+}
+# Settled by the request itself: no callback follows.
+SYNCHRONOUS_KINDS = frozenset({MUTE, HANG_UP})
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    action: CallAction
+    state: str = QUEUED
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An action settled: how, why (the result's code and message), and what the result carried."""
+
+    action: CallAction
+    status: str  # completed | failed | canceled
+    detail: str | None = None
+    details: Mapping[str, object] = field(default_factory=dict)  # e.g. {"dtmfTones": "0"}
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a callback meant for the ledger."""
+
+    entry: LedgerEntry | None  # the action it belongs to, if any
+    outcome: Outcome | None  # set when this callback settled it now
+    repeated: bool = False  # a result for an action already settled: late or duplicate
+
+
+Ledger = tuple[LedgerEntry, ...]
+
+
+def find(ledger: Ledger, action_id: object) -> LedgerEntry | None:
+    if not isinstance(action_id, str):
+        return None
+    return next((entry for entry in ledger if entry.action.action_id == action_id), None)
+
+
+def _update(ledger: Ledger, action_id: str, **changes: object) -> Ledger:
+    return tuple(replace(entry, **changes) if entry.action.action_id == action_id else entry  # type: ignore[arg-type]
+                 for entry in ledger)
+
+
+def enqueue(ledger: Ledger, action: CallAction) -> tuple[Ledger, str | None]:
+    """Add an action; the reason it was refused otherwise (an id seen before is a redelivery, not a new one)."""
+    if find(ledger, action.action_id) is not None:
+        return ledger, "duplicate action id"
+    if len(ledger) >= MAX_ACTIONS:
+        return ledger, f"more than {MAX_ACTIONS} actions on one call"
+    state = COMPLETED if action.kind == HANG_UP else QUEUED  # the lifecycle performs hang-ups itself
+    return (*ledger, LedgerEntry(action, state)), None
+
+
+def next_queued(ledger: Ledger) -> CallAction | None:
+    if any(entry.state == SENDING for entry in ledger):
+        return None  # one request at a time: ACS queues media operations in the order they were asked
+    return next((entry.action for entry in ledger if entry.state == QUEUED), None)
+
+
+def mark_sending(ledger: Ledger, action_id: str) -> Ledger:
+    return _update(ledger, action_id, state=SENDING)
+
+
+def cancel_queued(ledger: Ledger, reason: str) -> tuple[Ledger, tuple[CallAction, ...]]:
+    """The call is ending: what was never sent will not be."""
+    dropped = tuple(entry.action for entry in ledger if entry.state == QUEUED)
+    return tuple(replace(entry, state=CANCELED, detail=reason) if entry.state == QUEUED else entry
+                 for entry in ledger), dropped
+
+
+def on_request_result(ledger: Ledger, action_id: str, result: Mapping[str, object]) -> tuple[Ledger, Outcome | None]:
+    """The activity that sent the request finished: accepted (a callback will settle it) or failed now."""
+    entry = find(ledger, action_id)
+    if entry is None or entry.state in SETTLED:
+        return ledger, None
+    status = result.get("status")
+    if status in ("accepted", "ok"):
+        if entry.action.kind in SYNCHRONOUS_KINDS:
+            return _update(ledger, action_id, state=COMPLETED), Outcome(entry.action, COMPLETED)
+        return _update(ledger, action_id, state=SENT), None
+    parts = [str(result[key]) for key in ("status", "code", "message") if result.get(key) is not None]
+    detail = ", ".join(parts)[:200] or "failed"
+    return _update(ledger, action_id, state=FAILED, detail=detail), Outcome(entry.action, FAILED, detail)
+
+
+def on_callback(ledger: Ledger, name: str, payload: Mapping[str, object], detail: str | None) -> tuple[Ledger, Match]:
+    """Match a callback to the action named by its operation context, settling it if it is its result."""
+    entry = find(ledger, payload.get("operationContext"))
+    spec = RESULT_EVENTS.get(name)
+    if entry is None or spec is None or entry.action.kind not in spec[0]:
+        return ledger, Match(entry, None)
+    settles = spec[1]
+    if settles is None:
+        return ledger, Match(entry, None)
+    if entry.state in SETTLED:
+        return ledger, Match(entry, None, repeated=True)
+    raw_details = payload.get("details")
+    details = dict(raw_details) if isinstance(raw_details, Mapping) else {}
+    outcome = Outcome(entry.action, settles, detail, details)
+    return _update(ledger, entry.action.action_id, state=settles, detail=detail), Match(entry, outcome)
+
+
+def pending_count(ledger: Ledger) -> int:
+    return sum(1 for entry in ledger if entry.state not in SETTLED)

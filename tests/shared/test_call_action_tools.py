@@ -1,0 +1,43 @@
+"""shared.call_action_tools: the voice model's tools map to media-host action requests, nothing else."""
+
+from __future__ import annotations
+
+import json
+
+from shared.call_action_tools import (
+    END_CALL_TOOL,
+    REALTIME_TOOLS,
+    TRANSFER_TOOL,
+    action_request_for,
+    function_call_output,
+    parse_tool_call,
+)
+from shared.call_actions import CONFIGURED_TARGET, MEDIA_HOST_ACTIONS, parse_action_request
+
+
+def done(name: str, call_id: str = "c1") -> dict[str, object]:
+    return {"type": "response.function_call_arguments.done", "call_id": call_id, "name": name,
+            "arguments": json.dumps({"reason": "caller asked", "target": "+19005550100"})}
+
+
+def test_tools_become_valid_media_host_requests() -> None:
+    assert {tool["name"] for tool in REALTIME_TOOLS} == {TRANSFER_TOOL, END_CALL_TOOL}
+    transfer = parse_tool_call(done(TRANSFER_TOOL))
+    assert transfer is not None
+    action = parse_action_request(action_request_for(transfer), "a", "media", MEDIA_HOST_ACTIONS)
+    assert action.target == CONFIGURED_TARGET  # a number in the arguments is never used
+    end = parse_tool_call(done(END_CALL_TOOL))
+    assert end is not None and action_request_for(end) == {"action": "hang_up"}
+
+
+def test_other_events_and_tools_are_not_ours() -> None:
+    assert parse_tool_call(done("delete_everything")) is None
+    assert parse_tool_call({"type": "response.done"}) is None
+    assert parse_tool_call(done(END_CALL_TOOL, call_id="")) is None
+
+
+def test_function_call_output() -> None:
+    call = parse_tool_call(done(END_CALL_TOOL))
+    assert call is not None
+    item = json.loads(function_call_output(call, True))["item"]
+    assert item == {"type": "function_call_output", "call_id": "c1", "output": '{"accepted": true}'}
