@@ -23,6 +23,7 @@ from shared.pii import mask_phone_numbers_in_text
 
 MAX_TEXT_CHARS = 200
 MAX_TIMELINE_ENTRIES = 300
+MAX_DETAIL_FIELDS = 6
 TRANSFERRED = "transferred"
 
 # What each event means, in words for ops. Events not listed get a generic meaning from their name.
@@ -54,9 +55,15 @@ _DECISION_MEANINGS = {
     "disconnect_not_confirmed": "ACS never confirmed the disconnect; the call was closed anyway.",
     "hang_up_unconfirmed": "The hang-up's result never came; the app stopped waiting.",
     "media_report_missing": "The media host never reported the stream's end: the transcript may be incomplete.",
+    "action_requested": "An action on the call was requested (by the call flow, the control API or the media host).",
+    "action_sent": "ACS accepted the action request; its result comes as a callback.",
+    "action_failed": "The action could not be sent to ACS.",
+    "menu_choice": "The caller chose a menu option.",
 }
 _ACTIVITY_MEANINGS = {
     "hang_up_call": "The app hung up the call.",
+    "load_call_flow": "The call flow settings were read.",
+    "run_call_action": "The app sent a call action to ACS.",
     "prepare_call_summary": "The call summary was written.",
     "send_summary_email": "The summary email was sent.",
 }
@@ -99,13 +106,18 @@ def _seconds_between(start: object, end: object) -> float | None:
 
 def _result_text(payload: Mapping[str, Any]) -> str | None:
     result = payload.get("result")
-    if not isinstance(result, Mapping):
-        return None
-    parts = [f"{key} {result[key]}" for key in ("code", "subCode") if isinstance(result.get(key), int | str)]
-    message = _text(result.get("message"))
-    if message:
-        parts.append(message)
-    return ", ".join(str(part) for part in parts) or None
+    parts: list[str] = []
+    if isinstance(result, Mapping):
+        parts += [f"{key} {result[key]}" for key in ("code", "subCode") if isinstance(result.get(key), int | str)]
+        message = _text(result.get("message"))
+        if message:
+            parts.append(message)
+    details = payload.get("details")
+    if isinstance(details, Mapping):
+        # The event's own fields (tones recognized, transfer target, streaming status), already compact.
+        parts += [f"{_text(key, 40)} {_text(value, 80)}" for key, value in list(details.items())[:MAX_DETAIL_FIELDS]
+                  if isinstance(value, str | int | float) and not isinstance(value, bool) and _text(value, 80)]
+    return ", ".join(parts) or None
 
 
 def _is_failure(name: str) -> bool:
@@ -144,7 +156,8 @@ def _activity_entry(event: Mapping[str, Any], failed: bool) -> dict[str, Any]:
         return _entry(at, name, f"Activity {name} failed.", reason, status="error", durationSeconds=duration)
     result = _mapping(event.get("Result"))
     meaning = _ACTIVITY_MEANINGS.get(name, f"Activity {name} finished.")
-    parts = []
+    request = _mapping(event.get("Input"))
+    parts = [f"action {_text(request['action'], 40)}"] if isinstance(request.get("action"), str) else []
     if isinstance(result.get("status"), str):
         parts.append(f"status {_text(result['status'], 40)}")
     if result.get("operationId"):
@@ -188,6 +201,16 @@ def _history_entries(history: Sequence[object], start: Mapping[str, Any]) -> lis
     return entries
 
 
+# Shown from history instead (the ringing, the activities' results), or closing the story already.
+_NOT_DECISIONS = frozenset({"ringing", "summarized", "hang_up_result"})
+_INFO_DECISIONS = frozenset({"hang_up_requested", "action_requested", "action_sent", "menu_choice"})
+
+
+def _is_decision(event: str) -> bool:
+    # The orchestration's own entries are snake_case; ACS's events (PascalCase) come from history.
+    return event not in _NOT_DECISIONS and event == event.lower() and event.replace("_", "").isalnum()
+
+
 def _decision_entries(output: Mapping[str, Any]) -> list[dict[str, Any]]:
     timeline = output.get("timeline")
     entries = []
@@ -195,10 +218,13 @@ def _decision_entries(output: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(item, Mapping):
             continue
         event = item.get("event")
-        if isinstance(event, str) and event in _DECISION_MEANINGS:
-            status = "warning" if event not in ("hang_up_requested",) else "info"
-            entries.append(_entry(_text(item.get("at"), 64), event, _DECISION_MEANINGS[event],
-                                  _text(item.get("detail")), status=status))
+        if not isinstance(event, str) or not _is_decision(event):
+            continue
+        meaning = _DECISION_MEANINGS.get(event, f"The orchestration recorded {_text(event, 60)}.")
+        status = ("error" if event == "action_failed" else
+                  "info" if event in _INFO_DECISIONS or event not in _DECISION_MEANINGS else "warning")
+        entries.append(_entry(_text(item.get("at"), 64), _text(event, 60) or "decision", meaning,
+                              _text(item.get("detail")), status=status))
     return entries
 
 

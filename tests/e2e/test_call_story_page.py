@@ -18,7 +18,7 @@ from tests.png_pixels import Image
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "call_story"
 GREEN, AMBER, BLUE, RED = (0x1A, 0x7F, 0x37), (0x9A, 0x67, 0x00), (0x09, 0x69, 0xDA), (0xCF, 0x22, 0x2E)
-WHITE = (0xFF, 0xFF, 0xFF)
+PURPLE, WHITE = (0x82, 0x50, 0xDF), (0xFF, 0xFF, 0xFF)
 
 pytestmark = requires_chromium
 
@@ -48,6 +48,11 @@ def test_completed_and_missed_calls_render_their_outcome_and_timeline(tmp_path: 
     # The timeline's informational events are blue markers on both pages.
     assert completed_colours[BLUE] > 100 and missed_colours[BLUE] > 50
     assert completed_colours[RED] == 0
+
+
+def test_a_transferred_call_shows_its_badge(tmp_path: Path) -> None:
+    transferred = shot(story_of("transferred"), tmp_path, "transferred").colour_counts()
+    assert transferred[PURPLE] > 800 and transferred[GREEN] > 0 and transferred[RED] == 0
 
 
 def test_hostile_text_is_shown_as_text_not_markup(tmp_path: Path) -> None:

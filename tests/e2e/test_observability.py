@@ -205,3 +205,23 @@ def test_the_cli_tells_the_story_and_lists_calls(stack: LocalStack, happy_call: 
     assert call_story_cli([happy_call.instance_id, *base]) == 1  # no key: the app refuses
     assert "HTTP 401" in capsys.readouterr().err
     assert call_story_cli(["call-x", "--base-url", f"http://127.0.0.1:{free_port()}"]) == 2
+
+
+TRANSFER_SCENARIO = Path(__file__).resolve().parents[2] / "tools" / "acs_simulator" / "scenarios" / \
+    "dtmf_menu_transfer.json"
+AGENT = "+14255550123"
+
+
+@pytest.mark.skipif(not TRANSFER_SCENARIO.exists(), reason="the transfer scenario comes with call control")
+def test_transferred_call_story(azurite_connection_string: str, tmp_path: Path, telemetry: MemoryTelemetry) -> None:
+    menu = {"CALL_MENU_PROMPT_TEXT": "Press 0 for an agent.", "CALL_MENU_OPTIONS": "0:transfer",
+            "CALL_TRANSFER_TARGET": AGENT}
+    with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE, settings=menu) as running:
+        instance_id = place(running, "dtmf_menu_transfer")
+        told = story(running, instance_id)
+    assert told["outcome"] == "transferred"
+    events = [entry["event"] for entry in told["timeline"]]
+    assert "CallTransferAccepted" in events and events.index("CallConnected") < events.index("CallTransferAccepted")
+    (accepted,) = [entry for entry in told["timeline"] if entry["event"] == "CallTransferAccepted"]
+    assert "transfer" in accepted["meaning"].lower()
+    assert "4255550123" not in json.dumps(told) and CALLER_DIGITS not in json.dumps(told)

@@ -151,3 +151,19 @@ def test_any_status_gives_a_story_and_never_raises(status: dict[str, Any], histo
     story = build_call_story(status)
     json.dumps(story)
     assert isinstance(story["timeline"], list)
+
+
+def test_recorded_transfer_tells_each_action_and_its_result() -> None:
+    # Recorded from the local stack running the call-control flow (menu "0: transfer").
+    story = build_call_story(load("transferred"))
+    assert story["outcome"] == TRANSFERRED
+    names = events(story)
+    assert names.index("RecognizeCompleted") < names.index("menu_choice") < names.index("CallTransferAccepted")
+    actions = [entry["detail"] for entry in story["timeline"] if entry["event"] == "run_call_action"]
+    assert actions == ["action recognize_dtmf, status accepted", "action transfer, status accepted"]
+    (recognized,) = [entry for entry in story["timeline"] if entry["event"] == "RecognizeCompleted"]
+    assert "dtmfTones 0" in recognized["detail"]
+    (accepted,) = [entry for entry in story["timeline"] if entry["event"] == "CallTransferAccepted"]
+    assert "transferTarget 4:+1 425 *** **23" in accepted["detail"]
+    assert all(entry["status"] != "error" for entry in story["timeline"])
+    assert "4255550123" not in json.dumps(story)
