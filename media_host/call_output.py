@@ -1,8 +1,10 @@
-"""The outbound side of one call: paced audio frames, StopAudio, transcript segments.
+"""The outbound side of one call: audio frames (forwarded or paced), StopAudio, transcript segments.
 
-Frames go out inline when the pacer allows (the common case: echo at 50 frames/s costs no extra task
-switch); otherwise they wait in the pacer's bounded queue and a per-call sender task sends them at their
-slot. A slow peer only fills its own queue: sends never block another call.
+All writes are synchronous (`InlineServerConnection.write_text`): a frame is either written now or
+dropped and counted, so nothing here ever waits on a peer and one slow peer cannot hold up another call.
+Paced audio (a voice model's answer) goes through `AudioPacer`: frames whose real-time slot has come are
+written at once; the rest wait in the pacer's bounded queue and a per-call sender task writes them at
+their slot.
 """
 
 from __future__ import annotations
@@ -10,25 +12,20 @@ from __future__ import annotations
 import asyncio
 import binascii
 import contextlib
-import logging
 import time
 
-from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed
-
 from media_host.append_buffer import AppendBuffer
+from media_host.inline_connection import InlineServerConnection
 from shared.audio_pacing import AudioPacer, FrameSlicer
 from shared.media_call_stats import MediaCallStats
 from shared.media_codec import encode_audio_data_b64, encode_stop_audio, frame_bytes_for
 from shared.media_transcript import TranscriptSegment
 
-log = logging.getLogger("media_host.call_output")
-
 
 class WebSocketCallOutput:
     def __init__(
         self,
-        ws: ServerConnection,
+        ws: InlineServerConnection,
         stats: MediaCallStats,
         transcript: AppendBuffer,
         *,
@@ -50,59 +47,59 @@ class WebSocketCallOutput:
         if self._slicer is None or self._slicer.frame_bytes != frame_bytes_for(sample_rate):
             self._slicer = FrameSlicer(sample_rate)
 
-    async def _send(self, message: str) -> None:
-        try:
-            await self._ws.send(message)
-        except ConnectionClosed:
-            self._closed = True
+    def _write_audio(self, message: str) -> None:
+        if self._ws.write_text(message):
+            self._stats.frames_sent += 1
+        else:
+            self._stats.frames_dropped += 1
 
-    async def send_audio_b64(self, data_b64: str) -> None:
+    def forward_audio_b64(self, data_b64: str) -> None:
+        """Send a frame now, outside the pacer: for audio that is itself a real-time stream (echo of
+        ACS's inbound frames). Pacing it again would only turn the peer's network jitter into permanent
+        extra delay, since a queue drained at exactly real-time rate never catches up."""
+        if not self._closed:
+            self._write_audio(encode_audio_data_b64(data_b64))
+
+    def send_audio_b64(self, data_b64: str) -> None:
+        """Send one 20 ms frame at its real-time slot: now, or later from the pacer's queue."""
         if self._closed:
             return
         message = encode_audio_data_b64(data_b64)
+        dropped_before = self._pacer.dropped
         if self._pacer.offer(message, time.monotonic()):
-            self._stats.frames_sent += 1
-            await self._send(message)
+            self._write_audio(message)
             return
-        self._stats.frames_dropped = self._pacer.dropped
+        self._stats.frames_dropped += self._pacer.dropped - dropped_before
         self._kick()
 
-    async def forward_audio_b64(self, data_b64: str) -> None:
-        """Send a frame now, outside the pacer: for audio that is itself a real-time stream (echo of
-        ACS's inbound frames). Pacing it again would only turn the peer's network jitter into permanent
-        extra delay, since a queue drained at exactly real-time rate never catches up. The socket's write
-        limit still bounds it: a peer that does not read stalls only its own call's loop."""
-        if self._closed:
-            return
-        self._stats.frames_sent += 1
-        await self._send(encode_audio_data_b64(data_b64))
-
-    async def send_audio_pcm(self, pcm: bytes) -> None:
+    def send_audio_pcm(self, pcm: bytes) -> None:
+        """Send PCM of any length at the call's sample rate, cut into 20 ms frames and paced."""
         if self._slicer is None:
             self.set_sample_rate(16000)
         assert self._slicer is not None
         for frame in self._slicer.push(pcm):
-            await self.send_audio_b64(binascii.b2a_base64(frame, newline=False).decode("ascii"))
+            self.send_audio_b64(binascii.b2a_base64(frame, newline=False).decode("ascii"))
 
-    async def flush_audio(self) -> None:
+    def flush_audio(self) -> None:
         """Send the last partial frame (padded with silence) at the end of a response."""
         if self._slicer is not None:
             rest = self._slicer.flush()
             if rest is not None:
-                await self.send_audio_b64(binascii.b2a_base64(rest, newline=False).decode("ascii"))
+                self.send_audio_b64(binascii.b2a_base64(rest, newline=False).decode("ascii"))
 
     async def wait_for_room(self) -> None:
         while not self._pacer.has_room and not self._closed:
             self._room.clear()
             await self._room.wait()
 
-    async def stop_audio(self) -> None:
+    def stop_audio(self) -> None:
+        """Barge-in: drop our queued audio and tell ACS to drop what it has queued."""
         self._pacer.clear()
         if self._slicer is not None:
             self._slicer.clear()
         self._room.set()
         if not self._closed:
-            await self._send(encode_stop_audio())
+            self._ws.write_text(encode_stop_audio())
 
     def add_transcript(self, segment: TranscriptSegment) -> None:
         self._transcript.add(segment.to_line())
@@ -119,10 +116,8 @@ class WebSocketCallOutput:
     async def _run_sender(self) -> None:
         pacer = self._pacer
         while not self._closed:
-            due = pacer.pop_due(time.monotonic())
-            for message in due:
-                self._stats.frames_sent += 1
-                await self._send(message)
+            for message in pacer.pop_due(time.monotonic()):
+                self._write_audio(message)
             if pacer.has_room:
                 self._room.set()
             next_due = pacer.next_due()

@@ -1,7 +1,8 @@
-"""One call's media socket: the receive loop, then the end-of-call writes.
+"""One call's media socket: message handling, then the end-of-call writes.
 
-The loop decodes each message (pure codec), updates statistics, hands audio to the voice processor and
-final transcription segments to the call's append buffer. Nothing in the loop waits on storage.
+`handle_text` decodes each message (pure codec), updates statistics, hands audio to the voice processor and
+final transcription segments to the call's append buffer. It is synchronous and runs inside the socket's
+`data_received` (see inline_connection.py): nothing in it waits, on storage or on anything else.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from media_host.append_buffer import AppendBuffer
 from media_host.blob_store import CallBlobStore
 from media_host.call_output import WebSocketCallOutput
+from media_host.inline_connection import InlineServerConnection
 from media_host.json_logging import CallLogger
 from media_host.telemetry import MediaCallTelemetry
 from media_host.voice import VoiceProcessor
@@ -78,71 +80,76 @@ class CallSession:
         self.telemetry = MediaCallTelemetry(ws.request.path if ws.request is not None else "", headers,
                                             route.instance_id, self.stats)
         self.log.extra = {**(self.log.extra or {}), **self.telemetry.log_fields}
+        self._on_frame_timing = self.telemetry.on_frame
+        self._on_audio = processor.on_audio
+        self._validate = processor.needs_pcm
+        self._frame_bytes: int | None = None
+        self._malformed_run = 0
+        self._closing = False
 
     async def run(self) -> dict[str, Any]:
         """Serve the socket until it closes; then flush, write media.json and return it."""
         self.log.info("media socket opened", extra={"voiceProcessor": self.processor.name})
         try:
+            if isinstance(self.ws, InlineServerConnection):
+                # From here on complete text frames are handled inside data_received (no task switch),
+                # starting with those that arrived since the upgrade; the loop below only sees what
+                # websockets still queues: binary or fragmented messages.
+                self.ws.set_text_sink(self.handle_text)
             await self.processor.start(self.output)
-            await self._receive_loop()
+            inline = isinstance(self.ws, InlineServerConnection)
+            async for message in self.ws:
+                if inline and self.ws.text_sink is None:  # type: ignore[attr-defined]
+                    continue  # handling failed and the socket is closing: discard
+                self.handle_text(message.encode() if isinstance(message, str) else b"")
         except ConnectionClosed:
             pass
         finally:
+            if isinstance(self.ws, InlineServerConnection):
+                self.ws.set_text_sink(None)
             summary = await self._finish()
         return summary
 
-    async def _receive_loop(self) -> None:
+    def handle_text(self, message: bytes | str) -> None:
+        """Handle one message from ACS, synchronously. An empty message stands for a binary one."""
+        if self._closing:
+            return
+        self.last_activity = time.monotonic()
         stats = self.stats
-        processor = self.processor
-        on_audio = processor.on_audio
-        on_frame_timing = self.telemetry.on_frame
-        validate = processor.needs_pcm
-        frame_bytes: int | None = None
-        malformed_run = 0
-        async for message in self.ws:
-            self.last_activity = time.monotonic()
-            try:
-                if not isinstance(message, str):
-                    raise MediaMessageError("binary messages are not part of the protocol")
-                decoded = decode_media_message(message, frame_bytes=frame_bytes, validate_audio=validate)
-            except MediaMessageError as error:
-                stats.malformed_messages += 1
-                malformed_run += 1
-                if malformed_run == 1 or stats.malformed_messages % 100 == 0:
-                    self.log.warning("malformed media message: %s", error)
-                if malformed_run >= MAX_CONSECUTIVE_MALFORMED:
-                    await self._close_from_loop(CLOSE_INVALID_DATA, "malformed media messages")
-                    return
-                continue
-            malformed_run = 0
-            kind = type(decoded)
-            if kind is AudioData:
-                stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length)  # type: ignore[union-attr]
-                on_frame_timing(decoded.timestamp)  # type: ignore[union-attr]
-                await on_audio(decoded)  # type: ignore[arg-type]
-            elif kind is TranscriptionData:
-                if decoded.is_final and decoded.text:  # type: ignore[union-attr]
-                    self.output.add_transcript(segment_from_acs(decoded))  # type: ignore[arg-type]
-            elif kind is AudioMetadata:
-                stats.sample_rate = decoded.sample_rate  # type: ignore[union-attr]
-                frame_bytes = decoded.frame_bytes  # type: ignore[union-attr]
-                self.output.set_sample_rate(decoded.sample_rate)  # type: ignore[union-attr]
-                processor.on_metadata(decoded)  # type: ignore[arg-type]
-            elif kind is DtmfData:
-                stats.on_dtmf(decoded.data)  # type: ignore[union-attr]
-            elif kind is TranscriptionMetadata:
-                stats.call_connection_id = stats.call_connection_id or decoded.call_connection_id  # type: ignore[union-attr]
-                stats.correlation_id = stats.correlation_id or decoded.correlation_id  # type: ignore[union-attr]
-
-    async def _close_from_loop(self, code: int, reason: str) -> None:
-        """Close while still reading: websockets stops reading a socket whose unread messages are above its
-        queue's high-water mark, and would then never see the peer's closing frame (close would wait for
-        its timeout). Messages that arrive meanwhile are discarded."""
-        closing = asyncio.get_running_loop().create_task(self.ws.close(code, reason))
-        with contextlib.suppress(ConnectionClosed):
-            async for _ in self.ws:
-                pass
-        await closing
+        try:
+            if not message:
+                raise MediaMessageError("binary or empty messages are not part of the protocol")
+            decoded = decode_media_message(message, frame_bytes=self._frame_bytes, validate_audio=self._validate)
+        except MediaMessageError as error:
+            stats.malformed_messages += 1
+            self._malformed_run += 1
+            if self._malformed_run == 1 or stats.malformed_messages % 100 == 0:
+                self.log.warning("malformed media message: %s", error)
+            if self._malformed_run >= MAX_CONSECUTIVE_MALFORMED:
+                self._closing = True
+                # The receive loop keeps reading while the closing handshake runs, so the peer's closing
+                # frame is seen even if it keeps sending.
+                asyncio.get_running_loop().create_task(self.ws.close(CLOSE_INVALID_DATA, "malformed media messages"))
+            return
+        self._malformed_run = 0
+        kind = type(decoded)
+        if kind is AudioData:
+            stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length)  # type: ignore[union-attr]
+            self._on_frame_timing(decoded.timestamp)  # type: ignore[union-attr]
+            self._on_audio(decoded)  # type: ignore[arg-type]
+        elif kind is TranscriptionData:
+            if decoded.is_final and decoded.text:  # type: ignore[union-attr]
+                self.output.add_transcript(segment_from_acs(decoded))  # type: ignore[arg-type]
+        elif kind is AudioMetadata:
+            stats.sample_rate = decoded.sample_rate  # type: ignore[union-attr]
+            self._frame_bytes = decoded.frame_bytes  # type: ignore[union-attr]
+            self.output.set_sample_rate(decoded.sample_rate)  # type: ignore[union-attr]
+            self.processor.on_metadata(decoded)  # type: ignore[arg-type]
+        elif kind is DtmfData:
+            stats.on_dtmf(decoded.data)  # type: ignore[union-attr]
+        elif kind is TranscriptionMetadata:
+            stats.call_connection_id = stats.call_connection_id or decoded.call_connection_id  # type: ignore[union-attr]
+            stats.correlation_id = stats.correlation_id or decoded.correlation_id  # type: ignore[union-attr]
 
     async def _finish(self) -> dict[str, Any]:
         with contextlib.suppress(Exception):

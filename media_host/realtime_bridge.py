@@ -86,6 +86,7 @@ class RealtimeProcessor:
         self._responding = False
         self._speech_starts: dict[str, int] = {}
         self.dropped_upstream = 0
+        self._unavailable = False
 
     async def start(self, output: CallOutput) -> None:
         self._output = output
@@ -106,6 +107,9 @@ class RealtimeProcessor:
         except Exception as error:  # noqa: BLE001 - network, handshake or credential: the call must go on
             log.error("realtime model unreachable (%s): the call continues without a voice", type(error).__name__)
             self._model = None
+            self._unavailable = True
+            while not self._queue.empty():
+                self._queue.get_nowait()
             return
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._send_upstream()), loop.create_task(self._receive())]
@@ -118,8 +122,10 @@ class RealtimeProcessor:
         else:
             self._upstream = self._downstream = None
 
-    async def on_audio(self, frame: AudioData) -> None:
-        if self._model is None:
+    def on_audio(self, frame: AudioData) -> None:
+        # Before the model's socket is up, audio waits in the bounded queue (the caller's first words are
+        # kept); after a failed connection there is nobody to send it to.
+        if self._unavailable:
             return
         if self._upstream is None:
             audio_b64 = frame.data_b64  # already 24 kHz: forwarded as sent, not decoded or re-encoded
@@ -153,7 +159,7 @@ class RealtimeProcessor:
                     if self._downstream is not None:
                         pcm = self._downstream.process(pcm)
                     await output.wait_for_room()  # back-pressure: the model's socket waits, audio is not lost
-                    await output.send_audio_pcm(pcm)
+                    output.send_audio_pcm(pcm)
                 elif isinstance(event, SpeechStarted):
                     await self._barge_in()
                     if event.item_id is not None and event.audio_start_ms is not None:
@@ -170,7 +176,7 @@ class RealtimeProcessor:
                     self._responding = True
                 elif isinstance(event, ResponseDone):
                     self._responding = False
-                    await output.flush_audio()
+                    output.flush_audio()
                 elif isinstance(event, ServerError):
                     log.warning("realtime error event: %s", event.code or event.message)
         except ConnectionClosed as closed:
@@ -178,7 +184,7 @@ class RealtimeProcessor:
 
     async def _barge_in(self) -> None:
         assert self._output is not None and self._model is not None
-        await self._output.stop_audio()
+        self._output.stop_audio()
         if self._downstream is not None:
             self._downstream.reset()
         if self._responding:

@@ -31,6 +31,7 @@ from media_host.blob_store import CallBlobStore
 from media_host.call_session import CallSession
 from media_host.config import MediaHostConfig
 from media_host.ended_notifier import EndedNotifier
+from media_host.inline_connection import InlineServerConnection
 from media_host.voice import EchoProcessor, TranscribeProcessor, VoiceProcessor
 from shared.jwks_keys import BearerVerifier
 from shared.media_route import MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
@@ -180,6 +181,7 @@ async def serve_media_host(
         host if host is not None else config.bind_host,
         port if port is not None else config.base.port,
         compression=None,  # PCM does not compress; deflate cost 2.4x capacity
+        create_connection=InlineServerConnection,  # text frames handled in data_received: no task switch
         process_request=with_acs_jwt(media_host.process_request, acs_jwt),
         process_response=media_host._handshake_failed,
         max_size=config.max_message_bytes,

@@ -2,7 +2,8 @@
 
 A processor sees a call's inbound audio and may produce outbound audio and transcript segments through
 the `CallOutput` it is given. The call loop owns storage and statistics; processors own only their logic.
-`on_audio` runs on the hot path (50 times a second per call): it must not block.
+`on_audio` runs on the hot path (50 times a second per call), synchronously inside the socket's
+`data_received`: it must not block and must not await; long work belongs in the processor's own tasks.
 """
 
 from __future__ import annotations
@@ -14,24 +15,25 @@ from shared.media_transcript import TranscriptSegment
 
 
 class CallOutput(Protocol):
-    """What a processor may do to its call."""
+    """What a processor may do to its call. Everything but `wait_for_room` is synchronous and never
+    blocks: a frame is written now, queued in a bounded queue, or dropped and counted."""
 
-    async def send_audio_b64(self, data_b64: str) -> None:
-        """Send one 20 ms frame, already base64: now if its real-time slot has come, else queued."""
-
-    async def forward_audio_b64(self, data_b64: str) -> None:
+    def forward_audio_b64(self, data_b64: str) -> None:
         """Send a frame of a stream that is already real-time (an echo of inbound audio) at once."""
 
-    async def send_audio_pcm(self, pcm: bytes) -> None:
+    def send_audio_b64(self, data_b64: str) -> None:
+        """Send one 20 ms frame, already base64: now if its real-time slot has come, else queued."""
+
+    def send_audio_pcm(self, pcm: bytes) -> None:
         """Send PCM of any length at the call's sample rate, cut into 20 ms frames and paced."""
 
-    async def flush_audio(self) -> None:
+    def flush_audio(self) -> None:
         """Send the last partial frame of a response, padded with silence."""
 
     async def wait_for_room(self) -> None:
         """Wait until the outbound queue has room (back-pressure for producers faster than real time)."""
 
-    async def stop_audio(self) -> None:
+    def stop_audio(self) -> None:
         """Barge-in: drop queued outbound audio and tell ACS to drop what it has queued (StopAudio)."""
 
     def add_transcript(self, segment: TranscriptSegment) -> None:
@@ -50,7 +52,7 @@ class VoiceProcessor(Protocol):
 
     def on_metadata(self, metadata: AudioMetadata) -> None: ...
 
-    async def on_audio(self, frame: AudioData) -> None: ...
+    def on_audio(self, frame: AudioData) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -67,7 +69,7 @@ class TranscribeProcessor:
     def on_metadata(self, metadata: AudioMetadata) -> None:
         return None
 
-    async def on_audio(self, frame: AudioData) -> None:
+    def on_audio(self, frame: AudioData) -> None:
         return None
 
     async def close(self) -> None:
@@ -93,9 +95,9 @@ class EchoProcessor:
     def on_metadata(self, metadata: AudioMetadata) -> None:
         return None
 
-    async def on_audio(self, frame: AudioData) -> None:
+    def on_audio(self, frame: AudioData) -> None:
         if self._output is not None:
-            await self._output.forward_audio_b64(frame.data_b64)
+            self._output.forward_audio_b64(frame.data_b64)
 
     async def close(self) -> None:
         self._output = None

@@ -46,11 +46,22 @@ class Trial:
     cpu_us_per_frame: float | None
     rss_kib_per_call: float | None
     note: str = ""
+    generator_cpu: float | None = None  # share of one core the load generator used
+    others_on_server_cpu: float | None = None  # share of CPU 0 used by processes other than the server
 
 
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def cpu_busy_seconds(cpu: int) -> float:
+    """Busy time of one CPU from /proc/stat (all processes)."""
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith(f"cpu{cpu} "):
+            values = [int(v) for v in line.split()[1:]]
+            return (sum(values[:8]) - values[3] - values[4]) / CLOCK_TICKS  # minus idle and iowait
+    return 0.0
 
 
 def rss_kib(pid: int) -> int:
@@ -112,10 +123,13 @@ def run_trial(kind: str, streams: int, seconds: float, warmup: float, storage: s
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(warmup)
         cpu_start, wall_start = cpu_seconds(process.pid), time.monotonic()
+        generator_start, busy_start = cpu_seconds(generator.pid), cpu_busy_seconds(0)
         time.sleep(seconds / 2)
         loaded_rss = rss_kib(process.pid)
         time.sleep(seconds / 2)
         cpu_used, wall = cpu_seconds(process.pid) - cpu_start, time.monotonic() - wall_start
+        generator_used = cpu_seconds(generator.pid) - generator_start
+        others = cpu_busy_seconds(0) - busy_start - cpu_used
         out, err = generator.communicate(timeout=seconds + warmup + 60)
     finally:
         stop_server(process)
@@ -132,6 +146,7 @@ def run_trial(kind: str, streams: int, seconds: float, warmup: float, storage: s
         cpu_used / frames * 1e6 if frames else None,
         (loaded_rss - base_rss) / streams if streams else None,
         "" if result["opened"] == streams else f"opened {result['opened']}",
+        generator_used / wall, max(0.0, others / wall),
     )
 
 
@@ -143,7 +158,8 @@ def find_capacity(kind: str, args: argparse.Namespace, storage: str, logs: Path)
         trials.append(result)
         print(f"  {kind:14} N={n:5}  {'pass' if result.passed else 'FAIL'}  p50={fmt(result.p50)} "
               f"p99={fmt(result.p99)} lost={result.lost} cpu/frame={fmt(result.cpu_us_per_frame)}us "
-              f"rss/call={fmt(result.rss_kib_per_call)}KiB {result.note}", flush=True)
+              f"rss/call={fmt(result.rss_kib_per_call)}KiB generator={pct(result.generator_cpu)} "
+              f"others-on-cpu0={pct(result.others_on_server_cpu)} {result.note}", flush=True)
         return result
 
     best: Trial | None = None
@@ -172,6 +188,10 @@ def find_capacity(kind: str, args: argparse.Namespace, storage: str, logs: Path)
 
 def fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
 
 
 def main(argv: list[str]) -> int:

@@ -78,10 +78,10 @@ class BurstProcessor:
     def on_metadata(self, metadata: AudioMetadata) -> None:
         self.sample_rate = metadata.sample_rate
 
-    async def on_audio(self, frame: AudioData) -> None:
+    def on_audio(self, frame: AudioData) -> None:
         assert self.output is not None and len(frame.pcm) == self.sample_rate // 50 * 2
         if self.sample_rate:
-            await self.output.send_audio_pcm(bytes(self.sample_rate // 50 * 2 * 50))
+            self.output.send_audio_pcm(bytes(self.sample_rate // 50 * 2 * 50))
             self.sample_rate = 0
 
     async def close(self) -> None:
@@ -231,3 +231,35 @@ def test_a_misbehaving_peer_does_not_disturb_another_call(media_config) -> None:
     bad_code, turnarounds = asyncio.run(scenario())
     assert bad_code == 1007
     assert sorted(turnarounds)[len(turnarounds) // 2] < 0.1
+
+
+class CrashingProcessor(BurstProcessor):
+    name = "crash"
+
+    def on_audio(self, frame: AudioData) -> None:
+        raise RuntimeError("bug in a processor")
+
+
+def test_a_processor_bug_closes_only_its_own_socket_with_1011(media_config, read_blob) -> None:
+    factories = dict(default_processor_factories(), crash=lambda config: CrashingProcessor())
+
+    async def scenario() -> tuple[int | None, dict]:
+        async with serve_media_host(media_config, host="127.0.0.1", port=0, processor_factories=factories) as host:
+            good = await connect(ws_url(host.port, query="?processor=echo"), compression=None)
+            async with connect(ws_url(host.port, instance_id="call-crash", query="?processor=crash"),
+                               compression=None) as bad:
+                await bad.send(metadata_message(16000))
+                await bad.send(audio_message(bytes(640), "2024-05-27T10:00:00.000Z"))
+                with pytest.raises(ConnectionClosed):
+                    await asyncio.wait_for(bad.recv(), 3)
+            await good.send(audio_message(bytes([9]) * 640, "2024-05-27T10:00:00.000Z"))
+            echoed = json.loads(await asyncio.wait_for(good.recv(), 2))
+            await good.close()
+            await wait_until_idle(host)
+            return bad.close_code, echoed
+
+    code, echoed = asyncio.run(scenario())
+    assert code == 1011
+    assert base64.b64decode(echoed["AudioData"]["Data"]) == bytes([9]) * 640
+    report = json.loads(read_blob(media_report_blob("call-crash")))
+    assert report["closeCode"] == 1011 and report["framesReceived"] == 1

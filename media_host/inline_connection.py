@@ -1,0 +1,81 @@
+"""A `websockets` server connection that hands complete text frames to the call synchronously.
+
+websockets' asyncio layer queues each received message and wakes the handler task for it, and each
+`send()` goes through an async context manager; per 20 ms audio frame that machinery costs more than
+everything the media host does with the frame. This subclass (installed with `serve(...,
+create_connection=InlineServerConnection)`) keeps websockets' Sans-I/O protocol, handshake, keepalive,
+limits and closing handshake, and changes only two things for a socket whose call installed a
+`text_sink`:
+
+- a complete text frame is given to the sink from `data_received`, without a queue or a task switch;
+- replies are written at once with `write_text`, through the same protocol object.
+
+Flow control for writes is explicit: when the peer does not read and our write buffer for it is above
+`WRITE_HIGH_WATER`, `write_text` refuses (returns False) and the caller counts the frame as dropped. Real-time
+audio that cannot be delivered now is worthless later, and one stuck peer must not grow memory.
+Everything else (binary frames, fragmented messages, control frames) takes websockets' normal path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from websockets.asyncio.server import ServerConnection
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+
+log = logging.getLogger("media_host.inline_connection")
+
+WRITE_HIGH_WATER = 64 * 1024  # about 50 outbound frames waiting for a peer that does not read
+MAX_EARLY_FRAMES = 256  # text frames held between the upgrade and the call's sink (normally a handful)
+
+
+class InlineServerConnection(ServerConnection):
+    text_sink: Callable[[bytes], None] | None = None
+    # Text frames that arrive before the call installs its sink are held here, in order, and replayed by
+    # `set_text_sink`: otherwise they would sit in websockets' queue and be handled after later frames.
+    _early: list[bytes] | None = None
+    _awaiting_sink = True
+
+    def set_text_sink(self, sink: Callable[[bytes], None] | None) -> None:
+        early, self._early = self._early, None
+        self._awaiting_sink = False
+        self.text_sink = sink
+        if sink is not None:
+            for data in early or ():
+                if self.text_sink is None:
+                    break
+                self._deliver(sink, data)
+
+    def process_event(self, event: object) -> None:
+        if type(event) is Frame and event.opcode is Opcode.TEXT and event.fin:
+            sink = self.text_sink
+            if sink is not None:
+                self._deliver(sink, event.data)
+                return
+            if self._awaiting_sink:
+                if self._early is None:
+                    self._early = []
+                if len(self._early) < MAX_EARLY_FRAMES:
+                    self._early.append(bytes(event.data))
+                    return
+        super().process_event(event)  # type: ignore[arg-type]
+
+    def _deliver(self, sink: Callable[[bytes], None], data: bytes) -> None:
+        try:
+            sink(data)  # UTF-8 JSON bytes, decoded by msgspec without an intermediate str
+        except Exception:  # noqa: BLE001 - a bug in one call's handling must not break the event loop
+            log.exception("media frame handling failed; closing this socket")
+            self.text_sink = None  # later frames are queued and discarded by the call's receive loop
+            self.loop.create_task(self.close(1011, "internal error"))
+
+    def write_text(self, text: str) -> bool:
+        """Send one text message now. False when the socket is not open or the peer is not reading."""
+        if self.protocol.state is not State.OPEN:
+            return False
+        if self.transport.get_write_buffer_size() > WRITE_HIGH_WATER:
+            return False
+        self.protocol.send_text(text.encode())
+        self.send_data()
+        return True
