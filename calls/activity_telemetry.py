@@ -88,9 +88,11 @@ def traced_activity(name: str, *, max_attempts: int = 1) -> Callable[[Activity],
         def run(*args: Any, **kwargs: Any) -> Any:
             fields = _fields(args, kwargs)
             instance_id = str(fields.get("instance_id") or fields.get("instanceId") or "")
+            action = fields.get("action")
             with telemetry.call_span(f"activity {name}", traceparent=fields.get("traceparent"), attributes={
                     "call.instance_id": instance_id or None, "durable.activity": name,
-                    "call.connection_id": fields.get("callConnectionId")}) as span:
+                    "call.connection_id": fields.get("callConnectionId"),
+                    "call.action": action[:40] if isinstance(action, str) else None}) as span:
                 try:
                     result = function(*args, **kwargs)
                 except Exception as error:
@@ -98,6 +100,8 @@ def traced_activity(name: str, *, max_attempts: int = 1) -> Callable[[Activity],
                     if name == EMAIL_ACTIVITY and instance_id:
                         _record_email_failure(instance_id, max_attempts, error)
                     raise
+                if isinstance(result, Mapping) and isinstance(result.get("status"), str):
+                    span.set_attribute("activity.status", result["status"][:40])
                 if name == SUMMARY_ACTIVITY:
                     _record_call_end(fields, span)
                 elif name == EMAIL_ACTIVITY and isinstance(result, Mapping) and not result.get("repeated"):

@@ -80,12 +80,14 @@ def hang_up_call(payload: object) -> dict[str, str]:
 
 
 @bp.activity_trigger(input_name="payload", activity="load_call_flow")
+@traced_activity("load_call_flow")
 def load_call_flow(payload: object) -> dict[str, object]:
     """The call flow this call runs with, read once at its start (the transfer target itself stays here)."""
     return load_call_flow_settings(os.environ).to_dict()
 
 
 @bp.activity_trigger(input_name="payload", activity="run_call_action")
+@traced_activity("run_call_action")
 def run_call_action(payload: object) -> dict[str, object]:
     """Send one call action to ACS; ACS's refusal is a result ({"status": "rejected", ...}), not a failure."""
     request = _as_mapping(payload)

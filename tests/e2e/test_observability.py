@@ -95,8 +95,8 @@ def test_happy_path_is_one_trace_with_metrics_and_a_story(stack: LocalStack, tel
     (root,) = [s for s in spans if s.name == "IncomingCall" and s.attributes.get("call.instance_id") == instance_id]
     call_spans = list(spans_of_trace(spans, root.context.trace_id))
     names = {span.name for span in call_spans}
-    assert {"IncomingCall", "activity prepare_call_summary", "activity send_summary_email",
-            "media stream"} <= names, names
+    assert {"IncomingCall", "activity load_call_flow", "activity prepare_call_summary",
+            "activity send_summary_email", "media stream"} <= names, names
     assert root.parent is None
     for span in call_spans:
         if span is not root:
@@ -220,6 +220,14 @@ def test_transferred_call_story(azurite_connection_string: str, tmp_path: Path, 
         instance_id = place(running, "dtmf_menu_transfer")
         told = story(running, instance_id)
     assert told["outcome"] == "transferred"
+    spans = telemetry.finished_spans()
+    (root,) = [s for s in spans if s.name == "IncomingCall" and s.attributes.get("call.instance_id") == instance_id]
+    actions = {span.attributes.get("call.action"): span.attributes.get("activity.status")
+               for span in spans_of_trace(spans, root.context.trace_id) if span.name == "activity run_call_action"}
+    assert actions == {"recognize_dtmf": "accepted", "transfer": "accepted"}
+    (summary,) = [span for span in spans_of_trace(spans, root.context.trace_id)
+                  if span.name == "activity prepare_call_summary"]
+    assert summary.attributes["call.outcome"] == "transferred"
     events = [entry["event"] for entry in told["timeline"]]
     assert "CallTransferAccepted" in events and events.index("CallConnected") < events.index("CallTransferAccepted")
     (accepted,) = [entry for entry in told["timeline"] if entry["event"] == "CallTransferAccepted"]
