@@ -99,7 +99,7 @@ class WebSocketCallOutput:
             self._slicer.clear()
         self._room.set()
         if not self._closed:
-            self._ws.write_text(encode_stop_audio())
+            self._ws.write_text(encode_stop_audio(), control=True)
 
     def add_transcript(self, segment: TranscriptSegment) -> None:
         self._transcript.add(segment.to_line())
