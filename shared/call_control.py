@@ -69,6 +69,10 @@ def event_detail(payload: Mapping[str, object]) -> str | None:
     return mask_phone_numbers_in_text(", ".join(str(part) for part in parts))[:lifecycle.MAX_DETAIL_CHARS] or None
 
 
+def _ending(record: lifecycle.CallRecord) -> bool:
+    return record.stage != "connected" or record.hang_up_wanted or record.hang_up is not None or bool(record.outcome)
+
+
 def _drop_queued(record: lifecycle.CallRecord, state: ControlState, at: str
                  ) -> tuple[lifecycle.CallRecord, ControlState]:
     """The call is ending (hang-up asked, transfer accepted): actions not yet sent never will be."""
@@ -82,6 +86,8 @@ def _apply_plan(record: lifecycle.CallRecord, state: ControlState, plan: flow.Pl
                 ) -> tuple[lifecycle.CallRecord, ControlState]:
     for event, detail in plan.notes:
         record = lifecycle.note(record, at, event, detail)
+    if _ending(record):
+        return record, state  # a late result must not start new prompts on a call that is going away
     for action in plan.actions:
         record, state = _enqueue(record, state, action, at)
     if plan.hang_up is not None:
@@ -156,8 +162,9 @@ def _on_action_requested(record: lifecycle.CallRecord, state: ControlState, payl
         return lifecycle.note(record, at, "action_refused", "invalid action"), state
     if ledger_ops.find(state.ledger, action.action_id) is not None:
         return record, state
-    if record.stage != "connected" or record.hang_up_wanted or record.outcome is not None:
-        return lifecycle.note(record, at, "action_refused", f"{action.describe()}: call is {record.stage}"), state
+    if _ending(record):
+        reason = f"call is {record.stage}" if record.stage != "connected" else "call is ending"
+        return lifecycle.note(record, at, "action_refused", f"{action.describe()}: {reason}"), state
     return _enqueue(record, state, action, at)
 
 
@@ -195,7 +202,7 @@ def on_event(record: lifecycle.CallRecord, state: ControlState, name: str, paylo
 
 def next_dispatch(record: lifecycle.CallRecord, state: ControlState) -> tuple[ControlState, CallAction | None]:
     """The next queued action to send now, if the call can still take one."""
-    if record.stage != "connected" or record.hang_up_wanted or record.hang_up is not None or record.outcome:
+    if _ending(record):
         return state, None
     action = ledger_ops.next_queued(state.ledger)
     if action is None:

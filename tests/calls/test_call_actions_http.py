@@ -184,3 +184,20 @@ def test_silence_reports(function_app: FunctionApp, durable, simulator: AcsSimul
     assert media(function_app, durable, "caller_silence", unknown, report).status_code == 404
     status = wait_until(lambda: durable.instance_status(instance_id), lambda s: "CallerSilence" in raised_events(s))
     assert raised_events(status).count("CallerSilence") == 1
+
+
+def test_acs_refusing_an_action_settles_it_as_failed(function_app: FunctionApp, durable,
+                                                     simulator: AcsSimulatorServer) -> None:
+    instance_id, connection_id = answered_call(function_app, durable, simulator)
+    # Connected for us, not yet for ACS: ACS answers media actions with 400 before the call is established.
+    raise_directly(durable, instance_id, "CallConnected", {"type": "CallConnected", "callConnectionId": connection_id})
+    wait_until(lambda: durable.instance_status(instance_id),
+               lambda s: (s or {}).get("customStatus", {}).get("stage") == "connected")
+    action_id = body_of(control(function_app, durable, instance_id, {"action": "play", "text": "Hello"}))["actionId"]
+    refused = wait_until(lambda: [r for r in simulator.requests_for("play")
+                                  if r.json.get("operationContext") == action_id], bool)
+    assert [r.status for r in refused] == [400]
+    status = wait_until(lambda: durable.instance_status(instance_id),
+                        lambda s: s["customStatus"]["pendingActions"] == 0)
+    assert status["customStatus"]["pendingActions"] == 0
+    assert "run_call_action" in json.dumps(status["historyEvents"])

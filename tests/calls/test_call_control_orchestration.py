@@ -128,3 +128,13 @@ def test_silence_then_goodbye_then_hang_up(call: DurableHistory) -> None:
     assert goodbye["purpose"] == "goodbye" and call.scheduled_inputs(HANG_UP) == []
     call.deliver(event(call, "PlayCompleted", 15, operationContext=goodbye["actionId"]))
     assert call.scheduled_inputs(HANG_UP) == [{"callConnectionId": "cc-1"}]
+
+
+def test_flow_settings_failing_for_good_leaves_the_default_flow(call: DurableHistory) -> None:
+    call.fail_for_good(FLOW)
+    connected_call(call)
+    assert sent_actions(call) == [] and call.state["customStatus"]["flow"] == "listening"
+    call.deliver(event(call, "CallDisconnected", 20), after=1)
+    call.deliver(event(call, "MediaStreamEnded", 21), after=1)
+    [summary] = call.scheduled_inputs(SUMMARY)
+    assert "flow_settings_failed" in timeline_events(summary)

@@ -118,3 +118,15 @@ def test_hang_up_cancels_what_was_never_sent() -> None:
     assert [(e.event, e.detail) for e in record.timeline if e.event == "action_canceled"] == [
         ("action_canceled", "play (api) p1: call ending"), ("action_canceled", "play (api) p2: call ending")]
     assert control.status_fields(state)["pendingActions"] == 0
+
+
+def test_a_late_result_after_the_call_ended_starts_nothing() -> None:
+    record, state, ids = connected(CallFlowSettings(greeting=Prompt(text="Hi."), menu_prompt=Prompt(text="Press 0."),
+                                                    menu_options={"0": "continue"}))
+    state, greeting = control.next_dispatch(record, state)
+    assert greeting is not None
+    record, state = control.on_request_result(record, state, greeting.action_id, {"status": "accepted"}, T0, ids)
+    record, state = control.on_event(record, state, "CallDisconnected", {"id": "d1"}, T0, ids)
+    record, state = control.on_event(record, state, "PlayCompleted", {"operationContext": greeting.action_id}, T0, ids)
+    assert events(record)[-2:] == ["CallDisconnected", "PlayCompleted"]
+    assert control.next_dispatch(record, state)[1] is None and control.status_fields(state)["pendingActions"] == 0
