@@ -206,6 +206,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--deflate", action="store_true",
                         help="the load generator offers permessage-deflate (servers with default settings compress)")
     parser.add_argument("--frame-bytes", type=int, default=640, choices=(640, 960), help="16 kHz or 24 kHz frames")
+    parser.add_argument("--cpu-rounds", type=int, default=2,
+                        help="rounds of the closed-loop CPU-per-frame measurement (0: skip it)")
     args = parser.parse_args(argv)
     if (os.cpu_count() or 1) < 2:
         print("needs 2 CPUs (server on CPU 0, load generator on CPU 1)", file=sys.stderr)
@@ -232,6 +234,13 @@ def main(argv: list[str]) -> int:
               f"{fmt(best.rss_kib_per_call):>12}  {vs_seed:>7}  {vs_raw:>6}")
     print(f"(capacity = largest N with no lost frame and p99 < {P99_LIMIT_MS:.0f} ms, +-{args.resolution}; "
           f"server logs in {logs})")
+    if args.cpu_rounds:
+        # Real-time capacity moves with whatever else runs on the machine; CPU per frame in a closed loop
+        # hardly does. Same servers, same run.
+        from bench.media_load.cpu_cost import main as cpu_cost_main
+
+        print("\nclosed-loop server CPU per frame (bench.media_load.cpu_cost):", flush=True)
+        cpu_cost_main(["--servers", args.servers, "--rounds", str(args.cpu_rounds), "--frames", "600"])
     return 0
 
 
