@@ -25,6 +25,8 @@ ANSWER_RETRY = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_ma
                 "connection_timeout": 5, "read_timeout": 10}
 EMAIL_RETRY = {"retry_total": 4, "retry_backoff_factor": 1.0, "retry_backoff_max": 30,
                "connection_timeout": 10, "read_timeout": 30}
+# Storage's default waits 15 s, then 18 s, ... inside one call; activities are retried by Durable instead.
+BLOB_RETRY = {"retry_total": 3, "initial_backoff": 1, "increment_base": 2}
 
 
 @functools.cache
@@ -71,11 +73,11 @@ def email_client() -> EmailClient:
 def transcripts_container() -> ContainerClient:
     storage = settings().storage
     if storage.connection_string is not None:
-        service = BlobServiceClient.from_connection_string(storage.connection_string)
+        service = BlobServiceClient.from_connection_string(storage.connection_string, **BLOB_RETRY)
     else:
         from azure.identity import DefaultAzureCredential
 
-        service = BlobServiceClient(storage.blob_service_uri or "", credential=DefaultAzureCredential())
+        service = BlobServiceClient(storage.blob_service_uri or "", credential=DefaultAzureCredential(), **BLOB_RETRY)
     return service.get_container_client(storage.transcripts_container)
 
 

@@ -95,6 +95,9 @@ param callGoodbyeText string = ''
 @description('OpenID configuration of ACS callback and WebSocket JWTs.')
 param acsOpenIdConfigUrl string = 'https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration'
 
+@description('Entra app (client) id Event Grid authenticates its deliveries to /api/events for (EVENTGRID_AAD_APP_ID). Empty: the function key alone.')
+param eventGridAadAppId string = ''
+
 // ---- voice processor (media host) ----
 
 @description('Voice processor of the media host (VOICE_PROCESSOR): transcribe, echo, or realtime (needs REALTIME_ENDPOINT and REALTIME_DEPLOYMENT).')
@@ -435,6 +438,14 @@ module functionApp 'modules/function-app.bicep' = {
       {
         name: 'ACS_ENDPOINT'
         value: communication.outputs.endpoint
+      }
+      {
+        name: 'EVENTGRID_AAD_APP_ID'
+        value: eventGridAadAppId
+      }
+      {
+        name: 'EVENTGRID_AAD_TENANT_ID'
+        value: empty(eventGridAadAppId) ? '' : tenant().tenantId
       }
       {
         name: 'MEDIA_HOST_WSS_URL'

@@ -15,6 +15,10 @@ from azure.storage.blob.aio import BlobServiceClient
 
 from shared.settings import StorageSettings
 
+# Storage's default retry waits 15 s, then 18 s, ... inside one call: a brief outage would outlast the
+# transcript's flush deadline. Short SDK retries; the append buffer and media.json writer retry on their own.
+BLOB_RETRY = {"retry_total": 2, "initial_backoff": 0.5, "increment_base": 2}
+
 
 class CallBlobStore:
     def __init__(self, service: BlobServiceClient, container: str, credential: Any = None) -> None:
@@ -25,12 +29,12 @@ class CallBlobStore:
     @classmethod
     def from_settings(cls, storage: StorageSettings) -> CallBlobStore:
         if storage.connection_string is not None:
-            return cls(BlobServiceClient.from_connection_string(storage.connection_string),
+            return cls(BlobServiceClient.from_connection_string(storage.connection_string, **BLOB_RETRY),
                        storage.transcripts_container)
         from azure.identity.aio import DefaultAzureCredential
 
         credential = DefaultAzureCredential()
-        service = BlobServiceClient(storage.blob_service_uri or "", credential=credential)
+        service = BlobServiceClient(storage.blob_service_uri or "", credential=credential, **BLOB_RETRY)
         return cls(service, storage.transcripts_container, credential)
 
     async def _ensure_container(self) -> None:

@@ -1,0 +1,91 @@
+"""End-to-end load (not a test): N concurrent simulated calls through the whole product on one machine.
+
+    python -m bench.e2e_load                 # 100 concurrent happy-path calls
+    python -m bench.e2e_load --calls 20
+
+Three processes, as in Azure in miniature (bench/e2e_load/process_stack.py): this one plays ACS (simulator,
+JWT key set, Event Grid), the dev host serves function_app (real-time Durable timers, ACS JWT on), the media
+host runs on its own; plus Azurite. Every call speaks one
+sentence, presses 1 and hangs up at 8 s. Reports calls answered, emails delivered, transcripts complete, and
+p50/p99 of IncomingCall-to-answer latency (from the Event Grid POST to the answer request reaching ACS).
+Exit status 0 when every call was answered, emailed once and fully transcribed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.e2e_load.process_stack import ProcessStack, process_stack
+from calls.call_activities import email_operation_id
+from tools.acs_simulator.results import ScenarioResult
+from tools.acs_simulator.runner import run_scenario
+from tools.acs_simulator.scenario import load_scenario
+from tools.azurite import running_azurite
+
+SPOKEN = "Hello, this is Alice. Please call me back about my order tomorrow morning."
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
+
+
+async def place_all(stack: ProcessStack, calls: int, spread_s: float) -> list[ScenarioResult]:
+    scenario = load_scenario("happy_path")
+
+    async def one(number: int) -> ScenarioResult:
+        await asyncio.sleep(spread_s * number / calls)  # all ringing within `spread_s`, then all talking at once
+        return await run_scenario(scenario, events_url=stack.events_url, simulator=stack.simulator,
+                                  signer=stack.signer)
+
+    return list(await asyncio.gather(*(one(n) for n in range(calls))))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--spread", type=float, default=1.0, help="seconds over which the calls start")
+    args = parser.parse_args()
+    started = time.monotonic()
+    with running_azurite() as azurite, tempfile.TemporaryDirectory(prefix="e2e-load-") as work:
+        with process_stack(azurite.connection_string, Path(work)) as stack:
+            try:
+                import uvloop  # the load generator's own loop overhead counts against the latencies it measures
+
+                results = uvloop.run(place_all(stack, args.calls, args.spread))
+            except ImportError:
+                results = asyncio.run(place_all(stack, args.calls, args.spread))
+            answers = [r for r in stack.simulator.requests_for("answer") if r.status == 200]
+            instance_ids = sorted({r.json["operationContext"] for r in answers})
+            finished = {i: stack.wait_for_call(i, timeout=180) for i in instance_ids}
+            emails = {e.operation_id for e in stack.simulator.emails}
+            emailed = sum(1 for i in instance_ids if email_operation_id(i) in emails)
+            complete = sum(1 for i in instance_ids if SPOKEN in stack.transcript(i))
+            outcomes = [((s.get("output") or {}).get("outcome"), (s.get("output") or {}).get("partial"))
+                        for s in finished.values()]
+    latencies = [1000 * (r.timings["answered"] - r.timings["incoming_sent"]) for r in results
+                 if "answered" in r.timings and "incoming_sent" in r.timings]
+    connected = sum(1 for r in results if r.connected)
+    print(f"e2e load: {args.calls} concurrent calls (started within {args.spread:.1f} s), "
+          f"{time.monotonic() - started:.0f} s in all")
+    print(f"  calls answered:        {len(instance_ids)}/{args.calls} (connected {connected})")
+    print(f"  emails delivered:      {emailed}/{args.calls} (total emails {len(stack.simulator.emails)})")
+    print(f"  transcripts complete:  {complete}/{args.calls}")
+    print(f"  outcomes:              {dict((o, outcomes.count(o)) for o in set(outcomes))}")
+    if latencies:
+        print(f"  IncomingCall->answer:  p50 {statistics.median(latencies):.0f} ms, "
+              f"p99 {percentile(latencies, 0.99):.0f} ms, max {max(latencies):.0f} ms (n={len(latencies)})")
+    frames_late = max((r.media.max_send_lateness_ms for r in results), default=0.0)
+    print(f"  simulator's worst frame lateness: {frames_late:.0f} ms (behind real time: load-generator saturation)")
+    ok = len(instance_ids) == emailed == complete == args.calls and len(stack.simulator.emails) == args.calls
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""The product as three processes, as in Azure in miniature: this process plays ACS (simulator, key set,
+Event Grid), the dev host serves function_app in a child process, the media host runs in another. Unlike
+tools.local_stack (one process, for tests), the load generator then does not share the app's interpreter."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.storage.blob import BlobServiceClient
+
+from shared import blob_names
+from tools.acs_simulator import AcsSimulatorServer
+from tools.acs_simulator.jwt_signer import AcsTokenIssuer
+from tools.azurite import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class ProcessStack:
+    simulator: AcsSimulatorServer
+    issuer: AcsTokenIssuer
+    env: dict[str, str]
+    base_url: str
+    function_key: str
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.base_url}/api/events?code={self.function_key}"
+
+    def signer(self, url: str) -> dict[str, str]:
+        return self.issuer.signer(url)
+
+    def status(self, instance_id: str) -> dict[str, Any] | None:
+        url = f"{self.base_url}/runtime/webhooks/durabletask/instances/{instance_id}?code={self.function_key}"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise
+
+    def wait_for_call(self, instance_id: str, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status(instance_id)
+            if status and status.get("runtimeStatus") in ("Completed", "Failed", "Terminated"):
+                return status
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{instance_id} is {status and status.get('runtimeStatus')}")
+            time.sleep(0.5)
+
+    def transcript(self, instance_id: str) -> str:
+        service = BlobServiceClient.from_connection_string(self.env["AzureWebJobsStorage"])
+        try:
+            blob = service.get_blob_client(self.env["TRANSCRIPTS_CONTAINER"], blob_names.transcript_blob(instance_id))
+            return blob.download_blob().readall().decode("utf-8")
+        except ResourceNotFoundError:
+            return ""
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within 60 s")
+
+
+@contextlib.contextmanager
+def process_stack(storage_connection_string: str, work_dir: Path) -> Iterator[ProcessStack]:
+    access_key = base64.b64encode(secrets.token_bytes(32)).decode()
+    dev_port, media_port = free_port(), free_port()
+    function_key = secrets.token_urlsafe(24)
+    with contextlib.ExitStack() as stack:
+        issuer = stack.enter_context(AcsTokenIssuer(str(uuid.uuid4())))
+        simulator = stack.enter_context(AcsSimulatorServer(access_key, eml_dir=work_dir / "eml"))
+        env = {
+            "ACS_ENDPOINT": simulator.endpoint, "ACS_ACCESS_KEY": access_key,
+            "ACS_RESOURCE_ID": issuer.resource_id, "ACS_OPENID_CONFIG_URL": issuer.openid_config_url,
+            "CALLBACK_BASE_URL": f"http://127.0.0.1:{dev_port}", "MEDIA_HOST_WSS_URL": f"ws://127.0.0.1:{media_port}",
+            "MEDIA_HOST_PORT": str(media_port), "MEDIA_HOST_BIND": "127.0.0.1",
+            "EMAIL_SENDER": "DoNotReply@calls.localhost", "SUMMARY_RECIPIENTS": "ops@calls.localhost",
+            "CALL_TOKEN_SECRET": secrets.token_urlsafe(32), "AzureWebJobsStorage": storage_connection_string,
+            "TRANSCRIPTS_CONTAINER": "transcripts",
+        }
+        child_env = {**os.environ, **env}
+        children: list[subprocess.Popen[bytes]] = []
+        try:
+            for name, command, health in (
+                    ("media_host", [sys.executable, "-m", "media_host"], f"http://127.0.0.1:{media_port}/healthz"),
+                    ("dev_host", [sys.executable, "-m", "tools.dev_host", "--port", str(dev_port),
+                                  "--function-key", function_key, "--settings", str(work_dir / "none.json"),
+                                  "--log-level", "WARNING"], f"http://127.0.0.1:{dev_port}/")):
+                log = work_dir / f"{name}.log"
+                with log.open("ab") as output:
+                    children.append(subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=output,
+                                                     stderr=subprocess.STDOUT))
+                _wait_until_up(health, children[-1], log)
+            yield ProcessStack(simulator, issuer, env, f"http://127.0.0.1:{dev_port}", function_key)
+        finally:
+            for child in children:
+                child.terminate()
+            for child in children:
+                try:
+                    child.wait(15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
