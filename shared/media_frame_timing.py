@@ -6,9 +6,9 @@ jitter, a running estimate of how much arrival spacing departs from timestamp sp
 latency is above the KPI's 200 ms.
 
 Frames arrive 50 times a second per call; recording each one into OpenTelemetry costs about 8 µs, too much for
-hundreds of streams on one core. So frames are folded into windows of `WINDOW_FRAMES` (one second of audio),
-and the shell records one latency value per window: the window's mean, so the sum/count that the KPI uses stays
-the frame-weighted mean (all full windows have the same size).
+hundreds of streams on one core. So frames are folded into windows (one second of audio: `WINDOW_FRAMES`, or as
+many of its frames as the shell times), and the shell records one latency value per window: the window's mean,
+so the sum/count that the KPI uses stays the mean over all timed frames (all full windows have the same size).
 """
 
 from __future__ import annotations
