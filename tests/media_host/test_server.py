@@ -79,12 +79,12 @@ def test_a_reconnecting_socket_appends_to_the_same_transcript(media_config, read
 
     async def scenario() -> None:
         async with serve_media_host(media_config, host="127.0.0.1", port=0) as host:
-            await one_call(host.port, "first")
-            await one_call(host.port, "second")
-            for _ in range(100):
-                if not host.sessions:
-                    break
-                await asyncio.sleep(0.05)
+            for text in ("first", "second"):
+                await one_call(host.port, text)
+                for _ in range(100):  # the first socket's session has flushed before the reconnect
+                    if not host.sessions:
+                        break
+                    await asyncio.sleep(0.05)
 
     asyncio.run(scenario())
     texts = [json.loads(line)["text"] for line in read_blob(transcript_blob(INSTANCE)).decode().splitlines()]
