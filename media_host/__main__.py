@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -24,6 +25,9 @@ async def run() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with serve_media_host(config) as host:
+        # Everything imported and set up so far lives as long as the process: keep it out of the garbage
+        # collector's full passes, which otherwise rescan it while calls allocate per frame.
+        gc.freeze()
         log.info("media host listening", extra={"port": host.port, "voiceProcessor": config.voice_processor})
         await stop.wait()
         log.info("signal received: draining for up to %.0f s", config.drain_seconds)
