@@ -2,11 +2,13 @@
 
 A thin shell over `shared/jwks_keys.BearerVerifier`: it turns a rejection into the HTTP answer. A missing or
 invalid token is 401 (never retried by Event Grid, and ACS does not retry it either); keys that cannot be
-fetched are 503, because the request may be genuine and the sender retries.
+fetched are 503, because the request may be genuine and the sender retries. A key-set fetch (first request,
+rotation) runs in a thread, so it never stalls the worker's event loop and the other calls it serves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import azure.functions as func
@@ -18,13 +20,17 @@ from shared.jwks_keys import BearerVerifier, KeysUnavailable
 log = logging.getLogger(__name__)
 
 
-def refuse_unauthenticated(verifier: BearerVerifier | None, req: func.HttpRequest,
-                           what: str) -> func.HttpResponse | None:
+async def refuse_unauthenticated(verifier: BearerVerifier | None, req: func.HttpRequest,
+                                 what: str) -> func.HttpResponse | None:
     """None when the request's bearer token is valid (or no verifier is configured), else the refusal."""
     if verifier is None:
         return None
+    authorization = req.headers.get("authorization")
     try:
-        verifier.verify(req.headers.get("authorization"))
+        if verifier.needs_fetch(authorization):
+            await asyncio.to_thread(verifier.verify, authorization)
+        else:
+            verifier.verify(authorization)
     except JwtRejected as rejected:
         log.warning("Rejected %s: %s", what, rejected.reason)
         return json_response(401, {"error": "unauthorized", "message": rejected.reason, "path": "Authorization"},

@@ -52,7 +52,7 @@ async def callbacks(req: func.HttpRequest, client: df.DurableOrchestrationClient
     if refusal is None:
         # ACS's JWT proves ACS sent this for our resource; it names no call, so the per-call token (checked
         # by authorize_call) is what binds the request to this call.
-        refusal = refuse_unauthenticated(app_context.acs_jwt_verifier(), req, f"callback for {instance_id}")
+        refusal = await refuse_unauthenticated(app_context.acs_jwt_verifier(), req, f"callback for {instance_id}")
     if refusal is not None:
         return refusal
     try:

@@ -156,7 +156,7 @@ def _cloud_events_handshake(req: func.HttpRequest) -> func.HttpResponse:
 @bp.durable_client_input(client_name="client")
 async def events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     # On top of the function key: Event Grid's Entra token, when EVENTGRID_AAD_APP_ID is set.
-    refusal = refuse_unauthenticated(app_context.event_grid_jwt_verifier(), req, "Event Grid delivery")
+    refusal = await refuse_unauthenticated(app_context.event_grid_jwt_verifier(), req, "Event Grid delivery")
     if refusal is not None:
         return refusal
     if req.method == "OPTIONS":
