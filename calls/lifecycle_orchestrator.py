@@ -91,6 +91,9 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
                                                           {"instanceId": start.instance_id, **trace})
     action: Any = None
     action_id = ""
+    # A second timer, only while a flow prompt's result is awaited: a lost callback must not stall the flow.
+    result_timer: Any = None
+    result_due: datetime | None = None
 
     def new_id() -> str:
         return str(context.new_guid())
@@ -118,11 +121,20 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
             if timer is not None and not timer.is_completed:
                 timer.cancel()
             timer, timer_deadline = context.create_timer(step.deadline), step.deadline
-        racers = [*inbox.values(), timer, *(task for task in (hang_up, flow_settings, action) if task is not None)]
+        due = control.result_deadline(calls)
+        if due != result_due:
+            if result_timer is not None and not result_timer.is_completed:
+                result_timer.cancel()
+            result_timer, result_due = (None, None) if due is None else (context.create_timer(due), due)
+        racers = [*inbox.values(), timer,
+                  *(task for task in (hang_up, flow_settings, action, result_timer) if task is not None)]
         winner = yield context.task_any(racers)
         now = context.current_utc_datetime
         if winner is timer:
             record = lifecycle.on_timeout(record, now)
+        elif winner is result_timer:
+            result_timer, result_due = None, None
+            record, calls = control.on_result_deadline(record, calls, now, new_id)
         elif winner is hang_up:
             hang_up = None
             record = lifecycle.on_hang_up_result(record, _activity_outcome(winner), now)
@@ -138,8 +150,9 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
             inbox[name] = context.wait_for_external_event(name)
             record, calls = control.on_event(record, calls, name, _decode_payload(winner.result), now, new_id)
 
-    if timer is not None and not timer.is_completed:
-        timer.cancel()
+    for pending in (timer, result_timer):
+        if pending is not None and not pending.is_completed:
+            pending.cancel()
     # Payloads stay small: the activities pass blob names, never the transcript itself.
     try:
         summary = _decode_payload((yield context.call_activity_with_retry(

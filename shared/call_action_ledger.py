@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from shared.call_actions import (
     HANG_UP,
@@ -23,6 +24,10 @@ from shared.call_actions import (
 )
 
 MAX_ACTIONS = 40  # per call: bounds history and the control API's reach on one call
+# How long the flow waits for the result of its own prompt (beyond a recognize's own timeout) before it
+# counts the prompt as failed and goes on: a lost callback must not leave a caller in a menu, or a call
+# that was meant to end, open until the maximum duration.
+FLOW_RESULT_WAIT_SECONDS = 120
 
 QUEUED, SENDING, SENT = "queued", "sending", "sent"
 COMPLETED, FAILED, CANCELED = "completed", "failed", "canceled"
@@ -52,6 +57,7 @@ class LedgerEntry:
     action: CallAction
     state: str = QUEUED
     detail: str | None = None
+    result_due: datetime | None = None  # for the flow's prompts: when a missing result counts as failed
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,15 @@ def cancel_queued(ledger: Ledger, reason: str) -> tuple[Ledger, tuple[CallAction
                  for entry in ledger), dropped
 
 
-def on_request_result(ledger: Ledger, action_id: str, result: Mapping[str, object]) -> tuple[Ledger, Outcome | None]:
+def _result_due(action: CallAction, now: datetime | None) -> datetime | None:
+    if now is None or action.source != "flow" or action.kind not in (PLAY, RECOGNIZE_DTMF):
+        return None
+    extra = action.timeout_seconds if action.kind == RECOGNIZE_DTMF else 0
+    return now + timedelta(seconds=FLOW_RESULT_WAIT_SECONDS + extra)
+
+
+def on_request_result(ledger: Ledger, action_id: str, result: Mapping[str, object], now: datetime | None = None
+                      ) -> tuple[Ledger, Outcome | None]:
     """The activity that sent the request finished: accepted (a callback will settle it) or failed now."""
     entry = find(ledger, action_id)
     if entry is None or entry.state in SETTLED:
@@ -123,7 +137,7 @@ def on_request_result(ledger: Ledger, action_id: str, result: Mapping[str, objec
     if status in ("accepted", "ok"):
         if entry.action.kind in SYNCHRONOUS_KINDS:
             return _update(ledger, action_id, state=COMPLETED), Outcome(entry.action, COMPLETED)
-        return _update(ledger, action_id, state=SENT), None
+        return _update(ledger, action_id, state=SENT, result_due=_result_due(entry.action, now)), None
     parts = [str(result[key]) for key in ("status", "code", "message") if result.get(key) is not None]
     detail = ", ".join(parts)[:200] or "failed"
     return _update(ledger, action_id, state=FAILED, detail=detail), Outcome(entry.action, FAILED, detail)
@@ -144,6 +158,21 @@ def on_callback(ledger: Ledger, name: str, payload: Mapping[str, object], detail
     details = dict(raw_details) if isinstance(raw_details, Mapping) else {}
     outcome = Outcome(entry.action, settles, detail, details)
     return _update(ledger, entry.action.action_id, state=settles, detail=detail), Match(entry, outcome)
+
+
+def next_result_due(ledger: Ledger) -> datetime | None:
+    """The earliest moment a sent flow prompt's result is overdue, if any is awaited."""
+    return min((entry.result_due for entry in ledger if entry.state == SENT and entry.result_due is not None),
+               default=None)
+
+
+def on_overdue(ledger: Ledger, now: datetime) -> tuple[Ledger, tuple[Outcome, ...]]:
+    """Settle every sent flow prompt whose result is overdue as failed."""
+    overdue = tuple(entry for entry in ledger
+                    if entry.state == SENT and entry.result_due is not None and entry.result_due <= now)
+    for entry in overdue:
+        ledger = _update(ledger, entry.action.action_id, state=FAILED, detail="no result")
+    return ledger, tuple(Outcome(entry.action, FAILED, "no result from ACS in time") for entry in overdue)
 
 
 def pending_count(ledger: Ledger) -> int:

@@ -215,7 +215,7 @@ def on_request_result(record: lifecycle.CallRecord, state: ControlState, action_
                       ) -> tuple[lifecycle.CallRecord, ControlState]:
     """The action activity finished: ACS accepted the request, or refused it (which settles the action)."""
     at = lifecycle.iso(now)
-    ledger, outcome = ledger_ops.on_request_result(state.ledger, action_id, result)
+    ledger, outcome = ledger_ops.on_request_result(state.ledger, action_id, result, now)
     state = replace(state, ledger=ledger)
     entry = ledger_ops.find(ledger, action_id)
     if entry is None:
@@ -226,6 +226,24 @@ def on_request_result(record: lifecycle.CallRecord, state: ControlState, action_
         record = lifecycle.note(record, at, "action_failed", f"{entry.action.describe()}: {outcome.detail}")
     if outcome is not None:
         return _settled(record, state, outcome, at, now, ids)
+    return record, state
+
+
+def result_deadline(state: ControlState) -> datetime | None:
+    """When the orchestration should call `on_result_deadline`: a flow prompt's result is then overdue."""
+    return ledger_ops.next_result_due(state.ledger)
+
+
+def on_result_deadline(record: lifecycle.CallRecord, state: ControlState, now: datetime, ids: flow.IdSource
+                       ) -> tuple[lifecycle.CallRecord, ControlState]:
+    """No result came for a flow prompt in time: it counts as failed, and the flow goes on."""
+    ledger, outcomes = ledger_ops.on_overdue(state.ledger, now)
+    state = replace(state, ledger=ledger)
+    at = lifecycle.iso(now)
+    for outcome in outcomes:
+        record = lifecycle.note(record, at, "action_timed_out", outcome.action.describe())
+        if record.stage == "connected":
+            record, state = _settled(record, state, outcome, at, now, ids)
     return record, state
 
 

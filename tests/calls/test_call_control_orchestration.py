@@ -10,6 +10,7 @@ import azure.durable_functions as df
 import pytest
 
 from calls import lifecycle_orchestrator
+from shared import call_action_ledger as ledger
 from shared.call_actions import CallAction, Prompt
 from shared.call_flow_settings import load_call_flow_settings
 from tests.calls.test_lifecycle_orchestrator import (
@@ -138,3 +139,29 @@ def test_flow_settings_failing_for_good_leaves_the_default_flow(call: DurableHis
     call.deliver(event(call, "MediaStreamEnded", 21), after=1)
     [summary] = call.scheduled_inputs(SUMMARY)
     assert "flow_settings_failed" in timeline_events(summary)
+
+
+def test_a_lost_goodbye_result_still_ends_the_call(call: DurableHistory) -> None:
+    connected_call(with_flow(call, CALLER_SILENCE_SECONDS="5", CALL_SILENCE_MAX_PROMPTS="0"))
+    call.deliver(event(call, "CallerSilence", 9, silentMs=5000, utterances=0))
+    goodbye = accept_last(call)
+    assert goodbye["purpose"] == "goodbye" and call.scheduled_inputs(HANG_UP) == []
+    call.advance(ledger.FLOW_RESULT_WAIT_SECONDS + 1)  # PlayCompleted never comes
+    assert call.scheduled_inputs(HANG_UP) == [{"callConnectionId": "cc-1"}]
+    call.deliver(event(call, "PlayCompleted", 200, operationContext=goodbye["actionId"]))  # far too late
+    call.deliver(call.complete(HANG_UP, {"status": "ok"}), event(call, "CallDisconnected", 201), after=1)
+    call.deliver(event(call, "MediaStreamEnded", 202), after=1)
+    [summary] = call.scheduled_inputs(SUMMARY)
+    assert timeline_events(summary).count("action_timed_out") == 1
+    assert summary["end_reason"] == "no caller speech"
+    assert call.scheduled_inputs(HANG_UP) == [{"callConnectionId": "cc-1"}]
+
+
+def test_a_prompt_answered_in_time_needs_no_deadline(call: DurableHistory) -> None:
+    connected_call(with_flow(call, CALL_GREETING_TEXT="Welcome."))
+    greeting = accept_last(call)
+    timers = len(call.timers)
+    call.deliver(event(call, "PlayCompleted", 5, operationContext=greeting["actionId"]))
+    call.advance(ledger.FLOW_RESULT_WAIT_SECONDS + 1)  # the cancelled deadline fires: nothing happens
+    assert len(call.timers) == timers and call.state["customStatus"]["flow"] == "listening"
+    assert sent_actions(call) == [greeting]

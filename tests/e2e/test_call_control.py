@@ -220,3 +220,20 @@ def test_play_failed_shows_its_code_in_the_summary(stack: LocalStack) -> None:
     assert "PlayFailed - code 400, subCode 8536" in call.plain_text()
     assert "subCode 8536" in call.html()
     assert call.output["outcome"] == "completed"
+
+
+@pytest.mark.parametrize("stack", [{"CALL_MENU_PROMPT_TEXT": "Press 0 to speak to an agent.",
+                                    "CALL_MENU_OPTIONS": "0:transfer", "CALL_TRANSFER_TARGET": AGENT,
+                                    "CALL_MENU_TIMEOUT_SECONDS": "1", "CALL_MENU_MAX_REPROMPTS": "1"}],
+                         indirect=True)
+def test_menu_without_input_is_reprompted_a_bounded_number_of_times(stack: LocalStack) -> None:
+    call = place_call(stack, "menu_no_input")
+    recognizes = stack.simulator.requests_for("recognize")
+    assert len(recognizes) == 2
+    assert all(r.json["recognizeOptions"]["initialSilenceTimeoutInSeconds"] == 1 for r in recognizes)
+    assert_correlated(call, "recognize")
+    failures = [detail for event, detail in timeline(call) if event == "RecognizeFailed"]
+    assert len(failures) == 2 and all(detail.startswith("code 400, subCode 8510") for detail in failures)
+    assert ("menu_gave_up", "no choice after 2 prompt(s)") in timeline(call)
+    assert stack.simulator.requests_for("transfer") == [] and call.output["outcome"] == "completed"
+    assert "RecognizeFailed - code 400, subCode 8510" in call.plain_text()

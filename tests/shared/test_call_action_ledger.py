@@ -53,3 +53,21 @@ def test_cancel_queued() -> None:
     entries, _ = ledger.enqueue((), PLAY)
     entries, dropped = ledger.cancel_queued(entries, "call ended")
     assert dropped == (PLAY,) and ledger.next_queued(entries) is None
+
+
+def test_only_flow_prompts_get_a_result_deadline() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 3, 1, tzinfo=UTC)
+    menu = CallAction("f1", "recognize_dtmf", "flow", purpose="menu", timeout_seconds=5)
+    entries: ledger.Ledger = ()
+    for action in (menu, PLAY):
+        entries, _ = ledger.enqueue(entries, action)
+        entries, _ = ledger.on_request_result(ledger.mark_sending(entries, action.action_id), action.action_id,
+                                              {"status": "accepted"}, now)
+    due = now + timedelta(seconds=ledger.FLOW_RESULT_WAIT_SECONDS + 5)
+    assert ledger.next_result_due(entries) == due
+    assert ledger.on_overdue(entries, due - timedelta(seconds=1)) == (entries, ())
+    entries, outcomes = ledger.on_overdue(entries, due)
+    assert [(o.action.action_id, o.status) for o in outcomes] == [("f1", "failed")]
+    assert ledger.next_result_due(entries) is None and ledger.find(entries, "p1").state == "sent"
