@@ -17,8 +17,8 @@ import azure.durable_functions as df
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from calls import app_context
-from calls.call_action_runner import run_action
 from calls.activity_telemetry import traced_activity
+from calls.call_action_runner import run_action
 from calls.lifecycle_orchestrator import EMAIL_RETRY
 from shared import blob_names
 from shared.call_actions import action_from_payload
