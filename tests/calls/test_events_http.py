@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -87,8 +88,12 @@ def test_docs_sample_is_answered_with_media_streaming_and_per_call_urls(
     assert answer.json["incomingCallContext"] == delivery[0]["data"]["incomingCallContext"]
     assert answer.json["callbackUri"] == f"http://127.0.0.1:7071/api/callbacks/{instance_id}?token={token}"
     assert answer.json["operationContext"] == instance_id
-    assert answer.json["mediaStreamingOptions"] == {
-        "transportUrl": f"ws://127.0.0.1:8080/ws/{instance_id}/{token}",
+    streaming = dict(answer.json["mediaStreamingOptions"])
+    # With telemetry on, the URL also carries the call's W3C traceparent (the media host continues the trace).
+    transport = urlsplit(streaming.pop("transportUrl"))
+    assert transport._replace(query="").geturl() == f"ws://127.0.0.1:8080/ws/{instance_id}/{token}"
+    assert set(parse_qs(transport.query)) <= {"traceparent"}
+    assert streaming == {
         "transportType": "websocket",
         "contentType": "audio",
         "audioChannelType": "mixed",
