@@ -32,8 +32,8 @@ import azure.durable_functions as df
 from shared import call_control as control
 from shared import call_lifecycle as lifecycle
 
-# Every callback is raised on the instance so that ops see it in the history, but the orchestration waits
-# only for the few it acts on; the SDK warns on each replay about the others, which would flood the logs.
+# Events raised after summarising starts find no waiter (deliberately: see above); the SDK warns about each of
+# them on every replay, which would flood the logs.
 warnings.filterwarnings("ignore", message="Potential duplicate Task completion", category=UserWarning)
 
 bp = df.Blueprint()
