@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from datetime import UTC, datetime
 
@@ -30,6 +31,7 @@ from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
 from calls.lifecycle_orchestrator import ORCHESTRATOR_NAME
+from shared.call_flow_settings import load_cognitive_services_endpoint
 from shared.call_lifecycle import ANSWER_FAILED_EVENT, CALL_ANSWERED, CallStart, CallTimeouts, iso, parse_time
 from shared.call_token import call_token, instance_id_for_call
 from shared.event_grid import EventGridEvent, IncomingCall, SubscriptionValidation, parse_event_grid_delivery
@@ -64,11 +66,14 @@ def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str,
         enable_bidirectional=True,
         audio_format=AudioFormat(settings.media_audio_format),
     )
+    # Text prompts (greeting, menu, fallback) need ACS to know an AI services resource for TTS.
+    endpoint = load_cognitive_services_endpoint(os.environ)
     return app_context.call_automation_client().answer_call(
         incoming_call_context=call.incoming_call_context,
         callback_url=callback_url(settings, instance_id, token),
         media_streaming=streaming,
         operation_context=instance_id,
+        **({"cognitive_services_endpoint": endpoint} if endpoint is not None else {}),
     )
 
 

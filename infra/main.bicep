@@ -91,6 +91,8 @@ param callerSilenceSeconds string = ''
 param callSilencePromptText string = ''
 param callSilenceMaxPrompts string = ''
 param callGoodbyeText string = ''
+@description('Azure AI services endpoint ACS uses for text-to-speech prompts (ACS_COGNITIVE_SERVICES_ENDPOINT), e.g. https://my-ai.cognitiveservices.azure.com/. Empty: only audio-file prompts play. The resource and its connection to ACS are not part of this template (docs/deploy.md).')
+param acsCognitiveServicesEndpoint string = ''
 
 @description('OpenID configuration of ACS callback and WebSocket JWTs.')
 param acsOpenIdConfigUrl string = 'https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration'
@@ -323,6 +325,10 @@ var callFlowSettings = [
     name: 'CALL_GOODBYE_TEXT'
     value: callGoodbyeText
   }
+  {
+    name: 'ACS_COGNITIVE_SERVICES_ENDPOINT'
+    value: acsCognitiveServicesEndpoint
+  }
 ]
 
 // Settings both apps read (shared/settings.py); names are fixed by the app.
@@ -409,6 +415,11 @@ module containerApps 'modules/container-apps.bicep' = {
       {
         name: 'REALTIME_TRANSCRIPTION_MODEL'
         value: realtimeTranscriptionModel
+      }
+      {
+        // The media host reports caller silence to the function app (the flow's silence handling).
+        name: 'CALLER_SILENCE_SECONDS'
+        value: callerSilenceSeconds
       }
     ])
   }

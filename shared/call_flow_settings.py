@@ -169,9 +169,17 @@ def _menu_options(env: _Env) -> dict[str, str]:
     return options
 
 
+def load_cognitive_services_endpoint(environ: Mapping[str, str]) -> str | None:
+    """ACS_COGNITIVE_SERVICES_ENDPOINT: the Azure AI services resource ACS speaks text prompts with (TTS).
+    Given to `answer_call`; without it ACS can play only audio files."""
+    return _Env(environ).checked("ACS_COGNITIVE_SERVICES_ENDPOINT", "https://my-ai.cognitiveservices.azure.com/",
+                                 validate_https_url)
+
+
 def load_call_flow_settings(environ: Mapping[str, str]) -> CallFlowSettings:
     """Validate the call-flow settings. Raises `SettingsError` on the first bad one."""
     env = _Env(environ)
+    load_cognitive_services_endpoint(environ)  # validated at start-up with the rest; read at answer time
     voice = env.checked("CALL_TTS_VOICE", DEFAULT_VOICE, validate_voice) or DEFAULT_VOICE
     menu_prompt = env.prompt("CALL_MENU_PROMPT_TEXT", "CALL_MENU_PROMPT_AUDIO_URL", voice, None)
     options = _menu_options(env)

@@ -176,3 +176,22 @@ def test_a_finished_call_is_not_restarted_by_a_late_redelivery(
     again = durable.instance_status(instance_id)
     assert again["createdTime"] == first["createdTime"]
     assert len(again["historyEvents"]) == len(first["historyEvents"])
+
+
+@pytest.mark.parametrize("endpoint", ["https://my-ai.cognitiveservices.azure.com/", None])
+def test_the_answer_names_the_cognitive_services_endpoint_only_when_set(
+        app_env: pytest.MonkeyPatch, function_app: FunctionApp, durable, simulator: AcsSimulatorServer,
+        endpoint: str | None) -> None:
+    if endpoint is not None:
+        app_env.setenv("ACS_COGNITIVE_SERVICES_ENDPOINT", endpoint)
+    else:
+        app_env.delenv("ACS_COGNITIVE_SERVICES_ENDPOINT", raising=False)
+    response = post_events(function_app, durable, offered_delivery(simulator))
+    assert response.status_code == 200, response.get_body()
+    (answer,) = simulator.requests_for("answer")
+    assert answer.status == 200
+    if endpoint is not None:
+        assert answer.json["callIntelligenceOptions"] == {"cognitiveServicesEndpoint": endpoint}
+    else:
+        assert "callIntelligenceOptions" not in answer.json
+        assert "cognitiveServicesEndpoint" not in json.dumps(answer.json)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from shared.call_flow_settings import CallFlowSettings, flow_from_dict, load_call_flow_settings
+from shared.call_flow_settings import (
+    CallFlowSettings,
+    flow_from_dict,
+    load_call_flow_settings,
+    load_cognitive_services_endpoint,
+)
 from shared.settings import SettingsError
 
 MENU = {"CALL_MENU_PROMPT_TEXT": "Press 0 for an agent.", "CALL_MENU_OPTIONS": "0:transfer,9:hang_up",
@@ -60,3 +65,15 @@ def test_malformed_json_falls_back_to_defaults(garbage: dict[str, object]) -> No
     settings = flow_from_dict(garbage)
     assert settings.greeting is None and settings.menu_options == {} and settings.silence_seconds == 0
     assert settings.goodbye == CallFlowSettings().goodbye
+
+
+def test_the_cognitive_services_endpoint_is_optional_and_must_be_https() -> None:
+    assert load_cognitive_services_endpoint({}) is None
+    assert load_cognitive_services_endpoint({"ACS_COGNITIVE_SERVICES_ENDPOINT": " "}) is None
+    endpoint = "https://my-ai.cognitiveservices.azure.com/"
+    assert load_cognitive_services_endpoint({"ACS_COGNITIVE_SERVICES_ENDPOINT": endpoint}) == endpoint
+    for bad in ("http://my-ai.cognitiveservices.azure.com/", "my-ai", "https://user:pw@x.example/"):
+        with pytest.raises(SettingsError, match="ACS_COGNITIVE_SERVICES_ENDPOINT"):
+            load_cognitive_services_endpoint({"ACS_COGNITIVE_SERVICES_ENDPOINT": bad})
+        with pytest.raises(SettingsError, match="ACS_COGNITIVE_SERVICES_ENDPOINT"):
+            load_call_flow_settings({"ACS_COGNITIVE_SERVICES_ENDPOINT": bad})
