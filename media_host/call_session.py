@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 
 from media_host.append_buffer import AppendBuffer
 from media_host.blob_store import CallBlobStore
+from media_host.call_control import CallControl
 from media_host.call_output import WebSocketCallOutput
 from media_host.inline_connection import InlineServerConnection
 from media_host.json_logging import CallLogger
@@ -56,6 +57,7 @@ class CallSession:
         *,
         flush_timeout: float = 10.0,
         on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+        call_control: CallControl | None = None,
     ) -> None:
         headers = ws.request.headers if ws.request is not None else {}
         self.ws = ws
@@ -86,6 +88,13 @@ class CallSession:
         self._frame_bytes: int | None = None
         self._malformed_run = 0
         self._closing = False
+        self.call_control = call_control
+        if call_control is not None:
+            call_control.log = self.log  # its lines carry the call's ids
+        self._on_frame_silence = call_control.on_frame if call_control is not None else None
+        bind = getattr(processor, "bind_call_control", None)
+        if call_control is not None and bind is not None:
+            bind(call_control)  # before start(): a realtime session offers its tools from the first update
 
     async def run(self) -> dict[str, Any]:
         """Serve the socket until it closes; then flush, write media.json and return it."""
@@ -137,9 +146,13 @@ class CallSession:
             stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length)  # type: ignore[union-attr]
             self._on_frame_timing(decoded.timestamp)  # type: ignore[union-attr]
             self._on_audio(decoded)  # type: ignore[arg-type]
+            if self._on_frame_silence is not None:
+                self._on_frame_silence(decoded.silent)  # type: ignore[union-attr]
         elif kind is TranscriptionData:
             if decoded.is_final and decoded.text:  # type: ignore[union-attr]
                 self.output.add_transcript(segment_from_acs(decoded))  # type: ignore[arg-type]
+                if self.call_control is not None:
+                    self.call_control.on_utterance()
         elif kind is AudioMetadata:
             stats.sample_rate = decoded.sample_rate  # type: ignore[union-attr]
             self._frame_bytes = decoded.frame_bytes  # type: ignore[union-attr]
@@ -154,6 +167,8 @@ class CallSession:
     async def _finish(self) -> dict[str, Any]:
         with contextlib.suppress(Exception):
             await self.processor.close()
+        if self.call_control is not None:
+            await self.call_control.close()
         await self.output.close()
         if self.ws.state.name not in ("CLOSED",):
             # The loop ended on our side (processor error, drain deadline): close before reading the code.

@@ -41,6 +41,8 @@ class MediaHostConfig:
     max_message_bytes: int
     idle_timeout_seconds: float
     drain_seconds: float
+    # > 0: report every this many seconds without caller speech to the function app (needs CALLBACK_BASE_URL).
+    caller_silence_seconds: int = 0
 
 
 def _optional(environ: Mapping[str, str], name: str) -> str | None:
@@ -108,4 +110,5 @@ def load_media_host_config(environ: Mapping[str, str]) -> MediaHostConfig:
         max_message_bytes=_integer(environ, "MEDIA_MAX_MESSAGE_BYTES", 64 * 1024, 4096, 16 * 1024 * 1024),
         idle_timeout_seconds=float(_integer(environ, "MEDIA_IDLE_TIMEOUT_SECONDS", 30, 1, 3600)),
         drain_seconds=float(_integer(environ, "MEDIA_DRAIN_SECONDS", 30, 0, 3600)),
+        caller_silence_seconds=_integer(environ, "CALLER_SILENCE_SECONDS", 0, 0, 600),
     )

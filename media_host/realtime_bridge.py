@@ -15,14 +15,25 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import logging
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from media_host.call_control import CallControl
 from media_host.config import MediaHostConfig, RealtimeSettings
 from media_host.voice import CallOutput
+from shared.call_action_tools import (
+    RESPONSE_CREATE,
+    TOOL_CALL_EVENT,
+    ToolCall,
+    action_request_for,
+    function_call_output,
+    parse_tool_call,
+    with_tools,
+)
 from shared.media_codec import AudioData, AudioMetadata
 from shared.media_transcript import segment_from_voice
 from shared.voice_realtime_protocol import (
@@ -30,6 +41,7 @@ from shared.voice_realtime_protocol import (
     AssistantTranscript,
     AudioDelta,
     CallerTranscript,
+    OtherEvent,
     RealtimeProtocolError,
     ResponseDone,
     ResponseStarted,
@@ -47,6 +59,7 @@ log = logging.getLogger("media_host.realtime")
 
 COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
 UPSTREAM_QUEUE_FRAMES = 50  # 1 s of caller audio waiting for the model's socket; then the oldest is dropped
+MAX_TOOL_CALLS_IN_FLIGHT = 4
 CONNECT_TIMEOUT = 10.0
 
 
@@ -87,6 +100,12 @@ class RealtimeProcessor:
         self._speech_starts: dict[str, int] = {}
         self.dropped_upstream = 0
         self._unavailable = False
+        self._call_control: CallControl | None = None
+        self._tool_tasks: set[asyncio.Task[None]] = set()
+
+    def bind_call_control(self, control: CallControl) -> None:
+        """Offer the model the call-control tools (transfer, end call); called before `start`."""
+        self._call_control = control
 
     async def start(self, output: CallOutput) -> None:
         self._output = output
@@ -102,8 +121,8 @@ class RealtimeProcessor:
                 CONNECT_TIMEOUT,
             )
             shape = "preview" if settings.api_version else "ga"
-            await self._model.send(session_update(shape, settings.instructions, settings.voice,
-                                                  settings.transcription_model))
+            update = session_update(shape, settings.instructions, settings.voice, settings.transcription_model)
+            await self._model.send(with_tools(update) if self._call_control is not None else update)
         except Exception as error:  # noqa: BLE001 - network, handshake or credential: the call must go on
             log.error("realtime model unreachable (%s): the call continues without a voice", type(error).__name__)
             self._model = None
@@ -179,8 +198,32 @@ class RealtimeProcessor:
                     output.flush_audio()
                 elif isinstance(event, ServerError):
                     log.warning("realtime error event: %s", event.code or event.message)
+                elif isinstance(event, OtherEvent) and event.type == TOOL_CALL_EVENT:
+                    self._on_tool_call(message)
         except ConnectionClosed as closed:
             log.warning("realtime model connection closed (%s)", closed.rcvd.code if closed.rcvd else "no close frame")
+
+    def _on_tool_call(self, message: str | bytes) -> None:
+        # Rare, so parsed a second time here rather than typed in the protocol module.
+        call = parse_tool_call(json.loads(message)) if self._call_control is not None else None
+        if call is None:
+            log.warning("realtime tool call ignored (not one of ours, or call control is off)")
+            return
+        if len(self._tool_tasks) >= MAX_TOOL_CALLS_IN_FLIGHT:
+            log.warning("realtime tool call %s dropped: too many in flight", call.name)
+            return
+        # The model's events keep flowing (and the caller keeps hearing it) while the function app answers.
+        task = asyncio.get_running_loop().create_task(self._run_tool_call(call))
+        self._tool_tasks.add(task)
+        task.add_done_callback(self._tool_tasks.discard)
+
+    async def _run_tool_call(self, call: ToolCall) -> None:
+        assert self._call_control is not None and self._model is not None
+        reply = await self._call_control.request_action(action_request_for(call))
+        detail = reply.error or (None if reply.status is not None else "call control unreachable")
+        with contextlib.suppress(ConnectionClosed):
+            await self._model.send(function_call_output(call, reply.accepted, detail))
+            await self._model.send(RESPONSE_CREATE)
 
     async def _barge_in(self) -> None:
         assert self._output is not None and self._model is not None
@@ -193,9 +236,9 @@ class RealtimeProcessor:
                 await self._model.send(cancel_response())
 
     async def close(self) -> None:
-        for task in self._tasks:
+        for task in [*self._tasks, *self._tool_tasks]:
             task.cancel()
-        for task in self._tasks:
+        for task in [*self._tasks, *self._tool_tasks]:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self._model is not None:

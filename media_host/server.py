@@ -28,6 +28,8 @@ from websockets.http11 import Request, Response
 
 from media_host.acs_jwt_gate import verifier_from_environment, warm, with_acs_jwt
 from media_host.blob_store import CallBlobStore
+from media_host.call_actions_client import CallActionsClient
+from media_host.call_control import CallControl
 from media_host.call_session import CallSession
 from media_host.config import MediaHostConfig
 from media_host.ended_notifier import EndedNotifier
@@ -72,8 +74,10 @@ class MediaHost:
         *,
         processor_factories: dict[str, ProcessorFactory] | None = None,
         on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+        call_actions: CallActionsClient | None = None,
     ) -> None:
         self.config = config
+        self.call_actions = call_actions
         self.store = store
         self.factories = dict(processor_factories or default_processor_factories())
         if config.realtime is None:
@@ -116,7 +120,11 @@ class MediaHost:
         route = self._accepted.pop(ws)
         name = route.processor or self.config.voice_processor
         processor = self.factories[name](self.config)
-        session = CallSession(ws, route, processor, self.store, on_ended=self.on_ended)
+        control = None
+        if self.call_actions is not None:
+            control = CallControl(self.call_actions, route.instance_id, route.token,
+                                  silence_seconds=self.config.caller_silence_seconds)
+        session = CallSession(ws, route, processor, self.store, on_ended=self.on_ended, call_control=control)
         self.sessions.add(session)
         try:
             await session.run()
@@ -175,7 +183,10 @@ async def serve_media_host(
     if on_ended is None and config.callback_base_url is not None:
         notifier = EndedNotifier(config.callback_base_url)
         on_ended = notifier
-    media_host = MediaHost(config, store, processor_factories=processor_factories, on_ended=on_ended)
+    # Call control (silence reports, the voice processor's transfer / hang-up) needs the function app's URL.
+    call_actions = CallActionsClient(config.callback_base_url) if config.callback_base_url is not None else None
+    media_host = MediaHost(config, store, processor_factories=processor_factories, on_ended=on_ended,
+                           call_actions=call_actions)
     server = await serve(
         media_host.handler,
         host if host is not None else config.bind_host,
@@ -201,5 +212,7 @@ async def serve_media_host(
         await server.wait_closed()
         if notifier is not None:
             await notifier.close()
+        if call_actions is not None:
+            await call_actions.close()
         if own_store:
             await store.close()

@@ -38,7 +38,7 @@ class ToolCall:
 
 def parse_tool_call(event: Mapping[str, object]) -> ToolCall | None:
     """A `response.function_call_arguments.done` server event as a tool call, if it is one of ours."""
-    if event.get("type") != "response.function_call_arguments.done":
+    if event.get("type") != TOOL_CALL_EVENT:
         return None
     call_id, name = event.get("call_id"), event.get("name")
     if not isinstance(call_id, str) or not call_id or name not in _ACTIONS:
@@ -49,6 +49,18 @@ def parse_tool_call(event: Mapping[str, object]) -> ToolCall | None:
 def action_request_for(call: ToolCall) -> dict[str, object]:
     """The body for `POST /api/media/{instanceId}/actions`."""
     return dict(_ACTIONS[call.name])
+
+
+TOOL_CALL_EVENT = "response.function_call_arguments.done"  # the same name in the GA and preview protocols
+RESPONSE_CREATE = '{"type":"response.create"}'  # after a tool's output, the model answers only when asked
+
+
+def with_tools(session_update: str) -> str:
+    """A rendered `session.update` that also offers `REALTIME_TOOLS` (`session.tools` in GA and preview)."""
+    message = json.loads(session_update)
+    message["session"]["tools"] = REALTIME_TOOLS
+    message["session"]["tool_choice"] = "auto"
+    return json.dumps(message)
 
 
 def function_call_output(call: ToolCall, accepted: bool, detail: str | None = None) -> str:

@@ -11,6 +11,7 @@ from array import array
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -18,6 +19,7 @@ from media_host.config import load_media_host_config
 from media_host.server import serve_media_host
 from shared.blob_names import transcript_blob
 from tests.media_host.conftest import audio_message, metadata_message
+from tests.media_host.function_app_stand_in import FunctionAppStandIn, function_app_stand_in
 from tests.media_host.test_processors_and_limits import wait_until_idle
 from tests.media_host.test_server import INSTANCE, ws_url
 
@@ -200,3 +202,71 @@ def test_an_unreachable_model_does_not_end_the_call(media_env, read_blob) -> Non
 
     asyncio.run(scenario())
     assert b"still recorded" in read_blob(transcript_blob(INSTANCE))
+
+
+@dataclass
+class ToolCallingModel:
+    """The model decides to transfer the caller: it calls the transfer tool and waits for the output."""
+
+    session: dict = field(default_factory=dict)
+    after_tool: list[dict] = field(default_factory=list)
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handler(self, ws: ServerConnection) -> None:
+        self.session = json.loads(await ws.recv())["session"]
+        await ws.send(json.dumps({"type": "response.created", "response": {"id": "resp7"}}))
+        await ws.send(json.dumps({"type": "response.function_call_arguments.done", "response_id": "resp7",
+                                  "item_id": "item7", "output_index": 0, "call_id": "call_transfer_1",
+                                  "name": "transfer_to_agent", "arguments": '{"reason": "asked for a human"}'}))
+        await ws.send(json.dumps({"type": "response.done", "response": {"id": "resp7", "status": "completed"}}))
+        async for message in ws:
+            event = json.loads(message)
+            if event["type"] in ("conversation.item.create", "response.create"):
+                self.after_tool.append(event)
+            if event["type"] == "response.create":
+                self.answered.set()
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["ga", "preview"])
+def test_the_model_transfers_the_caller_through_the_function_app(media_env, preview: bool) -> None:
+    async def scenario() -> tuple[ToolCallingModel, FunctionAppStandIn]:
+        model = ToolCallingModel()
+        async with function_app_stand_in() as app, serve(model.handler, "127.0.0.1", 0) as fake:
+            port = next(iter(fake.sockets)).getsockname()[1]
+            extra = {"REALTIME_API_VERSION": "2025-04-01-preview"} if preview else {}
+            config = realtime_config(media_env, port, CALLBACK_BASE_URL=app.base_url, **extra)
+            async with serve_media_host(config, host="127.0.0.1", port=0) as host:
+                async with connect(ws_url(host.port, query="?processor=realtime"), compression=None) as ws:
+                    await ws.send(metadata_message(24000))
+                    await ws.send(audio_message(bytes(960), "2024-05-27T10:00:00.000Z"))
+                    await asyncio.wait_for(model.answered.wait(), 5)
+                await wait_until_idle(host)
+        return model, app
+
+    model, app = asyncio.run(scenario())
+    assert [tool["name"] for tool in model.session["tools"]] == ["transfer_to_agent", "end_call"]
+    (request,) = app.of("actions")
+    assert request.instance_id == INSTANCE and request.query == {"token": ws_url(0).rsplit("/", 1)[1]}
+    assert request.body == {"action": "transfer"}  # the model names no number: the configured agent line
+    assert request.headers.get("Idempotency-Key")
+    output, create = model.after_tool
+    assert output["item"]["type"] == "function_call_output" and output["item"]["call_id"] == "call_transfer_1"
+    assert json.loads(output["item"]["output"]) == {"accepted": True}
+    assert create == {"type": "response.create"}
+
+
+def test_without_call_control_no_tools_are_offered(media_env) -> None:
+    async def scenario() -> ToolCallingModel:
+        model = ToolCallingModel()
+        async with serve(model.handler, "127.0.0.1", 0) as fake:
+            port = next(iter(fake.sockets)).getsockname()[1]
+            async with serve_media_host(realtime_config(media_env, port), host="127.0.0.1", port=0) as host:
+                async with connect(ws_url(host.port, query="?processor=realtime"), compression=None) as ws:
+                    await ws.send(metadata_message(24000))
+                    await asyncio.sleep(0.3)
+                await wait_until_idle(host)
+        return model
+
+    model = asyncio.run(scenario())
+    assert model.session and "tools" not in model.session
+    assert model.after_tool == []  # the tool call is ignored: nothing to run it with

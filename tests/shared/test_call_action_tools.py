@@ -11,8 +11,10 @@ from shared.call_action_tools import (
     action_request_for,
     function_call_output,
     parse_tool_call,
+    with_tools,
 )
 from shared.call_actions import CONFIGURED_TARGET, MEDIA_HOST_ACTIONS, parse_action_request
+from shared.voice_realtime_protocol import session_update
 
 
 def done(name: str, call_id: str = "c1") -> dict[str, object]:
@@ -41,3 +43,13 @@ def test_function_call_output() -> None:
     assert call is not None
     item = json.loads(function_call_output(call, True))["item"]
     assert item == {"type": "function_call_output", "call_id": "c1", "output": '{"accepted": true}'}
+
+
+def test_both_session_shapes_offer_the_tools_and_keep_the_rest() -> None:
+    for shape in ("ga", "preview"):
+        plain = json.loads(session_update(shape, "Be brief.", "verse", "whisper-1"))
+        offered = json.loads(with_tools(session_update(shape, "Be brief.", "verse", "whisper-1")))
+        assert offered["type"] == "session.update"
+        assert offered["session"].pop("tools") == REALTIME_TOOLS
+        assert offered["session"].pop("tool_choice") == "auto"
+        assert offered == plain

@@ -1,0 +1,110 @@
+"""One call's link to the function app's call control: caller-silence reports and the voice processor's
+action requests (transfer, hang up), authenticated by the call's token.
+
+`on_frame` and `on_utterance` run on the hot path (inside the socket's `data_received`): they only count and
+compare. The clock is the call's own audio (20 ms per ACS frame), so "N seconds of silence" means N seconds
+of audio heard, with no clock read per frame; `due` is asked once per second of audio. Every request to the
+function app runs in a background task, at most `MAX_IN_FLIGHT` per call (more are dropped and logged), and
+never raises into the call: the function app being slow or down must not disturb the audio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from media_host.call_actions_client import ActionReply, CallActionsClient
+from shared.caller_silence import CallerSilenceTracker, SilenceReport
+
+log = logging.getLogger("media_host.call_control")
+
+FRAME_MS = 20  # ACS sends one frame per 20 ms at every sample rate
+CHECK_EVERY_MS = 1000
+MAX_IN_FLIGHT = 4
+CLOSE_GRACE_SECONDS = 2.0
+
+
+class CallControl:
+    def __init__(self, client: CallActionsClient, instance_id: str, token: str, *,
+                 silence_seconds: int = 0, logger: logging.LoggerAdapter[Any] | logging.Logger = log) -> None:
+        self._client = client
+        self._instance_id = instance_id
+        self._token = token
+        self.log = logger
+        self._silence = CallerSilenceTracker(silence_seconds * 1000, 0) if silence_seconds > 0 else None
+        self._audio_ms = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.reports_sent = 0
+        self.requests_dropped = 0
+
+    @property
+    def instance_id(self) -> str:
+        return self._instance_id
+
+    # --- hot path ---------------------------------------------------------------------------------------
+
+    def on_frame(self, silent: bool) -> None:
+        """One caller audio frame."""
+        tracker = self._silence
+        if tracker is None:
+            return
+        self._audio_ms += FRAME_MS
+        if not silent:
+            tracker.on_speech(self._audio_ms)
+        if self._audio_ms % CHECK_EVERY_MS == 0:
+            report = tracker.due(self._audio_ms)
+            if report is not None:
+                self._spawn(self._report(report))
+
+    def on_utterance(self) -> None:
+        """A final transcript of the caller."""
+        if self._silence is not None:
+            self._silence.on_utterance(self._audio_ms)
+
+    # --- requests ---------------------------------------------------------------------------------------
+
+    async def request_action(self, action: dict[str, Any]) -> ActionReply:
+        """Ask the call's orchestration for an action; the caller awaits it in a task of its own."""
+        try:
+            reply = await self._client.request_action(self._instance_id, self._token, action)
+        except Exception as error:  # noqa: BLE001 - whatever goes wrong, the call goes on
+            self.log.warning("call action request failed: %s", type(error).__name__)
+            return ActionReply(None, error=type(error).__name__)
+        self.log.info("call action %s requested: %s", action.get("action"), reply.status)
+        return reply
+
+    async def _report(self, report: SilenceReport) -> None:
+        try:
+            delivered = await self._client.report_silence(self._instance_id, self._token, report)
+        except Exception as error:  # noqa: BLE001 - a lost report only delays the re-prompt
+            self.log.warning("silence report failed: %s", type(error).__name__)
+            return
+        if delivered:
+            self.reports_sent += 1
+        else:
+            self.log.warning("silence report not accepted (%d ms silent)", report.silent_ms)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        if len(self._tasks) >= MAX_IN_FLIGHT:
+            work.close()
+            self.requests_dropped += 1
+            self.log.warning("call-control request dropped: %d still in flight", len(self._tasks))
+            return
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """Give requests in flight a short grace, then cancel them."""
+        if not self._tasks:
+            return
+        pending = set(self._tasks)
+        _, still = await asyncio.wait(pending, timeout=CLOSE_GRACE_SECONDS)
+        for task in still:
+            task.cancel()
+        for task in still:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
