@@ -3,7 +3,9 @@ action requests (transfer, hang up), authenticated by the call's token.
 
 `on_frame` and `on_utterance` run on the hot path (inside the socket's `data_received`): they only count and
 compare. The clock is the call's own audio (20 ms per ACS frame), so "N seconds of silence" means N seconds
-of audio heard, with no clock read per frame; `due` is asked once per second of audio. Every request to the
+of audio heard, with no clock read per frame; `due` is asked once per second of audio. The flow tells a new
+silence from a continuing one by the utterance count, and ACS sends transcripts only when transcription runs:
+so the caller's first speech after a report counts as an utterance too. Every request to the
 function app runs in a background task, at most `MAX_IN_FLIGHT` per call (more are dropped and logged), and
 never raises into the call: the function app being slow or down must not disturb the audio.
 """
@@ -36,6 +38,7 @@ class CallControl:
         self.log = logger
         self._silence = CallerSilenceTracker(silence_seconds * 1000, 0) if silence_seconds > 0 else None
         self._audio_ms = 0
+        self._reported_since_speech = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.reports_sent = 0
         self.requests_dropped = 0
@@ -53,10 +56,15 @@ class CallControl:
             return
         self._audio_ms += FRAME_MS
         if not silent:
-            tracker.on_speech(self._audio_ms)
+            if self._reported_since_speech:
+                self._reported_since_speech = False
+                tracker.on_utterance(self._audio_ms)  # the caller answered the re-prompt
+            else:
+                tracker.on_speech(self._audio_ms)
         if self._audio_ms % CHECK_EVERY_MS == 0:
             report = tracker.due(self._audio_ms)
             if report is not None:
+                self._reported_since_speech = True
                 self._spawn(self._report(report))
 
     def on_utterance(self) -> None:

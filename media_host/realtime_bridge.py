@@ -17,6 +17,7 @@ import base64
 import contextlib
 import json
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -205,17 +206,34 @@ class RealtimeProcessor:
 
     def _on_tool_call(self, message: str | bytes) -> None:
         # Rare, so parsed a second time here rather than typed in the protocol module.
-        call = parse_tool_call(json.loads(message)) if self._call_control is not None else None
-        if call is None:
-            log.warning("realtime tool call ignored (not one of ours, or call control is off)")
+        if self._call_control is None:
+            log.warning("realtime tool call ignored: call control is off (no CALLBACK_BASE_URL)")
             return
-        if len(self._tool_tasks) >= MAX_TOOL_CALLS_IN_FLIGHT:
-            log.warning("realtime tool call %s dropped: too many in flight", call.name)
+        event = json.loads(message)
+        call = parse_tool_call(event)
+        if call is None:
+            call_id = event.get("call_id")
+            log.warning("realtime tool call refused: not one of ours")
+            if isinstance(call_id, str) and call_id:  # answered, so the model does not wait for it
+                self._spawn_tool_task(self._refuse_tool_call(ToolCall(call_id[:128], "unknown")))
             return
         # The model's events keep flowing (and the caller keeps hearing it) while the function app answers.
-        task = asyncio.get_running_loop().create_task(self._run_tool_call(call))
+        self._spawn_tool_task(self._run_tool_call(call))
+
+    def _spawn_tool_task(self, work: Coroutine[Any, Any, None]) -> None:
+        if len(self._tool_tasks) >= MAX_TOOL_CALLS_IN_FLIGHT:
+            work.close()
+            log.warning("realtime tool call dropped: too many in flight")
+            return
+        task = asyncio.get_running_loop().create_task(work)
         self._tool_tasks.add(task)
         task.add_done_callback(self._tool_tasks.discard)
+
+    async def _refuse_tool_call(self, call: ToolCall) -> None:
+        assert self._model is not None
+        with contextlib.suppress(ConnectionClosed):
+            await self._model.send(function_call_output(call, False, "unknown tool"))
+            await self._model.send(RESPONSE_CREATE)
 
     async def _run_tool_call(self, call: ToolCall) -> None:
         assert self._call_control is not None and self._model is not None

@@ -51,8 +51,9 @@ def test_silence_is_reported_with_the_call_token_and_speech_resets_it(media_env)
         return app, [r.body for r in app.of("silence")]
 
     app, bodies = asyncio.run(scenario())
-    # Without the reset the second report would come at 2.0 s, 2000 ms silent and no utterance.
-    assert bodies == [{"silentMs": 1000, "utterances": 0}, {"silentMs": 1600, "utterances": 1}]
+    # Without the reset the second report would come at 2.0 s, 2000 ms silent. Two utterances: the speech
+    # after the report (the flow needs it when ACS transcribes nothing) and the final transcript.
+    assert bodies == [{"silentMs": 1000, "utterances": 0}, {"silentMs": 1600, "utterances": 2}]
     token = ws_url(0).rsplit("/", 1)[1]
     assert all(r.instance_id == INSTANCE and r.query == {"token": token} for r in app.of("silence"))
     assert all(r.headers["Content-Type"] == "application/json" for r in app.of("silence"))
@@ -99,3 +100,26 @@ def test_a_failing_function_app_does_not_disturb_the_call(media_env) -> None:
 def test_a_bad_silence_setting_names_the_variable(media_env, value: str) -> None:
     with pytest.raises(SettingsError, match="CALLER_SILENCE_SECONDS"):
         load_media_host_config(dict(media_env, CALLER_SILENCE_SECONDS=value))
+
+
+def test_speech_after_a_report_is_an_utterance_without_any_transcript(media_env) -> None:
+    """Without ACS transcription the flow still sees that the caller answered its re-prompt."""
+
+    async def scenario() -> list[object]:
+        async with function_app_stand_in() as app:
+            config = load_media_host_config(dict(media_env, CALLBACK_BASE_URL=app.base_url,
+                                                 CALLER_SILENCE_SECONDS="1"))
+            async with serve_media_host(config, host="127.0.0.1", port=0) as host:
+                async with connect(ws_url(host.port), compression=None) as ws:
+                    await ws.send(metadata_message(16000))
+                    frame = await send_frames(ws, 0, 50, silent=True)
+                    frame = await send_frames(ws, frame, 5, silent=False)
+                    frame = await send_frames(ws, frame, 5, silent=True)
+                    frame = await send_frames(ws, frame, 5, silent=False)  # same turn: not counted again
+                    await send_frames(ws, frame, 85, silent=True)  # until 3.0 s
+                    await app.wait_for("silence", 2)
+                    await asyncio.sleep(0.2)
+                await wait_until_idle(host)
+        return [r.body for r in app.of("silence")]
+
+    assert asyncio.run(scenario()) == [{"silentMs": 1000, "utterances": 0}, {"silentMs": 1700, "utterances": 1}]

@@ -208,6 +208,7 @@ def test_an_unreachable_model_does_not_end_the_call(media_env, read_blob) -> Non
 class ToolCallingModel:
     """The model decides to transfer the caller: it calls the transfer tool and waits for the output."""
 
+    tool: str = "transfer_to_agent"
     session: dict = field(default_factory=dict)
     after_tool: list[dict] = field(default_factory=list)
     answered: asyncio.Event = field(default_factory=asyncio.Event)
@@ -217,7 +218,7 @@ class ToolCallingModel:
         await ws.send(json.dumps({"type": "response.created", "response": {"id": "resp7"}}))
         await ws.send(json.dumps({"type": "response.function_call_arguments.done", "response_id": "resp7",
                                   "item_id": "item7", "output_index": 0, "call_id": "call_transfer_1",
-                                  "name": "transfer_to_agent", "arguments": '{"reason": "asked for a human"}'}))
+                                  "name": self.tool, "arguments": '{"reason": "asked for a human"}'}))
         await ws.send(json.dumps({"type": "response.done", "response": {"id": "resp7", "status": "completed"}}))
         async for message in ws:
             event = json.loads(message)
@@ -270,3 +271,23 @@ def test_without_call_control_no_tools_are_offered(media_env) -> None:
     model = asyncio.run(scenario())
     assert model.session and "tools" not in model.session
     assert model.after_tool == []  # the tool call is ignored: nothing to run it with
+
+
+def test_a_tool_we_do_not_offer_is_refused_without_any_action(media_env) -> None:
+    async def scenario() -> tuple[ToolCallingModel, FunctionAppStandIn]:
+        model = ToolCallingModel(tool="dial_any_number")
+        async with function_app_stand_in() as app, serve(model.handler, "127.0.0.1", 0) as fake:
+            port = next(iter(fake.sockets)).getsockname()[1]
+            config = realtime_config(media_env, port, CALLBACK_BASE_URL=app.base_url)
+            async with serve_media_host(config, host="127.0.0.1", port=0) as host:
+                async with connect(ws_url(host.port, query="?processor=realtime"), compression=None) as ws:
+                    await ws.send(metadata_message(24000))
+                    await asyncio.wait_for(model.answered.wait(), 5)
+                await wait_until_idle(host)
+        return model, app
+
+    model, app = asyncio.run(scenario())
+    assert app.of("actions") == []
+    output, _ = model.after_tool
+    assert output["item"]["call_id"] == "call_transfer_1"
+    assert json.loads(output["item"]["output"]) == {"accepted": False, "detail": "unknown tool"}
