@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from shared.settings import MediaHostSettings, SettingsError, load_media_host_settings
+from shared.settings import EnvReader, MediaHostSettings, SettingsError, load_media_host_settings
 
 VOICE_PROCESSORS = ("transcribe", "echo", "realtime")
 DEFAULT_INSTRUCTIONS = "You are a helpful, concise phone assistant. Keep answers short."
@@ -45,37 +44,10 @@ class MediaHostConfig:
     caller_silence_seconds: int = 0
 
 
-def _optional(environ: Mapping[str, str], name: str) -> str | None:
-    value = environ.get(name)
-    return value.strip() if value and value.strip() else None
-
-
-def _integer(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = _optional(environ, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be an integer from {low} to {high}; for example {name}={default}")
-    return value
-
-
-def _url(environ: Mapping[str, str], name: str, example: str, schemes: tuple[str, ...]) -> str | None:
-    value = _optional(environ, name)
-    if value is None:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.hostname or parts.query or parts.fragment:
-        raise SettingsError(f"{name} must be a {' or '.join(schemes)} URL without query; for example {name}={example}")
-    return value.rstrip("/")
-
-
-def _realtime(environ: Mapping[str, str], required: bool) -> RealtimeSettings | None:
-    endpoint = _url(environ, "REALTIME_ENDPOINT", "https://my-aoai.openai.azure.com", ("https", "wss", "http", "ws"))
-    deployment = _optional(environ, "REALTIME_DEPLOYMENT")
+def _realtime(read: EnvReader, required: bool) -> RealtimeSettings | None:
+    endpoint = read.optional_url("REALTIME_ENDPOINT", "https://my-aoai.openai.azure.com",
+                                 ("https", "wss", "http", "ws"))
+    deployment = read.optional("REALTIME_DEPLOYMENT")
     if endpoint is None or deployment is None:
         if required:
             missing = "REALTIME_ENDPOINT" if endpoint is None else "REALTIME_DEPLOYMENT"
@@ -86,29 +58,31 @@ def _realtime(environ: Mapping[str, str], required: bool) -> RealtimeSettings | 
     return RealtimeSettings(
         endpoint=endpoint,
         deployment=deployment,
-        api_key=_optional(environ, "REALTIME_API_KEY"),
-        voice=_optional(environ, "REALTIME_VOICE") or "alloy",
-        instructions=_optional(environ, "REALTIME_INSTRUCTIONS") or DEFAULT_INSTRUCTIONS,
-        api_version=_optional(environ, "REALTIME_API_VERSION"),
-        transcription_model=_optional(environ, "REALTIME_TRANSCRIPTION_MODEL") or "whisper-1",
+        api_key=read.optional("REALTIME_API_KEY"),
+        voice=read.optional("REALTIME_VOICE") or "alloy",
+        instructions=read.optional("REALTIME_INSTRUCTIONS") or DEFAULT_INSTRUCTIONS,
+        api_version=read.optional("REALTIME_API_VERSION"),
+        transcription_model=read.optional("REALTIME_TRANSCRIPTION_MODEL") or "whisper-1",
     )
 
 
 def load_media_host_config(environ: Mapping[str, str]) -> MediaHostConfig:
     """Validate all media host settings. Raises `SettingsError` on the first bad one."""
-    processor = _optional(environ, "VOICE_PROCESSOR") or "transcribe"
+    read = EnvReader(environ)
+    processor = read.optional("VOICE_PROCESSOR") or "transcribe"
     if processor not in VOICE_PROCESSORS:
         raise SettingsError(f"VOICE_PROCESSOR must be one of {', '.join(VOICE_PROCESSORS)}; for example "
                             "VOICE_PROCESSOR=transcribe")
     return MediaHostConfig(
         base=load_media_host_settings(environ),
-        bind_host=_optional(environ, "MEDIA_HOST_BIND") or "0.0.0.0",
+        bind_host=read.optional("MEDIA_HOST_BIND") or "0.0.0.0",
         voice_processor=processor,
-        realtime=_realtime(environ, required=processor == "realtime"),
-        callback_base_url=_url(environ, "CALLBACK_BASE_URL", "https://my-func.azurewebsites.net", ("https", "http")),
-        max_connections=_integer(environ, "MEDIA_MAX_CONNECTIONS", 1000, 1, 100_000),
-        max_message_bytes=_integer(environ, "MEDIA_MAX_MESSAGE_BYTES", 64 * 1024, 4096, 16 * 1024 * 1024),
-        idle_timeout_seconds=float(_integer(environ, "MEDIA_IDLE_TIMEOUT_SECONDS", 30, 1, 3600)),
-        drain_seconds=float(_integer(environ, "MEDIA_DRAIN_SECONDS", 30, 0, 3600)),
-        caller_silence_seconds=_integer(environ, "CALLER_SILENCE_SECONDS", 0, 0, 600),
+        realtime=_realtime(read, required=processor == "realtime"),
+        callback_base_url=read.optional_url("CALLBACK_BASE_URL", "https://my-func.azurewebsites.net",
+                                            ("https", "http")),
+        max_connections=read.integer("MEDIA_MAX_CONNECTIONS", 1000, 1, 100_000),
+        max_message_bytes=read.integer("MEDIA_MAX_MESSAGE_BYTES", 64 * 1024, 4096, 16 * 1024 * 1024),
+        idle_timeout_seconds=float(read.integer("MEDIA_IDLE_TIMEOUT_SECONDS", 30, 1, 3600)),
+        drain_seconds=float(read.integer("MEDIA_DRAIN_SECONDS", 30, 0, 3600)),
+        caller_silence_seconds=read.integer("CALLER_SILENCE_SECONDS", 0, 0, 600),
     )

@@ -21,7 +21,7 @@ from shared.call_actions import (
     validate_voice,
 )
 from shared.json_body import BadRequest
-from shared.settings import SettingsError
+from shared.settings import EnvReader, SettingsError
 
 MENU_CHOICES = ("transfer", "hang_up", "continue")
 DTMF_DIGITS = "0123456789*#"
@@ -114,13 +114,11 @@ def flow_from_dict(data: Mapping[str, object]) -> CallFlowSettings:
 # --- loading from the environment --------------------------------------------------------------------
 
 
-class _Env:
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._environ = environ
+class _Env(EnvReader):
+    """The shared reader, plus the checks of call actions (text, https URLs) turned into `SettingsError`."""
 
     def get(self, name: str) -> str | None:
-        value = self._environ.get(name)
-        return value.strip() if value is not None and value.strip() else None
+        return self.optional(name)
 
     def checked(self, name: str, example: str, check: object) -> str | None:
         value = self.get(name)
@@ -130,18 +128,6 @@ class _Env:
             return check(value, name)  # type: ignore[operator]
         except BadRequest as error:
             raise SettingsError(f"{name} {error.message}; for example {name}={example}") from None
-
-    def integer(self, name: str, default: int, low: int, high: int) -> int:
-        raw = self.get(name)
-        if raw is None:
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            value = low - 1
-        if not low <= value <= high:
-            raise SettingsError(f"{name} must be an integer from {low} to {high}; for example {name}={default}")
-        return value
 
     def prompt(self, text_name: str, url_name: str | None, voice: str, default_text: str | None) -> Prompt | None:
         text = self.checked(text_name, "Welcome to Contoso.", validate_text)

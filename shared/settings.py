@@ -54,8 +54,8 @@ class MediaHostSettings:
     storage: StorageSettings
 
 
-class _Reader:
-    """Reads and validates variables from one environment mapping."""
+class EnvReader:
+    """Reads and validates variables from one environment mapping; every settings loader uses it."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self._environ = environ
@@ -73,7 +73,14 @@ class _Reader:
         return value
 
     def url(self, name: str, example: str, schemes: tuple[str, ...]) -> str:
-        value = self.required(name, example).rstrip("/")
+        self.required(name, example)
+        return self.optional_url(name, example, schemes) or ""
+
+    def optional_url(self, name: str, example: str, schemes: tuple[str, ...]) -> str | None:
+        value = self.optional(name)
+        if value is None:
+            return None
+        value = value.rstrip("/")
         parts = urlsplit(value)
         if parts.scheme not in schemes or not parts.hostname or parts.query or parts.fragment:
             raise SettingsError(
@@ -135,7 +142,7 @@ SECRET_EXAMPLE = "<at least 32 random characters, e.g. from: openssl rand -base6
 
 def load_function_app_settings(environ: Mapping[str, str]) -> FunctionAppSettings:
     """Validate the function app's settings. Raises `SettingsError` on the first bad one."""
-    read = _Reader(environ)
+    read = EnvReader(environ)
     recipients_raw = read.required("SUMMARY_RECIPIENTS", "ops@contoso.com,lead@contoso.com")
     recipients = tuple(part.strip() for part in recipients_raw.split(",") if part.strip())
     if not recipients:
@@ -167,7 +174,7 @@ def load_function_app_settings(environ: Mapping[str, str]) -> FunctionAppSetting
 
 def load_media_host_settings(environ: Mapping[str, str]) -> MediaHostSettings:
     """Validate the media host's settings. Raises `SettingsError` on the first bad one."""
-    read = _Reader(environ)
+    read = EnvReader(environ)
     return MediaHostSettings(
         port=read.integer("MEDIA_HOST_PORT", 8080, 1, 65535),
         call_token_secret=read.secret("CALL_TOKEN_SECRET", SECRET_EXAMPLE, 32),

@@ -6,35 +6,17 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared.call_token import call_token
 from tests.calls.test_events_http import offered_delivery, post_events, raised_events, wait_until
-from tests.conftest import TEST_ACS_ACCESS_KEY, TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
+from tests.conftest import TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
 from tools.acs_simulator import AcsSimulatorServer
-from tools.dev_host import DevHost
 from tools.dev_host.durable_api import client_binding_json
 
 AGENT = "+14255550123"
-
-
-@pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[AcsSimulatorServer]:
-    with AcsSimulatorServer(TEST_ACS_ACCESS_KEY, eml_dir=tmp_path / "eml") as server:
-        yield server
-
-
-@pytest.fixture
-def durable(app_env: pytest.MonkeyPatch, function_app: FunctionApp, simulator: AcsSimulatorServer) -> Iterator:
-    import function_app as module
-
-    app_env.setenv("ACS_ENDPOINT", simulator.endpoint)
-    with DevHost(module.app, time_scale=0.05).run_in_thread() as host:
-        yield host
 
 
 def raise_directly(durable, instance_id: str, name: str, payload: dict[str, Any]) -> None:

@@ -5,33 +5,16 @@ bad request changes nothing that is stored."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from shared.call_token import call_token
 from tests.calls.test_events_http import offered_delivery, post_events, raised_events, wait_until
-from tests.conftest import TEST_ACS_ACCESS_KEY, TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
+from tests.conftest import TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
 from tools.acs_simulator import AcsSimulatorServer
-from tools.dev_host import DevHost
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
-
-
-@pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[AcsSimulatorServer]:
-    with AcsSimulatorServer(TEST_ACS_ACCESS_KEY, eml_dir=tmp_path / "eml") as server:
-        yield server
-
-
-@pytest.fixture
-def durable(app_env: pytest.MonkeyPatch, function_app: FunctionApp, simulator: AcsSimulatorServer) -> Iterator:
-    import function_app as module
-
-    app_env.setenv("ACS_ENDPOINT", simulator.endpoint)
-    with DevHost(module.app, time_scale=0.05).run_in_thread() as host:
-        yield host
 
 
 def ringing_call(function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> str:

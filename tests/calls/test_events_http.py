@@ -9,34 +9,17 @@ import json
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from shared.call_token import call_token, instance_id_for_call
-from tests.conftest import TEST_ACS_ACCESS_KEY, TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
+from tests.conftest import TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
 from tools.acs_simulator import AcsSimulatorServer
-from tools.dev_host import DevHost
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
 NOTIFICATION = {"content-type": "application/json", "aeg-event-type": "Notification"}
-
-
-@pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[AcsSimulatorServer]:
-    with AcsSimulatorServer(TEST_ACS_ACCESS_KEY, eml_dir=tmp_path / "eml") as server:
-        yield server
-
-
-@pytest.fixture
-def durable(app_env: pytest.MonkeyPatch, function_app: FunctionApp, simulator: AcsSimulatorServer) -> Iterator:
-    import function_app as module
-
-    app_env.setenv("ACS_ENDPOINT", simulator.endpoint)
-    with DevHost(module.app, time_scale=0.01).run_in_thread() as host:
-        yield host
 
 
 def docs_sample() -> list[dict]:

@@ -6,34 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from media_host.call_actions_client import CallActionsClient, media_route_url
 from shared.call_token import call_token
 from shared.caller_silence import SilenceReport
 from tests.calls.test_call_actions_http import raise_directly
 from tests.calls.test_events_http import NOTIFICATION, offered_delivery, raised_events, wait_until
-from tests.conftest import TEST_ACS_ACCESS_KEY, TEST_CALL_TOKEN_SECRET, FunctionApp
+from tests.conftest import TEST_CALL_TOKEN_SECRET
 from tools.acs_simulator import AcsSimulatorServer
-from tools.dev_host import DevHost
-
-
-@pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[AcsSimulatorServer]:
-    with AcsSimulatorServer(TEST_ACS_ACCESS_KEY, eml_dir=tmp_path / "eml") as server:
-        yield server
-
-
-@pytest.fixture
-def durable(app_env: pytest.MonkeyPatch, function_app: FunctionApp, simulator: AcsSimulatorServer) -> Iterator:
-    import function_app as module
-
-    app_env.setenv("ACS_ENDPOINT", simulator.endpoint)
-    with DevHost(module.app, time_scale=0.05).run_in_thread() as host:
-        yield host
 
 
 def connected_call_over_http(durable, simulator: AcsSimulatorServer) -> str:

@@ -1,0 +1,26 @@
+"""What the function app's process does once, before any function runs.
+
+Masking first, so that no raw phone number reaches any log handler; telemetry next (exporters chosen from
+the environment); then every setting is validated, so a misconfigured deployment fails at start-up with a
+message naming the variable, rather than on the first ringing call. No network is touched here.
+"""
+
+from __future__ import annotations
+
+import os
+
+from calls.app_context import acs_jwt_verifier, event_grid_jwt_verifier, settings
+from calls.telemetry import configure as configure_telemetry
+from shared.call_flow_settings import load_call_flow_settings
+from shared.pii_logging import install_phone_number_masking
+from shared.security_settings import load_retention_days
+
+
+def prepare_process() -> None:
+    install_phone_number_masking()
+    configure_telemetry()
+    settings()
+    load_call_flow_settings(os.environ)
+    acs_jwt_verifier()
+    event_grid_jwt_verifier()
+    load_retention_days(os.environ)
