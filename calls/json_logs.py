@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import json
 import logging
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
 from types import MappingProxyType
 
 from opentelemetry import trace
 
-from shared.pii import PhoneNumberMaskingFilter, mask_phone_numbers_in_text
+from shared.json_log_format import JsonLogFormatter
+from shared.pii import PhoneNumberMaskingFilter
 
 _call_ids: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("call_log_ids",
                                                                                default=MappingProxyType({}))
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 
 
 @contextlib.contextmanager
@@ -46,24 +44,6 @@ class CallContextFilter(logging.Filter):
             record.traceId = f"{span_context.trace_id:032x}"
             record.spanId = f"{span_context.span_id:016x}"
         return True
-
-
-class JsonLogFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value if isinstance(value, str | int | float | bool | None) else str(value)
-        if record.exc_text:
-            entry["exception"] = record.exc_text  # already masked by PhoneNumberMaskingFilter
-        elif record.exc_info:
-            entry["exception"] = mask_phone_numbers_in_text(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False)
 
 
 def configure_function_logging() -> None:

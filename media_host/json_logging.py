@@ -7,32 +7,13 @@ the shared masking filter masks any phone-number-like text that reaches the hand
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from collections.abc import MutableMapping
-from datetime import UTC, datetime
 from typing import Any
 
+from shared.json_log_format import JsonLogFormatter
 from shared.pii import PhoneNumberMaskingFilter
-
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
 
 
 class CallLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
@@ -45,7 +26,7 @@ class CallLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
 
 def configure_json_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(JsonLogFormatter())
     handler.addFilter(PhoneNumberMaskingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from shared.json_log_format import record_extras
 from tools.acs_simulator.runner import run_scenario
 from tools.acs_simulator.scenario import load_scenario
 from tools.local_stack import local_stack
-
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 
 
 def raw_number_pattern(number: str) -> re.Pattern[str]:
@@ -32,7 +31,7 @@ class Capture(logging.Handler):
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        extras = {k: str(v) for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+        extras = {k: str(v) for k, v in record_extras(record).items()}
         exception = logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
         self.lines.append(f"{record.name} {record.getMessage()} {json.dumps(extras)} {exception} "
                           f"{record.stack_info or ''}")
