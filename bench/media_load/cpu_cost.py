@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--frames", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    logs = Path("/tmp/media_load_cpu_cost.log")
+    logs = Path(tempfile.gettempdir()) / "media_load_cpu_cost.log"
     costs: dict[str, list[float]] = {}
     with running_azurite() as azurite:
         for _ in range(args.rounds):
