@@ -18,6 +18,7 @@ from azure.storage.blob import BlobServiceClient, ContainerClient
 from shared.jwks_keys import BearerVerifier
 from shared.security_settings import load_acs_jwt_source, load_event_grid_jwt_source
 from shared.settings import FunctionAppSettings, load_function_app_settings
+from shared.transcription_settings import TranscriptionSettings, load_transcription_settings
 
 # Bounds chosen for ring time: a caller hears ringing while we answer, so the answer's retries must end
 # within seconds. azure-core's RetryPolicy honours Retry-After on 429/503.
@@ -32,6 +33,11 @@ BLOB_RETRY = {"retry_total": 3, "initial_backoff": 1, "increment_base": 2}
 @functools.cache
 def settings() -> FunctionAppSettings:
     return load_function_app_settings(os.environ)
+
+
+@functools.cache
+def transcription_settings() -> TranscriptionSettings:
+    return load_transcription_settings(os.environ)
 
 
 @functools.cache
@@ -83,6 +89,6 @@ def transcripts_container() -> ContainerClient:
 
 def reset() -> None:
     """Forget settings and clients (tests change the environment between cases)."""
-    for cached in (settings, _credential, call_automation_client, email_client, transcripts_container,
-                   acs_jwt_verifier, event_grid_jwt_verifier):
+    for cached in (settings, transcription_settings, _credential, call_automation_client, email_client,
+                   transcripts_container, acs_jwt_verifier, event_grid_jwt_verifier):
         cached.cache_clear()

@@ -49,21 +49,23 @@ def identifier(target: str) -> CommunicationIdentifier:
     return CommunicationUserIdentifier(target)
 
 
-def _caller(connection: CallConnectionClient) -> CommunicationIdentifier:
-    # The caller of an answered inbound call is the call's source; the orchestration only keeps it masked.
-    source = connection.get_call_properties().source
-    if source is None:
-        raise ValueError("the call has no source participant")
-    return source
+def identifier_from_raw_id(raw_id: str) -> CommunicationIdentifier:
+    """The SDK identifier of a raw id from an IncomingCall (the SDK's own parser is private)."""
+    if raw_id.startswith("4:"):
+        return PhoneNumberIdentifier(raw_id[2:])
+    if raw_id.startswith("8:acs:"):
+        return CommunicationUserIdentifier(raw_id)
+    raise ValueError("the caller is neither a phone number nor an ACS user")
 
 
-def _perform(connection: CallConnectionClient, action: CallAction, configured_target: str | None) -> None:
+def _perform(connection: CallConnectionClient, action: CallAction, configured_target: str | None,
+             caller: CommunicationIdentifier | None) -> None:
     context = action.action_id
     if action.kind == PLAY and action.prompt is not None:
         connection.play_media(play_source(action.prompt), operation_context=context)
     elif action.kind == RECOGNIZE_DTMF:
         connection.start_recognizing_media(
-            RecognizeInputType.DTMF, _caller(connection),
+            RecognizeInputType.DTMF, _required(caller),
             play_prompt=None if action.prompt is None else play_source(action.prompt),
             interrupt_prompt=True, initial_silence_timeout=action.timeout_seconds,
             dtmf_max_tones_to_collect=action.max_tones, operation_context=context)
@@ -73,7 +75,11 @@ def _perform(connection: CallConnectionClient, action: CallAction, configured_ta
             raise ValueError("no transfer target is configured (CALL_TRANSFER_TARGET)")
         connection.transfer_call_to_participant(identifier(target), operation_context=context)
     elif action.kind == MUTE:
-        connection.mute_participant(_caller(connection), operation_context=context)
+        # MuteParticipantsRequest.targetParticipants takes ACS users only (REST spec, stable 2026-03-12); the
+        # control API refuses mute for other callers, this is the last line of defence.
+        if not isinstance(caller, CommunicationUserIdentifier):
+            raise ValueError("mute is available only when the caller is an ACS user")
+        connection.mute_participant(caller, operation_context=context)
     elif action.kind == START_TRANSCRIPTION:
         connection.start_transcription(locale=action.locale, operation_context=context)
     elif action.kind == STOP_TRANSCRIPTION:
@@ -82,11 +88,19 @@ def _perform(connection: CallConnectionClient, action: CallAction, configured_ta
         raise ValueError(f"action {action.kind} is not performed here")
 
 
-def run_action(connection: CallConnectionClient, action: CallAction, configured_target: str | None
-               ) -> dict[str, object]:
+def _required(caller: CommunicationIdentifier | None) -> CommunicationIdentifier:
+    # The caller comes from the IncomingCall's `from`, sealed at ring time: the call's `source` is our own
+    # ACS identity, not the caller (REST spec examples AnswerCall.json, CallConnection_GetCall.json).
+    if caller is None:
+        raise ValueError("the caller of this call is not known")
+    return caller
+
+
+def run_action(connection: CallConnectionClient, action: CallAction, configured_target: str | None,
+               caller: CommunicationIdentifier | None = None) -> dict[str, object]:
     """{"status": "accepted"} when ACS took the request; otherwise "gone" / "rejected" with code and message."""
     try:
-        _perform(connection, action, configured_target)
+        _perform(connection, action, configured_target, caller)
     except ResourceNotFoundError:
         return {"status": "gone", "code": 404, "message": "the call no longer exists"}
     except HttpResponseError as error:

@@ -19,6 +19,7 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import azure.durable_functions as df
@@ -27,11 +28,14 @@ import azure.functions as func
 from calls.callbacks_http import authorize_call, raise_outcome_response
 from calls.durable_gateway import DurableGateway, RaiseResult
 from calls.http_responses import error_response, json_response, read_json
+from shared.action_availability import unavailable_reason
 from shared.call_actions import MEDIA_HOST_ACTIONS, CallAction, parse_action_request
 from shared.call_control import CALL_ACTION_REQUESTED, CALLER_SILENCE
 from shared.call_lifecycle import iso
+from shared.call_start import CallStart
 from shared.call_token import is_valid_instance_id
 from shared.json_body import BadRequest, optional_int, require_object
+from shared.transcription_settings import NOT_CONFIGURED
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -64,28 +68,45 @@ def _custom_status(value: object) -> Mapping[str, object]:
     return value if isinstance(value, Mapping) else {}
 
 
-async def _call_state(client: df.DurableOrchestrationClient, instance_id: str) -> tuple[str | None, str | None]:
-    """(runtime status, lifecycle stage), or (None, None) for no such call."""
+@dataclass(frozen=True)
+class _CallState:
+    runtime: str
+    stage: str | None
+    start: CallStart | None
+
+
+async def _call_state(client: df.DurableOrchestrationClient, instance_id: str) -> _CallState | None:
+    """The call's runtime status, lifecycle stage and start record; None for no such call."""
     try:
         status = await client.get_status(instance_id)
     except Exception:  # noqa: BLE001 - a 404 arrives as a body the SDK cannot parse
-        return None, None
+        return None
     runtime = getattr(status, "runtime_status", None)
     if runtime is None:
-        return None, None
+        return None
     stage = _custom_status(getattr(status, "custom_status", None)).get("stage")
-    return str(getattr(runtime, "value", runtime)), stage if isinstance(stage, str) else None
+    start_fields = _custom_status(getattr(status, "input_", None))  # JSON text through the SDK (#295)
+    try:
+        start = CallStart.from_dict(start_fields) if start_fields else None
+    except (KeyError, TypeError, ValueError):
+        start = None
+    return _CallState(str(getattr(runtime, "value", runtime)), stage if isinstance(stage, str) else None, start)
 
 
 async def submit_action(client: df.DurableOrchestrationClient, instance_id: str, action: CallAction
                         ) -> func.HttpResponse:
-    runtime, stage = await _call_state(client, instance_id)
-    if runtime is None:
+    state = await _call_state(client, instance_id)
+    if state is None:
         return _refusal(404, "not_found", "no such call")
-    if runtime in _FINISHED or stage in ("ended", "summarized"):
+    if state.runtime in _FINISHED or state.stage in ("ended", "summarized"):
         return _refusal(409, "conflict", "the call has ended")
-    if stage != "connected":
+    if state.stage != "connected":
         return _refusal(409, "conflict", "the call is not connected yet")
+    caller_kind = state.start.caller_kind if state.start is not None else "unknown"
+    transcription = state.start is not None and state.start.transcription != NOT_CONFIGURED
+    unavailable = unavailable_reason(action.kind, caller_kind, transcription)
+    if unavailable is not None:
+        return _refusal(400, unavailable.error, unavailable.message, "action")
     outcome = await DurableGateway(client).raise_event(instance_id, CALL_ACTION_REQUESTED, action.to_payload())
     if outcome is RaiseResult.NOT_FOUND:
         return _refusal(404, "not_found", "no such call")

@@ -14,15 +14,17 @@ import uuid
 from collections.abc import Mapping
 
 import azure.durable_functions as df
+from azure.communication.callautomation import CommunicationIdentifier
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from calls import app_context
 from calls.activity_telemetry import traced_activity
-from calls.call_action_runner import run_action
+from calls.call_action_runner import identifier_from_raw_id, run_action
 from calls.lifecycle_orchestrator import EMAIL_RETRY
 from shared import blob_names
 from shared.call_actions import action_from_payload
 from shared.call_flow_settings import load_call_flow_settings
+from shared.sealed_value import CALLER, SealError, unseal
 from shared.summary import (
     CallSummaryInput,
     RenderedSummary,
@@ -97,7 +99,18 @@ def run_call_action(payload: object) -> dict[str, object]:
     connection_id = str(request.get("callConnectionId", ""))
     settings = load_call_flow_settings(os.environ)
     return run_action(app_context.call_automation_client().get_call_connection(connection_id), action,
-                      settings.transfer_target)
+                      settings.transfer_target, _caller(request))
+
+
+def _caller(request: Mapping[str, object]) -> CommunicationIdentifier | None:
+    sealed, instance_id = request.get("callerRef"), request.get("instanceId")
+    if not isinstance(sealed, str) or not isinstance(instance_id, str):
+        return None
+    try:
+        return identifier_from_raw_id(unseal(app_context.settings().call_token_secret, CALLER, instance_id, sealed))
+    except (SealError, ValueError):
+        log.warning("caller reference of %s could not be opened", instance_id)
+        return None
 
 
 def summary_input(fields: Mapping[str, object]) -> CallSummaryInput:

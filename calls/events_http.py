@@ -22,6 +22,7 @@ from azure.communication.callautomation import (
     MediaStreamingContentType,
     MediaStreamingOptions,
     StreamingTransportType,
+    TranscriptionOptions,
 )
 from azure.core.exceptions import AzureError, HttpResponseError
 from opentelemetry.trace import Span, SpanKind, StatusCode
@@ -31,12 +32,12 @@ from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
 from calls.lifecycle_orchestrator import ORCHESTRATOR_NAME
-from shared.call_flow_settings import load_cognitive_services_endpoint
 from shared.call_lifecycle import ANSWER_FAILED_EVENT, CALL_ANSWERED, CallStart, CallTimeouts, iso, parse_time
 from shared.call_token import call_token, instance_id_for_call
 from shared.event_grid import EventGridEvent, IncomingCall, SubscriptionValidation, parse_event_grid_delivery
 from shared.json_body import BadRequest
 from shared.pii import mask_raw_id
+from shared.sealed_value import CALLER, NONCE_BYTES, seal
 from shared.settings import FunctionAppSettings
 from shared.trace_context import TRACEPARENT, with_traceparent
 
@@ -50,6 +51,27 @@ def callback_url(settings: FunctionAppSettings, instance_id: str, token: str) ->
 
 def media_url(settings: FunctionAppSettings, instance_id: str, token: str) -> str:
     return f"{settings.media_host_wss_url}/ws/{instance_id}/{token}"
+
+
+def transcription_url(settings: FunctionAppSettings, instance_id: str, token: str) -> str:
+    # Its own path: ACS opens one socket per subscription, and the media host merges this one into the
+    # call's transcript beside the media socket (shared/media_route.py).
+    return f"{media_url(settings, instance_id, token)}/transcription"
+
+
+def _transcription_options(settings: FunctionAppSettings, instance_id: str, token: str,
+                           traceparent: str | None) -> TranscriptionOptions | None:
+    transcription = app_context.transcription_settings()
+    if not transcription.available:
+        return None
+    # Given whenever transcription is available, started at once unless CALL_TRANSCRIPTION=off: ACS can
+    # start transcription later only for a call answered with these options (the transport URL is set here).
+    return TranscriptionOptions(
+        transport_url=with_traceparent(transcription_url(settings, instance_id, token), traceparent),
+        transport_type=StreamingTransportType.WEBSOCKET,
+        locale=transcription.locale,
+        start_transcription=transcription.start_at_answer,
+    )
 
 
 def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str,
@@ -66,14 +88,16 @@ def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str,
         enable_bidirectional=True,
         audio_format=AudioFormat(settings.media_audio_format),
     )
-    # Text prompts (greeting, menu, fallback) need ACS to know an AI services resource for TTS.
-    endpoint = load_cognitive_services_endpoint(os.environ)
+    # Text prompts (greeting, menu, fallback) and transcription need ACS to know an AI services resource.
+    endpoint = app_context.transcription_settings().cognitive_services_endpoint
+    transcription = _transcription_options(settings, instance_id, token, traceparent)
     return app_context.call_automation_client().answer_call(
         incoming_call_context=call.incoming_call_context,
         callback_url=callback_url(settings, instance_id, token),
         media_streaming=streaming,
         operation_context=instance_id,
         **({"cognitive_services_endpoint": endpoint} if endpoint is not None else {}),
+        **({"transcription": transcription} if transcription is not None else {}),
     )
 
 
@@ -111,6 +135,10 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
     start = CallStart(
         instance_id=instance_id,
         caller=mask_raw_id(call.from_.raw_id),
+        caller_ref=seal(settings.call_token_secret, os.urandom(NONCE_BYTES), CALLER, instance_id,
+                        call.from_.raw_id) if call.from_.raw_id else None,
+        caller_kind=call.from_.kind,
+        transcription=app_context.transcription_settings().state,
         callee=mask_raw_id(call.to.raw_id),
         correlation_id=call.correlation_id,
         server_call_id=call.server_call_id,

@@ -115,6 +115,8 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
             if queued is not None:
                 action_id = queued.action_id
                 action = context.call_activity(ACTION_ACTIVITY, {"callConnectionId": record.call_connection_id,
+                                                                 "instanceId": start.instance_id,
+                                                                 "callerRef": start.caller_ref,
                                                                  **queued.to_payload(), **trace})
                 continue
         if timer is None or timer.is_completed or step.deadline != timer_deadline:

@@ -18,15 +18,15 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
-from media_host.append_buffer import AppendBuffer
 from media_host.blob_store import CallBlobStore
 from media_host.call_control import CallControl
 from media_host.call_output import WebSocketCallOutput
+from media_host.call_transcripts import TRANSCRIPTION_CLOSE_WAIT_SECONDS, CallTranscripts
 from media_host.inline_connection import InlineServerConnection
 from media_host.json_logging import CallLogger
 from media_host.telemetry import MediaCallTelemetry
 from media_host.voice import VoiceProcessor
-from shared.blob_names import media_report_blob, transcript_blob
+from shared.blob_names import media_report_blob
 from shared.media_call_stats import MediaCallStats
 from shared.media_codec import (
     AudioData,
@@ -38,7 +38,7 @@ from shared.media_codec import (
     decode_media_message,
     encode_json,
 )
-from shared.media_route import MediaSocketRoute
+from shared.media_route import TRANSCRIPTION, MediaSocketRoute
 from shared.media_transcript import segment_from_acs
 
 log = logging.getLogger("media_host.call")
@@ -58,6 +58,7 @@ class CallSession:
         flush_timeout: float = 10.0,
         on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
         call_control: CallControl | None = None,
+        transcripts: CallTranscripts | None = None,
     ) -> None:
         headers = ws.request.headers if ws.request is not None else {}
         self.ws = ws
@@ -74,10 +75,14 @@ class CallSession:
             started_at=datetime.now(UTC),
             voice_processor=processor.name,
         )
-        transcript_name = transcript_blob(route.instance_id)
-        self.transcript = AppendBuffer(lambda data, offset: store.append(transcript_name, data, offset))
+        # The media socket reports the call's end; a transcription socket only adds to the shared transcript.
+        self.is_transcription = route.stream == TRANSCRIPTION
+        self.transcripts = transcripts or CallTranscripts(store)
+        self.call_transcript = self.transcripts.acquire(route.instance_id, transcription=self.is_transcription)
+        self.transcript = self.call_transcript.buffer
         self.output = WebSocketCallOutput(ws, self.stats, self.transcript)
-        self.log = CallLogger(log, {"instanceId": route.instance_id, "correlationId": self.stats.correlation_id})
+        self.log = CallLogger(log, {"instanceId": route.instance_id, "correlationId": self.stats.correlation_id,
+                                    "stream": route.stream})
         # The call's trace continues here (traceparent in the socket URL or headers); logs carry its ids.
         self.telemetry = MediaCallTelemetry(ws.request.path if ws.request is not None else "", headers,
                                             route.instance_id, self.stats)
@@ -92,6 +97,8 @@ class CallSession:
         if call_control is not None:
             call_control.log = self.log  # its lines carry the call's ids
         self._on_frame_silence = call_control.on_frame if call_control is not None else None
+        if call_control is not None and not self.is_transcription:
+            self.call_transcript.on_utterance = call_control.on_utterance
         bind = getattr(processor, "bind_call_control", None)
         if call_control is not None and bind is not None:
             bind(call_control)  # before start(): a realtime session offers its tools from the first update
@@ -151,8 +158,9 @@ class CallSession:
         elif kind is TranscriptionData:
             if decoded.is_final and decoded.text:  # type: ignore[union-attr]
                 self.output.add_transcript(segment_from_acs(decoded))  # type: ignore[arg-type]
-                if self.call_control is not None:
-                    self.call_control.on_utterance()
+                on_utterance = self.call_transcript.on_utterance
+                if on_utterance is not None:
+                    on_utterance()
         elif kind is AudioMetadata:
             stats.sample_rate = decoded.sample_rate  # type: ignore[union-attr]
             self._frame_bytes = decoded.frame_bytes  # type: ignore[union-attr]
@@ -174,11 +182,21 @@ class CallSession:
             # The loop ended on our side (processor error, drain deadline): close before reading the code.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.ws.close(1001, "media host closing"), 5)
-        flushed = await self.transcript.close(self.flush_timeout)
+        if self.is_transcription:
+            return await self._finish_transcription()
+        if self.call_transcript.on_utterance is not None:
+            self.call_transcript.on_utterance = None
+        transcription_closed = await self.transcripts.wait_for_transcription(
+            self.call_transcript, TRANSCRIPTION_CLOSE_WAIT_SECONDS)
+        flushed = await self.transcripts.release(self.route.instance_id, self.call_transcript, transcription=False,
+                                                 flush_timeout=self.flush_timeout)
         if not flushed:
             self.log.error("transcript lines lost: %d not written", self.transcript.pending_lines)
         summary = self.stats.summary(datetime.now(UTC), self.ws.close_code, self.ws.close_reason)
         summary["transcriptLinesDropped"] = self.transcript.dropped_lines + self.transcript.pending_lines
+        if self.call_transcript.transcription_stats or not transcription_closed:
+            summary["transcription"] = {**self.call_transcript.transcription_stats,
+                                        "socketOpenAtReport": not transcription_closed}
         self.telemetry.finish(summary)
         await self._write_summary(summary)
         self.log.info("media socket closed", extra={"closeCode": summary["closeCode"],
@@ -187,6 +205,19 @@ class CallSession:
         if self.on_ended is not None:
             with contextlib.suppress(Exception):
                 await self.on_ended(self.route.instance_id, self.route.token, summary)
+        return summary
+
+    async def _finish_transcription(self) -> dict[str, Any]:
+        stats = self.stats
+        summary: dict[str, Any] = {"segments": stats.transcript_segments, "closeCode": self.ws.close_code,
+                                   "malformedMessages": stats.malformed_messages}
+        self.call_transcript.transcription_stats = summary
+        flushed = await self.transcripts.release(self.route.instance_id, self.call_transcript, transcription=True,
+                                                 flush_timeout=self.flush_timeout)
+        if not flushed:
+            self.log.error("transcript lines lost: %d not written", self.transcript.pending_lines)
+        self.log.info("transcription socket closed", extra={"closeCode": self.ws.close_code,
+                                                            "segments": stats.transcript_segments})
         return summary
 
     async def _write_summary(self, summary: dict[str, Any]) -> None:

@@ -31,12 +31,13 @@ from media_host.blob_store import CallBlobStore
 from media_host.call_actions_client import CallActionsClient
 from media_host.call_control import CallControl
 from media_host.call_session import CallSession
+from media_host.call_transcripts import CallTranscripts
 from media_host.config import MediaHostConfig
 from media_host.ended_notifier import EndedNotifier
 from media_host.inline_connection import InlineServerConnection
 from media_host.voice import EchoProcessor, TranscribeProcessor, VoiceProcessor
 from shared.jwks_keys import BearerVerifier
-from shared.media_route import MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
+from shared.media_route import TRANSCRIPTION, MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
 
 log = logging.getLogger("media_host.server")
 
@@ -84,6 +85,7 @@ class MediaHost:
             self.factories.pop("realtime", None)  # not configured: refused with 400 when asked for
         self.on_ended = on_ended
         self.sessions: set[CallSession] = set()
+        self.transcripts = CallTranscripts(store)
         self.accepting = True
         self.server: Server | None = None
         # Routes of connections accepted by process_request whose handler has not started yet.
@@ -118,13 +120,19 @@ class MediaHost:
 
     async def handler(self, ws: ServerConnection) -> None:
         route = self._accepted.pop(ws)
-        name = route.processor or self.config.voice_processor
-        processor = self.factories[name](self.config)
-        control = None
-        if self.call_actions is not None:
-            control = CallControl(self.call_actions, route.instance_id, route.token,
-                                  silence_seconds=self.config.caller_silence_seconds)
-        session = CallSession(ws, route, processor, self.store, on_ended=self.on_ended, call_control=control)
+        if route.stream == TRANSCRIPTION:
+            # Transcription only: no audio to process, no call control of its own (its segments reach the
+            # media socket's), and the media socket reports the call's end.
+            processor: VoiceProcessor = TranscribeProcessor()
+            control = None
+        else:
+            processor = self.factories[route.processor or self.config.voice_processor](self.config)
+            control = None
+            if self.call_actions is not None:
+                control = CallControl(self.call_actions, route.instance_id, route.token,
+                                      silence_seconds=self.config.caller_silence_seconds)
+        session = CallSession(ws, route, processor, self.store, on_ended=self.on_ended, call_control=control,
+                              transcripts=self.transcripts)
         self.sessions.add(session)
         try:
             await session.run()

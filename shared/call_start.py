@@ -33,6 +33,14 @@ class CallStart:
     server_call_id: str
     ringing_at: str
     timeouts: CallTimeouts = field(default_factory=CallTimeouts)
+    # The raw caller id sealed for this call (shared/sealed_value.py): recognize targets the caller, and
+    # history must never hold the number in clear. None when the IncomingCall had no usable caller.
+    caller_ref: str | None = None
+    # The caller's identifier kind from the IncomingCall ("phoneNumber", "communicationUser", ...): mute
+    # exists for ACS users only.
+    caller_kind: str = "unknown"
+    # What the answer asked of ACS's real-time transcription (shared/transcription_settings.py).
+    transcription: str = "requested"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -42,6 +50,9 @@ class CallStart:
             "correlationId": self.correlation_id,
             "serverCallId": self.server_call_id,
             "ringingAt": self.ringing_at,
+            "callerRef": self.caller_ref,
+            "callerKind": self.caller_kind,
+            "transcription": self.transcription,
             "timeouts": {
                 "connectSeconds": self.timeouts.connect_seconds,
                 "maxDurationSeconds": self.timeouts.max_duration_seconds,
@@ -56,6 +67,7 @@ class CallStart:
         raw_timeouts = data.get("timeouts")
         timeouts = raw_timeouts if isinstance(raw_timeouts, Mapping) else {}
         defaults = CallTimeouts()
+        caller_ref = data.get("callerRef")
         return CallStart(
             instance_id=str(data["instanceId"]),
             caller=str(data.get("caller", "")),
@@ -63,6 +75,9 @@ class CallStart:
             correlation_id=str(data.get("correlationId", "")),
             server_call_id=str(data.get("serverCallId", "")),
             ringing_at=str(data["ringingAt"]),
+            caller_ref=caller_ref if isinstance(caller_ref, str) else None,
+            caller_kind=str(data.get("callerKind", "unknown")),
+            transcription=str(data.get("transcription", "requested")),
             timeouts=CallTimeouts(
                 connect_seconds=int(timeouts.get("connectSeconds", defaults.connect_seconds)),
                 max_duration_seconds=int(timeouts.get("maxDurationSeconds", defaults.max_duration_seconds)),

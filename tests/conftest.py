@@ -50,6 +50,8 @@ FUNCTION_APP_ENV = {
     "CALL_TOKEN_SECRET": TEST_CALL_TOKEN_SECRET,
     "AzureWebJobsStorage": "UseDevelopmentStorage=true",
     "TRANSCRIPTS_CONTAINER": "transcripts",
+    # A deployment with an AI services resource connected to ACS: text prompts and transcription work.
+    "ACS_COGNITIVE_SERVICES_ENDPOINT": "https://my-ai.cognitiveservices.azure.com/",
 }
 # `import function_app` validates the settings, so the defaults are in place before any test imports it.
 for _name, _value in FUNCTION_APP_ENV.items():

@@ -2,8 +2,9 @@
 
 Starts Azurite, the ACS simulator, the media host and the dev host (serving the real `function_app`),
 places the bundled `happy_path` call (a caller says one sentence, presses 1 and hangs up), then prints the
-call's timeline from its Durable history and the summary email as delivered. Exits 0 only when the email's
-transcript is the bundled speech's text.
+call's timeline from its Durable history and the summary email as delivered. Exits 0 only when the answer
+asked ACS for real-time transcription on the call's transcription socket (as a real resource needs) and the
+email's transcript is the bundled speech's text.
 """
 
 from __future__ import annotations
@@ -44,7 +45,14 @@ def main() -> int:
             if not result.validation_ok or result.errors:
                 say(f"the call did not go through: {result.errors}")
                 return 1
-            instance_id = stack.simulator.requests_for("answer")[0].json["operationContext"]
+            answer = stack.simulator.requests_for("answer")[0].json
+            instance_id = answer["operationContext"]
+            transcription = answer.get("transcriptionOptions") or {}
+            if not transcription.get("startTranscription") or not str(transcription.get("transportUrl", "")) \
+                    .split("?")[0].endswith("/transcription"):
+                say("the answer did not ask ACS for real-time transcription: a real call would have no transcript")
+                return 1
+            say(f"the answer asked for transcription ({transcription['locale']}) on the call's transcription socket")
             say(f"waiting for the orchestration {instance_id} to summarise the call")
             status = stack.wait_for_call(instance_id, timeout=60)
             output = status.get("output") or {}
@@ -68,7 +76,7 @@ def main() -> int:
             if spoken not in body:
                 say("the email's transcript is not the bundled speech's text")
                 return 1
-            say("done: the email's transcript is the bundled speech's text")
+            say("done: the email's transcript is the bundled speech's text, through ACS's transcription path")
     return 0
 
 

@@ -180,9 +180,15 @@ def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: 
         "CALL_TOKEN_SECRET": secrets.token_urlsafe(32),
         "AzureWebJobsStorage": storage_connection_string,
         "TRANSCRIPTS_CONTAINER": "transcripts",
+        # The simulator stands in for the AI services resource connected to ACS: with an endpoint named at
+        # answer, ACS speaks text prompts and transcribes (shared/transcription_settings.py).
+        "ACS_COGNITIVE_SERVICES_ENDPOINT": "https://simulated-ai.cognitiveservices.azure.com/",
         **(settings or {}),
     }
     saved = {name: os.environ.get(name) for name in [*env, "ACS_ENDPOINT", "ACS_RESOURCE_ID", "ACS_OPENID_CONFIG_URL"]}
+    for name in [name for name, value in env.items() if value == ""]:
+        del env[name]  # "" in `settings` removes a default (a deployment without that setting)
+        os.environ.pop(name, None)
     with AcsSimulatorServer(access_key, eml_dir=eml_dir) as simulator:
         env["ACS_ENDPOINT"] = simulator.endpoint
         for name in ("ACS_RESOURCE_ID", "ACS_OPENID_CONFIG_URL"):

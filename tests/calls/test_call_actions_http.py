@@ -122,14 +122,15 @@ def test_idempotency_key_makes_a_retry_the_same_action(function_app: FunctionApp
                                                        simulator: AcsSimulatorServer) -> None:
     instance_id, _ = connected_call(function_app, durable, simulator)
     key = {"Idempotency-Key": "retry-me-1"}
-    first = body_of(control(function_app, durable, instance_id, {"action": "mute"}, key))
-    second = body_of(control(function_app, durable, instance_id, {"action": "mute"}, key))
+    hold = {"action": "play", "url": "https://cdn.contoso.com/hold.wav"}
+    first = body_of(control(function_app, durable, instance_id, hold, key))
+    second = body_of(control(function_app, durable, instance_id, hold, key))
     assert first["actionId"] == second["actionId"]
     wait_until(lambda: durable.instance_status(instance_id),
                lambda s: raised_events(s).count("CallActionRequested") == 2)
-    wait_until(lambda: acs_requests(simulator, "mute", first["actionId"]), bool)
-    assert len(acs_requests(simulator, "mute", first["actionId"])) == 1
-    bad_key = control(function_app, durable, instance_id, {"action": "mute"}, {"Idempotency-Key": "a b"})
+    wait_until(lambda: acs_requests(simulator, "play", first["actionId"]), bool)
+    assert len(acs_requests(simulator, "play", first["actionId"])) == 1
+    bad_key = control(function_app, durable, instance_id, hold, {"Idempotency-Key": "a b"})
     assert bad_key.status_code == 400
 
 
@@ -138,6 +139,48 @@ def test_transcription_actions_reach_acs(function_app: FunctionApp, durable, sim
     start = body_of(control(function_app, durable, instance_id, {"action": "start_transcription", "locale": "en-GB"}))
     (request,) = wait_until(lambda: acs_requests(simulator, "start_transcription", start["actionId"]), bool)
     assert request["locale"] == "en-GB"
+
+
+def test_mute_is_refused_up_front_for_a_phone_caller(function_app: FunctionApp, durable,
+                                                     simulator: AcsSimulatorServer) -> None:
+    instance_id, _ = connected_call(function_app, durable, simulator)
+    response = control(function_app, durable, instance_id, {"action": "mute"})
+    assert response.status_code == 400
+    assert body_of(response) == {"error": "unsupported_action", "path": "action", "message":
+                                 "mute works only when the caller is an ACS user; this call's caller is phoneNumber"}
+    assert simulator.requests_for("mute") == []
+
+
+def test_mute_and_recognize_target_the_caller_from_the_incoming_call(function_app: FunctionApp, durable,
+                                                                    simulator: AcsSimulatorServer) -> None:
+    user = "8:acs:00000000-0000-0000-0000-000000000001_00000000-0000-0000-0000-000000000002"
+    delivery = offered_delivery(simulator, caller=user)
+    delivery[0]["data"]["from"] = {"kind": "communicationUser", "rawId": user, "communicationUser": {"id": user}}
+    (call,) = body_of(post_events(function_app, durable, delivery))["calls"]
+    instance_id = call["instanceId"]
+    status = wait_until(lambda: durable.instance_status(instance_id),
+                        lambda s: bool((s or {}).get("customStatus", {}).get("callConnectionId")))
+    connection_id = status["customStatus"]["callConnectionId"]
+    simulator.mark_connected(connection_id)
+    raise_directly(durable, instance_id, "CallConnected", {"type": "CallConnected", "callConnectionId": connection_id})
+    wait_until(lambda: durable.instance_status(instance_id),
+               lambda s: (s or {}).get("customStatus", {}).get("flow") == "listening")
+    mute = body_of(control(function_app, durable, instance_id, {"action": "mute"}))
+    (muted,) = wait_until(lambda: acs_requests(simulator, "mute", mute["actionId"]), bool)
+    assert [(p["rawId"], p["communicationUser"]) for p in muted["targetParticipants"]] == [(user, {"id": user})]
+    menu = {"action": "recognize_dtmf", "url": "https://cdn.contoso.com/menu.wav", "maxTones": 1}
+    recognize = body_of(control(function_app, durable, instance_id, menu))
+    (request,) = wait_until(lambda: acs_requests(simulator, "recognize", recognize["actionId"]), bool)
+    assert request["recognizeOptions"]["targetParticipant"]["rawId"] == user
+
+
+def test_transcription_actions_are_refused_when_the_call_has_no_transcription(
+        app_env: pytest.MonkeyPatch, function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    app_env.delenv("ACS_COGNITIVE_SERVICES_ENDPOINT")
+    instance_id, _ = connected_call(function_app, durable, simulator)
+    response = control(function_app, durable, instance_id, {"action": "start_transcription"})
+    assert response.status_code == 400 and body_of(response)["error"] == "not_configured"
+    assert "ACS_COGNITIVE_SERVICES_ENDPOINT" in body_of(response)["message"]
 
 
 def test_media_host_may_transfer_with_its_call_token(function_app: FunctionApp, durable,

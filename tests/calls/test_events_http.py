@@ -178,3 +178,53 @@ def test_the_answer_names_the_cognitive_services_endpoint_only_when_set(
     else:
         assert "callIntelligenceOptions" not in answer.json
         assert "cognitiveServicesEndpoint" not in json.dumps(answer.json)
+
+
+@pytest.mark.parametrize(("mode", "locale", "started"), [(None, None, True), ("off", "de-DE", False)])
+def test_the_answer_asks_for_transcription_on_its_own_socket(
+        app_env: pytest.MonkeyPatch, function_app: FunctionApp, durable, simulator: AcsSimulatorServer,
+        mode: str | None, locale: str | None, started: bool) -> None:
+    app_env.setenv("ACS_COGNITIVE_SERVICES_ENDPOINT", "https://my-ai.cognitiveservices.azure.com/")
+    for name, value in (("CALL_TRANSCRIPTION", mode), ("CALL_TRANSCRIPTION_LOCALE", locale)):
+        if value is None:
+            app_env.delenv(name, raising=False)
+        else:
+            app_env.setenv(name, value)
+    delivery = offered_delivery(simulator)
+    response = post_events(function_app, durable, delivery)
+    assert response.status_code == 200, response.get_body()
+    (answer,) = simulator.requests_for("answer")
+    instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
+    token = call_token(TEST_CALL_TOKEN_SECRET, instance_id)
+    options = answer.json["transcriptionOptions"]
+    transport = urlsplit(options.pop("transportUrl"))
+    assert options == {"transportType": "websocket", "locale": locale or "en-US", "startTranscription": started}
+    assert (transport.scheme, transport.path) == ("ws", f"/ws/{instance_id}/{token}/transcription")
+    assert answer.json["mediaStreamingOptions"]["transportUrl"].split("?")[0].endswith(f"/ws/{instance_id}/{token}")
+
+
+def test_without_an_ai_endpoint_no_transcription_is_asked_and_the_call_says_so(
+        app_env: pytest.MonkeyPatch, function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    app_env.delenv("ACS_COGNITIVE_SERVICES_ENDPOINT", raising=False)
+    delivery = offered_delivery(simulator)
+    post_events(function_app, durable, delivery)
+    (answer,) = simulator.requests_for("answer")
+    assert "transcriptionOptions" not in answer.json
+    instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
+    status = durable.instance_status(instance_id)
+    start = json.loads(status["input"]) if isinstance(status["input"], str) else status["input"]
+    assert start["transcription"] == "not_configured"
+
+
+def test_the_caller_is_kept_sealed_in_the_orchestration_input(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    from shared.sealed_value import CALLER, unseal
+
+    delivery = offered_delivery(simulator, caller="+14255550199")
+    post_events(function_app, durable, delivery)
+    instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
+    status = durable.instance_status(instance_id)
+    assert "14255550199" not in json.dumps(status)
+    start = json.loads(status["input"]) if isinstance(status["input"], str) else status["input"]
+    assert start["callerKind"] == "phoneNumber"
+    assert unseal(TEST_CALL_TOKEN_SECRET, CALLER, instance_id, start["callerRef"]) == "4:+14255550199"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from shared.call_token import call_token
-from shared.media_route import MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
+from shared.media_route import MEDIA, TRANSCRIPTION, MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
 
 SECRET = "s" * 40
 INSTANCE = "call-0123456789abcdef0123456789abcdef"
@@ -30,3 +30,12 @@ def test_other_paths_are_404() -> None:
                  "/" + "a" * 5000):
         assert isinstance(route_request(path, SECRET), RejectedRoute)
         assert route_request(path, SECRET).status == 404, path
+
+
+def test_the_transcription_socket_has_its_own_path() -> None:
+    assert route_request(f"/ws/{INSTANCE}/{TOKEN}/transcription?processor=echo", SECRET) == \
+        MediaSocketRoute(INSTANCE, TOKEN, "echo", TRANSCRIPTION)
+    assert route_request(f"/ws/{INSTANCE}/{TOKEN}", SECRET).stream == MEDIA
+    assert route_request(f"/ws/{INSTANCE}/{TOKEN}/audio", SECRET) == RejectedRoute(404, "not found")
+    assert route_request(f"/ws/{INSTANCE}/{TOKEN}/transcription/x", SECRET) == RejectedRoute(404, "not found")
+    assert route_request(f"/ws/{INSTANCE}/bad/transcription", SECRET) == RejectedRoute(401, "invalid call token")
