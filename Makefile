@@ -32,8 +32,11 @@ run: deps
 	@test -f local.settings.json || { echo "Copy local.settings.json.example to local.settings.json and fill it in."; exit 1; }
 	$(PY) -m tools.local_run
 
+# ruff, mypy (strict on shared/) and import-linter (the design's boundaries, pyproject.toml); zero findings.
 lint: deps
 	$(PY) -m ruff check .
+	$(PY) -m mypy shared adapters calls media_host tools function_app.py
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache out .run

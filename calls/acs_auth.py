@@ -1,6 +1,6 @@
 """Bearer-token checks for the function app's HTTP functions: ACS on callbacks, Entra on Event Grid deliveries.
 
-A thin shell over `shared/jwks_keys.BearerVerifier`: it turns a rejection into the HTTP answer. A missing or
+A thin shell over `adapters/jwks_keys.BearerVerifier`: it turns a rejection into the HTTP answer. A missing or
 invalid token is 401 (never retried by Event Grid, and ACS does not retry it either); keys that cannot be
 fetched are 503, because the request may be genuine and the sender retries. A key-set fetch (first request,
 rotation) runs in a thread, so it never stalls the worker's event loop and the other calls it serves.
@@ -13,9 +13,9 @@ import logging
 
 import azure.functions as func
 
+from adapters.jwks_keys import BearerVerifier, KeysUnavailable
 from calls.http_responses import json_response
 from shared.acs_jwt import JwtRejected
-from shared.jwks_keys import BearerVerifier, KeysUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -9,48 +9,58 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any
 
 from azure.communication.callautomation import CallAutomationClient
 from azure.communication.email import EmailClient
 from azure.core.credentials import AzureKeyCredential, TokenCredential
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
-from shared.jwks_keys import BearerVerifier
-from shared.security_settings import load_acs_jwt_source, load_event_grid_jwt_source
-from shared.settings import FunctionAppSettings, load_function_app_settings
-from shared.transcription_settings import TranscriptionSettings, load_transcription_settings
+from adapters.jwks_keys import BearerVerifier
+from shared.app_config import AppConfig, load_app_config
+from shared.call_flow_settings import CallFlowSettings
+from shared.settings import FunctionAppSettings
+from shared.transcription_settings import TranscriptionSettings
 
 # Bounds chosen for ring time: a caller hears ringing while we answer, so the answer's retries must end
 # within seconds. azure-core's RetryPolicy honours Retry-After on 429/503.
-ANSWER_RETRY = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4,
+ANSWER_RETRY: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4,
                 "connection_timeout": 5, "read_timeout": 10}
-EMAIL_RETRY = {"retry_total": 4, "retry_backoff_factor": 1.0, "retry_backoff_max": 30,
+EMAIL_RETRY: dict[str, Any] = {"retry_total": 4, "retry_backoff_factor": 1.0, "retry_backoff_max": 30,
                "connection_timeout": 10, "read_timeout": 30}
 # Storage's default waits 15 s, then 18 s, ... inside one call; activities are retried by Durable instead.
-BLOB_RETRY = {"retry_total": 3, "initial_backoff": 1, "increment_base": 2}
+BLOB_RETRY: dict[str, Any] = {"retry_total": 3, "initial_backoff": 1, "increment_base": 2}
 
 
 @functools.cache
+def config() -> AppConfig:
+    """Every setting, validated: the one place the function app reads its environment."""
+    return load_app_config(os.environ)
+
+
 def settings() -> FunctionAppSettings:
-    return load_function_app_settings(os.environ)
+    return config().core
 
 
-@functools.cache
 def transcription_settings() -> TranscriptionSettings:
-    return load_transcription_settings(os.environ)
+    return config().transcription
+
+
+def call_flow_settings() -> CallFlowSettings:
+    return config().flow
 
 
 @functools.cache
 def acs_jwt_verifier() -> BearerVerifier | None:
     """Checks ACS's bearer JWT on callbacks; None when ACS_RESOURCE_ID is unset (local runs only)."""
-    source = load_acs_jwt_source(os.environ)
+    source = config().acs_jwt
     return BearerVerifier(source) if source is not None else None
 
 
 @functools.cache
 def event_grid_jwt_verifier() -> BearerVerifier | None:
     """Checks Event Grid's Entra bearer token on /api/events; None unless EVENTGRID_AAD_APP_ID is set."""
-    source = load_event_grid_jwt_source(os.environ)
+    source = config().event_grid_jwt
     return BearerVerifier(source) if source is not None else None
 
 
@@ -89,6 +99,6 @@ def transcripts_container() -> ContainerClient:
 
 def reset() -> None:
     """Forget settings and clients (tests change the environment between cases)."""
-    for cached in (settings, transcription_settings, _credential, call_automation_client, email_client,
-                   transcripts_container, acs_jwt_verifier, event_grid_jwt_verifier):
+    for cached in (config, _credential, call_automation_client, email_client, transcripts_container,
+                   acs_jwt_verifier, event_grid_jwt_verifier):
         cached.cache_clear()

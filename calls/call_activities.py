@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from collections.abc import Mapping
 
@@ -23,7 +22,6 @@ from calls.call_action_runner import identifier_from_raw_id, run_action
 from calls.lifecycle_orchestrator import EMAIL_RETRY
 from shared import blob_names
 from shared.call_actions import action_from_payload
-from shared.call_flow_settings import load_call_flow_settings
 from shared.sealed_value import CALLER, SealError, unseal
 from shared.summary import (
     CallSummaryInput,
@@ -85,7 +83,7 @@ def hang_up_call(payload: object) -> dict[str, str]:
 @traced_activity("load_call_flow")
 def load_call_flow(payload: object) -> dict[str, object]:
     """The call flow this call runs with, read once at its start (the transfer target itself stays here)."""
-    return load_call_flow_settings(os.environ).to_dict()
+    return app_context.call_flow_settings().to_dict()
 
 
 @bp.activity_trigger(input_name="payload", activity="run_call_action")
@@ -97,9 +95,8 @@ def run_call_action(payload: object) -> dict[str, object]:
     if action is None:
         return {"status": "rejected", "message": "invalid action"}
     connection_id = str(request.get("callConnectionId", ""))
-    settings = load_call_flow_settings(os.environ)
     return run_action(app_context.call_automation_client().get_call_connection(connection_id), action,
-                      settings.transfer_target, _caller(request))
+                      app_context.call_flow_settings().transfer_target, _caller(request))
 
 
 def _caller(request: Mapping[str, object]) -> CommunicationIdentifier | None:

@@ -67,15 +67,15 @@ def _refuse_instance_id(instance_id: str) -> func.HttpResponse | None:
 
 
 async def _requested_story(req: func.HttpRequest, client: df.DurableOrchestrationClient
-                           ) -> tuple[dict[str, object], None] | tuple[None, func.HttpResponse]:
+                           ) -> tuple[dict[str, object], None] | tuple[dict[str, object], func.HttpResponse]:
     """The story of the call the route names, or the 400/404 that refuses the request."""
     instance_id = req.route_params.get("instanceId", "")
     refusal = _refuse_instance_id(instance_id)
     if refusal is not None:
-        return None, refusal
+        return {}, refusal
     story = await _story(client, instance_id)
     if story is None:
-        return None, json_response(404, {"error": "not_found", "message": "no such call", "path": "instanceId"})
+        return {}, json_response(404, {"error": "not_found", "message": "no such call", "path": "instanceId"})
     return story, None
 
 
@@ -83,7 +83,7 @@ async def _requested_story(req: func.HttpRequest, client: df.DurableOrchestratio
 @bp.durable_client_input(client_name="client")
 async def call_story(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     story, refusal = await _requested_story(req, client)
-    if story is None:
+    if refusal is not None:
         return refusal
     return json_response(200, story, {"Cache-Control": "no-store"})
 
@@ -92,7 +92,7 @@ async def call_story(req: func.HttpRequest, client: df.DurableOrchestrationClien
 @bp.durable_client_input(client_name="client")
 async def call_story_view(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     story, refusal = await _requested_story(req, client)
-    if story is None:
+    if refusal is not None:
         return refusal
     return func.HttpResponse(render_call_story_page(story), status_code=200, mimetype="text/html",
                              charset="utf-8", headers=PAGE_HEADERS)

@@ -32,7 +32,8 @@ from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
 from calls.lifecycle_orchestrator import ORCHESTRATOR_NAME
-from shared.call_lifecycle import ANSWER_FAILED_EVENT, CALL_ANSWERED, CallStart, CallTimeouts, iso, parse_time
+from shared.call_lifecycle import ANSWER_FAILED_EVENT, CALL_ANSWERED, iso, parse_time
+from shared.call_start import CallStart, CallTimeouts
 from shared.call_token import call_token, instance_id_for_call
 from shared.event_grid import EventGridEvent, IncomingCall, SubscriptionValidation, parse_event_grid_delivery
 from shared.json_body import BadRequest
@@ -96,8 +97,8 @@ def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str,
         callback_url=callback_url(settings, instance_id, token),
         media_streaming=streaming,
         operation_context=instance_id,
-        **({"cognitive_services_endpoint": endpoint} if endpoint is not None else {}),
-        **({"transcription": transcription} if transcription is not None else {}),
+        cognitive_services_endpoint=endpoint,
+        transcription=transcription,
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,7 +21,6 @@ from azure.storage.blob import ContainerClient
 
 from calls import app_context
 from shared.retention import CALLS_PREFIX, HISTORY_FLOOR, PURGEABLE_STATUSES, expired_blob_names, retention_cutoff
-from shared.security_settings import load_retention_days
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
@@ -60,7 +58,7 @@ async def purge_older_than(client: df.DurableOrchestrationClient, container: Con
 @bp.timer_trigger(schedule=SCHEDULE, arg_name="timer", run_on_startup=False, use_monitor=True)
 @bp.durable_client_input(client_name="client")
 async def retention_purge(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
-    cutoff = retention_cutoff(datetime.now(UTC), load_retention_days(os.environ))
+    cutoff = retention_cutoff(datetime.now(UTC), app_context.config().retention_days)
     report = await purge_older_than(client, app_context.transcripts_container(), cutoff)
     log.info("Retention purge before %s: %d call histories, %d blobs deleted", cutoff.isoformat(),
              report.instances_deleted, report.blobs_deleted)

@@ -8,13 +8,10 @@ message naming the variable, rather than on the first ringing call. No network i
 from __future__ import annotations
 
 import logging
-import os
 
-from calls.app_context import acs_jwt_verifier, event_grid_jwt_verifier, settings, transcription_settings
+from adapters.pii_logging import install_phone_number_masking
+from calls.app_context import acs_jwt_verifier, config, event_grid_jwt_verifier
 from calls.telemetry import configure as configure_telemetry
-from shared.call_flow_settings import load_call_flow_settings
-from shared.pii_logging import install_phone_number_masking
-from shared.security_settings import load_retention_days
 from shared.transcription_settings import NOT_CONFIGURED_MESSAGE
 
 log = logging.getLogger(__name__)
@@ -22,11 +19,8 @@ log = logging.getLogger(__name__)
 
 def prepare_process() -> None:
     install_phone_number_masking()
-    configure_telemetry()
-    settings()
-    load_call_flow_settings(os.environ)
-    if not transcription_settings().available:
+    configure_telemetry(config().telemetry)
+    if not config().transcription.available:
         log.warning(NOT_CONFIGURED_MESSAGE)
     acs_jwt_verifier()
     event_grid_jwt_verifier()
-    load_retention_days(os.environ)

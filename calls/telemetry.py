@@ -9,17 +9,17 @@ alerts.bicep, shared/kpis.py). Attributes never carry a raw phone number: string
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Mapping
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
 
+from adapters.telemetry_providers import configure_telemetry
 from calls.json_logs import call_log_context, configure_function_logging
 from shared import kpis
 from shared.pii import mask_phone_numbers_in_text
-from shared.telemetry_providers import configure_telemetry
+from shared.telemetry_settings import TelemetrySettings
 from shared.trace_context import TraceParent, parse_traceparent
 
 SERVICE_NAME = "acs-calls-functions"
@@ -42,9 +42,9 @@ email_failed = _meter.create_counter(kpis.EMAIL_FAILED, unit="{email}",
 AttributeValue = str | int | float | bool
 
 
-def configure() -> None:
-    """Exporters from the environment and JSON logs; once per process (function_app calls it at import)."""
-    configure_telemetry(SERVICE_NAME, os.environ)
+def configure(settings: TelemetrySettings) -> None:
+    """Exporters as configured and JSON logs; once per process (function_app calls it at import)."""
+    configure_telemetry(SERVICE_NAME, settings)
     configure_function_logging()
 
 

@@ -8,8 +8,10 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from media_host.config import load_media_host_config
+from media_host.config import MediaHostConfig, load_media_host_config
 from media_host.json_logging import configure_json_logging
 from media_host.server import serve_media_host
 from media_host.telemetry import configure as configure_telemetry
@@ -18,8 +20,7 @@ from shared.settings import SettingsError
 log = logging.getLogger("media_host")
 
 
-async def run() -> None:
-    config = load_media_host_config(os.environ)
+async def run(config: MediaHostConfig) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -37,21 +38,21 @@ async def run() -> None:
 
 def main() -> int:
     configure_json_logging()
-    configure_telemetry()  # exporters from the environment, once per process
-    uvloop = None
-    if os.environ.get("MEDIA_HOST_UVLOOP", "1") != "0":  # 0: the standard asyncio loop (diagnostics)
-        try:
-            import uvloop  # a cheaper event loop on Linux
-        except ImportError:
-            uvloop = None
     try:
-        if uvloop is not None:
-            uvloop.run(run())
-        else:
-            asyncio.run(run())
+        config = load_media_host_config(os.environ)  # the one place the media host reads its environment
     except SettingsError as error:
         log.error("invalid settings: %s", error)
         return 2
+    configure_telemetry(config.telemetry)  # exporters as configured, once per process
+    runner: Callable[[Coroutine[Any, Any, None]], None] = asyncio.run
+    if config.use_uvloop:  # MEDIA_HOST_UVLOOP=0: the standard asyncio loop (diagnostics)
+        try:
+            import uvloop  # a cheaper event loop on Linux
+
+            runner = uvloop.run
+        except ImportError:
+            pass
+    runner(run(config))
     return 0
 
 

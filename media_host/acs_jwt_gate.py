@@ -12,24 +12,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from adapters.jwks_keys import BearerVerifier, KeysUnavailable
 from shared.acs_jwt import JwtRejected
-from shared.jwks_keys import BearerVerifier, KeysUnavailable
-from shared.security_settings import load_acs_jwt_source
+from shared.security_settings import JwtSource
 
 log = logging.getLogger("media_host.acs_jwt_gate")
 PROBE_PATHS = ("/healthz", "/readyz")
 ProcessRequest = Callable[[ServerConnection, Request], "Response | None | Awaitable[Response | None]"]
 
 
-def verifier_from_environment(environ: Mapping[str, str]) -> BearerVerifier | None:
-    source = load_acs_jwt_source(environ)
+def verifier_for(source: JwtSource | None) -> BearerVerifier | None:
     return BearerVerifier(source) if source is not None else None
 
 

@@ -17,7 +17,7 @@ from shared.settings import StorageSettings
 
 # Storage's default retry waits 15 s, then 18 s, ... inside one call: a brief outage would outlast the
 # transcript's flush deadline. Short SDK retries; the append buffer and media.json writer retry on their own.
-BLOB_RETRY = {"retry_total": 2, "initial_backoff": 0.5, "increment_base": 2}
+BLOB_RETRY: dict[str, Any] = {"retry_total": 2, "initial_backoff": 0.5, "increment_base": 2}
 
 
 class CallBlobStore:
@@ -52,14 +52,13 @@ class CallBlobStore:
         position, and if the bytes at that position are already `data`, the append had landed.
         """
         blob = self._container.get_blob_client(blob_name)
-        condition = {} if expected_offset is None else {"appendpos_condition": expected_offset}
         try:
-            result = await blob.append_block(data, **condition)
-            return int(result["blob_append_offset"]) + len(data)
+            result = await blob.append_block(data, appendpos_condition=expected_offset)
+            return _end_of(result, data)
         except ResourceNotFoundError:
             pass
         except HttpResponseError as error:
-            if error.error_code != "AppendPositionConditionNotMet" or expected_offset is None:
+            if getattr(error, "error_code", None) != "AppendPositionConditionNotMet" or expected_offset is None:
                 raise
             try:
                 landed = await (await blob.download_blob(offset=expected_offset, length=len(data))).readall()
@@ -69,7 +68,7 @@ class CallBlobStore:
                 return expected_offset + len(data)
             # Someone else appended (a second socket for the same call): append at the new end.
             result = await blob.append_block(data)
-            return int(result["blob_append_offset"]) + len(data)
+            return _end_of(result, data)
         await self._ensure_container()
         try:
             # IfMissing: a reconnecting socket for the same call must not truncate the existing transcript.
@@ -80,7 +79,7 @@ class CallBlobStore:
         except ResourceExistsError:
             pass
         result = await blob.append_block(data)
-        return int(result["blob_append_offset"]) + len(data)
+        return _end_of(result, data)
 
     async def put(self, blob_name: str, data: bytes, content_type: str = "application/json") -> None:
         """Write (overwrite) a block blob, creating the container if missing."""
@@ -96,3 +95,8 @@ class CallBlobStore:
         await self._service.close()
         if self._credential is not None:
             await self._credential.close()
+
+
+def _end_of(result: dict[str, Any], data: bytes) -> int:
+    """The blob's length after an append: where the block landed plus its length."""
+    return int(str(result["blob_append_offset"])) + len(data)

@@ -37,7 +37,7 @@ class CallControl:
         self._token = token
         self.log = logger
         self._silence = CallerSilenceTracker(silence_seconds * 1000, 0) if silence_seconds > 0 else None
-        self._audio_ms = 0
+        self._audio_ms = 0.0  # caller audio so far, by duration
         self._reported_since_speech = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.reports_sent = 0
@@ -49,20 +49,21 @@ class CallControl:
 
     # --- hot path ---------------------------------------------------------------------------------------
 
-    def on_frame(self, silent: bool) -> None:
-        """One caller audio frame."""
+    def on_frame(self, silent: bool, duration_ms: float = FRAME_MS) -> None:
+        """One caller AudioData of `duration_ms` (20 ms as a rule; any whole number of samples is accepted)."""
         tracker = self._silence
         if tracker is None:
             return
-        self._audio_ms += FRAME_MS
+        before = self._audio_ms
+        self._audio_ms += duration_ms
         if not silent:
             if self._reported_since_speech:
                 self._reported_since_speech = False
-                tracker.on_utterance(self._audio_ms)  # the caller answered the re-prompt
+                tracker.on_utterance(int(self._audio_ms))  # the caller answered the re-prompt
             else:
-                tracker.on_speech(self._audio_ms)
-        if self._audio_ms % CHECK_EVERY_MS == 0:
-            report = tracker.due(self._audio_ms)
+                tracker.on_speech(int(self._audio_ms))
+        if self._audio_ms // CHECK_EVERY_MS != before // CHECK_EVERY_MS:  # crossed a whole second of audio
+            report = tracker.due(int(self._audio_ms))
             if report is not None:
                 self._reported_since_speech = True
                 self._spawn(self._report(report))
@@ -70,7 +71,7 @@ class CallControl:
     def on_utterance(self) -> None:
         """A final transcript of the caller."""
         if self._silence is not None:
-            self._silence.on_utterance(self._audio_ms)
+            self._silence.on_utterance(int(self._audio_ms))
 
     # --- requests ---------------------------------------------------------------------------------------
 

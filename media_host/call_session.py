@@ -150,11 +150,11 @@ class CallSession:
         self._malformed_run = 0
         kind = type(decoded)
         if kind is AudioData:
-            stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length)  # type: ignore[union-attr]
+            duration = stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length)  # type: ignore[union-attr]
             self._on_frame_timing(decoded.timestamp)  # type: ignore[union-attr]
             self._on_audio(decoded)  # type: ignore[arg-type]
             if self._on_frame_silence is not None:
-                self._on_frame_silence(decoded.silent)  # type: ignore[union-attr]
+                self._on_frame_silence(decoded.silent, duration)  # type: ignore[union-attr]
         elif kind is TranscriptionData:
             if decoded.is_final and decoded.text:  # type: ignore[union-attr]
                 self.output.add_transcript(segment_from_acs(decoded))  # type: ignore[arg-type]

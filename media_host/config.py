@@ -8,7 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.security_settings import JwtSource, load_acs_jwt_source
 from shared.settings import EnvReader, MediaHostSettings, SettingsError, load_media_host_settings
+from shared.telemetry_settings import TelemetrySettings, load_telemetry_settings
 
 VOICE_PROCESSORS = ("transcribe", "echo", "realtime")
 DEFAULT_INSTRUCTIONS = "You are a helpful, concise phone assistant. Keep answers short."
@@ -42,6 +44,10 @@ class MediaHostConfig:
     drain_seconds: float
     # > 0: report every this many seconds without caller speech to the function app (needs CALLBACK_BASE_URL).
     caller_silence_seconds: int = 0
+    # ACS's JWT on the socket handshake; None when ACS_RESOURCE_ID is unset (local runs only).
+    acs_jwt: JwtSource | None = None
+    telemetry: TelemetrySettings = TelemetrySettings(None, None)
+    use_uvloop: bool = True
 
 
 def _realtime(read: EnvReader, required: bool) -> RealtimeSettings | None:
@@ -85,4 +91,7 @@ def load_media_host_config(environ: Mapping[str, str]) -> MediaHostConfig:
         idle_timeout_seconds=float(read.integer("MEDIA_IDLE_TIMEOUT_SECONDS", 30, 1, 3600)),
         drain_seconds=float(read.integer("MEDIA_DRAIN_SECONDS", 30, 0, 3600)),
         caller_silence_seconds=read.integer("CALLER_SILENCE_SECONDS", 0, 0, 600),
+        acs_jwt=load_acs_jwt_source(environ),
+        telemetry=load_telemetry_settings(environ),
+        use_uvloop=read.choice("MEDIA_HOST_UVLOOP", "1", ("0", "1")) == "1",
     )

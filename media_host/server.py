@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -26,7 +25,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from media_host.acs_jwt_gate import verifier_from_environment, warm, with_acs_jwt
+from adapters.jwks_keys import BearerVerifier
+from media_host.acs_jwt_gate import verifier_for, warm, with_acs_jwt
 from media_host.blob_store import CallBlobStore
 from media_host.call_actions_client import CallActionsClient
 from media_host.call_control import CallControl
@@ -36,7 +36,6 @@ from media_host.config import MediaHostConfig
 from media_host.ended_notifier import EndedNotifier
 from media_host.inline_connection import InlineServerConnection
 from media_host.voice import EchoProcessor, TranscribeProcessor, VoiceProcessor
-from shared.jwks_keys import BearerVerifier
 from shared.media_route import TRANSCRIPTION, MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
 
 log = logging.getLogger("media_host.server")
@@ -182,8 +181,8 @@ async def serve_media_host(
     acs_jwt: BearerVerifier | None = None,
 ) -> AsyncIterator[MediaHost]:
     """Run the media host until the block exits (then close all sockets and flush). ACS's handshake JWT is
-    required when `acs_jwt` is given or ACS_RESOURCE_ID is set (media_host/acs_jwt_gate.py)."""
-    acs_jwt = acs_jwt or verifier_from_environment(os.environ)
+    required when `acs_jwt` is given or the config names ACS's resource (media_host/acs_jwt_gate.py)."""
+    acs_jwt = acs_jwt or verifier_for(config.acs_jwt)
     await warm(acs_jwt)
     own_store = store is None
     store = store or CallBlobStore.from_settings(config.base.storage)

@@ -11,7 +11,6 @@ of about 36 µs a frame at 550 streams a core. Late frames are estimated from th
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -19,10 +18,11 @@ from typing import Any
 from opentelemetry import metrics, trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, StatusCode, TraceFlags
 
+from adapters.telemetry_providers import configure_telemetry
 from shared import kpis
 from shared.media_call_stats import parse_timestamp_ms
 from shared.media_frame_timing import WINDOW_FRAMES, FrameTiming
-from shared.telemetry_providers import configure_telemetry
+from shared.telemetry_settings import TelemetrySettings
 from shared.trace_context import TRACEPARENT, TraceParent, parse_traceparent, traceparent_from_url
 
 SERVICE_NAME = "acs-calls-media-host"
@@ -40,8 +40,8 @@ late_frames = _meter.create_counter(kpis.MEDIA_LATE_FRAMES, unit="{frame}",
                                     description="Frames more than 200 ms late")
 
 
-def configure() -> None:
-    configure_telemetry(SERVICE_NAME, os.environ)
+def configure(settings: TelemetrySettings) -> None:
+    configure_telemetry(SERVICE_NAME, settings)
 
 
 def _parent(path: str, headers: Mapping[str, str]) -> Any:

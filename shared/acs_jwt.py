@@ -1,7 +1,7 @@
 """Pure checks for the bearer JWTs that ACS (callbacks, media WebSocket) and Event Grid (Entra delivery) send.
 
 The signature is verified by PyJWT with a key the caller resolves from the token's `kid` (the I/O lives in
-`shared/jwks_keys.py`); every claim check is done here against an injected clock, so lifetime, audience and
+`adapters/jwks_keys.py`); every claim check is done here against an injected clock, so lifetime, audience and
 issuer rules are tested without sockets or sleeps. Nothing here reads the network, the clock or the
 environment.
 """

@@ -9,7 +9,7 @@ the flow it started with even if the settings change while it runs: replay stays
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from shared.call_actions import (
@@ -120,12 +120,12 @@ class _Env(EnvReader):
     def get(self, name: str) -> str | None:
         return self.optional(name)
 
-    def checked(self, name: str, example: str, check: object) -> str | None:
+    def checked(self, name: str, example: str, check: Callable[[str, str], str]) -> str | None:
         value = self.get(name)
         if value is None:
             return None
         try:
-            return check(value, name)  # type: ignore[operator]
+            return check(value, name)
         except BadRequest as error:
             raise SettingsError(f"{name} {error.message}; for example {name}={example}") from None
 

@@ -114,8 +114,8 @@ def render_call_story_page(story: Mapping[str, Any]) -> str:
     timeline = [entry for entry in raw_timeline if isinstance(entry, Mapping)] \
         if isinstance(raw_timeline, list) else []
     outcome = str(story.get("outcome") or story.get("runtimeStatus") or "in progress")
-    durations = story.get("durations") if isinstance(story.get("durations"), Mapping) else {}
-    email = story.get("email") if isinstance(story.get("email"), Mapping) else {}
+    durations = _mapping(story.get("durations"))
+    email = _mapping(story.get("email"))
     media = story.get("media") if isinstance(story.get("media"), Mapping) else None
     facts = _facts([
         ("Caller", story.get("caller")), ("Called", story.get("callee")),
@@ -143,3 +143,7 @@ def render_call_story_page(story: Mapping[str, Any]) -> str:
         f"<h2>Call</h2><dl class=\"facts\">{facts}</dl>{media_html}"
         "</body></html>"
     )
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

@@ -1,7 +1,9 @@
 """Per-call media statistics and the `calls/{instanceId}/media.json` document (pure, no I/O).
 
 Gaps are measured on ACS's frame timestamps, not on arrival time, so that network jitter on our side
-does not count as lost audio: a gap is a step of more than 40 ms (two frames) between consecutive frames.
+does not count as lost audio: a gap is a step between consecutive frames of more than the earlier frame's
+duration plus one 20 ms frame (40 ms for the usual 20 ms frames). A frame's duration comes from its size:
+nothing published promises that every AudioData is exactly 20 ms (shared/reference: "Media frames").
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-GAP_THRESHOLD_MS = 40.0
+FRAME_MS = 20.0  # the usual frame: one every 20 ms at every sample rate
+GAP_THRESHOLD_MS = 2 * FRAME_MS  # for 20 ms frames; in general the earlier frame's duration plus FRAME_MS
+BYTES_PER_SAMPLE = 2  # PCM 16-bit mono
 MAX_DTMF_TONES = 256
 
 
@@ -49,24 +53,35 @@ class MediaCallStats:
     dtmf_tones: list[str] = field(default_factory=list)
     transcript_segments: int = 0
     malformed_messages: int = 0
+    audio_ms: float = 0.0  # caller audio received, by its duration
     _last_frame_ms: float | None = None
+    _last_duration_ms: float = FRAME_MS
 
-    def on_audio(self, timestamp: str | None, silent: bool, byte_count: int) -> None:
+    def duration_ms(self, byte_count: int) -> float:
+        """How long `byte_count` bytes of PCM last at this stream's rate (20 ms until the rate is known)."""
+        rate = self.sample_rate
+        return byte_count * 1000.0 / (rate * BYTES_PER_SAMPLE) if rate else FRAME_MS
+
+    def on_audio(self, timestamp: str | None, silent: bool, byte_count: int) -> float:
+        """Count one AudioData; returns its duration in milliseconds."""
         self.frames_received += 1
         self.bytes_received += byte_count
+        duration = self.duration_ms(byte_count)
+        self.audio_ms += duration
         if silent:
             self.frames_silent += 1
         at_ms = parse_timestamp_ms(timestamp)
         if at_ms is None:
-            return
-        last = self._last_frame_ms
-        self._last_frame_ms = at_ms
+            return duration
+        last, last_duration = self._last_frame_ms, self._last_duration_ms
+        self._last_frame_ms, self._last_duration_ms = at_ms, duration
         if last is not None:
             step = at_ms - last
-            if step > GAP_THRESHOLD_MS:
+            if step > last_duration + FRAME_MS:
                 self.gaps += 1
                 if step > self.max_gap_ms:
                     self.max_gap_ms = step
+        return duration
 
     def on_dtmf(self, tone: str) -> None:
         if len(self.dtmf_tones) < MAX_DTMF_TONES:
@@ -82,6 +97,7 @@ class MediaCallStats:
             "framesReceived": self.frames_received,
             "framesSilent": self.frames_silent,
             "bytesReceived": self.bytes_received,
+            "audioMs": round(self.audio_ms),
             "framesSent": self.frames_sent,
             "framesDropped": self.frames_dropped,
             "gaps": self.gaps,

@@ -15,7 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from shared.telemetry_providers import build_providers, install_providers
+from adapters.telemetry_providers import build_providers, install_providers
 from shared.telemetry_settings import TelemetrySettings
 
 

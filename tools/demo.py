@@ -67,7 +67,8 @@ def main() -> int:
                 say(f"expected one summary email, found {len(emails)}")
                 return 1
             message = email.message_from_bytes(emails[0].read_bytes(), policy=email.policy.default)
-            body = message.get_body(preferencelist=("plain",)).get_content()
+            plain = message.get_body(preferencelist=("plain",))
+            body = plain.get_content() if plain is not None else ""
             print()
             print(f"Summary email ({emails[0].name}, also sent as HTML):")
             print(f"  From: {message['From']}\n  To: {message['To']}\n  Subject: {message['Subject']}\n")

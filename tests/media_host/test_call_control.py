@@ -123,3 +123,25 @@ def test_speech_after_a_report_is_an_utterance_without_any_transcript(media_env)
         return [r.body for r in app.of("silence")]
 
     assert asyncio.run(scenario()) == [{"silentMs": 1000, "utterances": 0}, {"silentMs": 1700, "utterances": 1}]
+
+
+def test_silence_is_timed_by_audio_duration_whatever_the_frame_size(media_env) -> None:
+    # 60 ms AudioData (1920 bytes at 16 kHz): nothing published promises 20 ms frames, and the clock is the
+    # call's audio, so 17 of them (1.02 s) make the first report, 16 (0.96 s) do not.
+    async def scenario() -> list[dict]:
+        async with function_app_stand_in() as app:
+            config = load_media_host_config(dict(media_env, CALLBACK_BASE_URL=app.base_url,
+                                                 CALLER_SILENCE_SECONDS="1"))
+            async with serve_media_host(config, host="127.0.0.1", port=0) as host:
+                async with connect(ws_url(host.port), compression=None) as ws:
+                    await ws.send(metadata_message(16000))
+                    for n in range(16):
+                        await ws.send(audio_message(bytes(1920), timestamp(3 * n), silent=True))
+                    await asyncio.sleep(0.3)
+                    assert app.of("silence") == []
+                    await ws.send(audio_message(bytes(1920), timestamp(48), silent=True))
+                    await app.wait_for("silence", 1)
+                await wait_until_idle(host)
+        return [r.body for r in app.of("silence")]
+
+    assert asyncio.run(scenario()) == [{"silentMs": 1020, "utterances": 0}]

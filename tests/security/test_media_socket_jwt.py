@@ -11,11 +11,12 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from adapters.jwks_keys import BearerVerifier
+from media_host.config import load_media_host_config
 from media_host.server import serve_media_host
 from shared.acs_jwt import acs_policy
 from shared.blob_names import media_report_blob
 from shared.call_token import call_token
-from shared.jwks_keys import BearerVerifier
 from shared.security_settings import JwtSource
 from tests.conftest import TEST_CALL_TOKEN_SECRET
 from tests.media_host.conftest import container_name, media_config, media_env, metadata_message, read_blob  # noqa: F401
@@ -75,13 +76,12 @@ def test_forged_sockets_are_refused_before_the_upgrade(case: str, media_config, 
     assert read_blob(media_report_blob(INSTANCE)) is None
 
 
-def test_jwt_is_required_when_acs_resource_id_is_set(media_config, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
-                                                     issuer: AcsTokenIssuer) -> None:
-    monkeypatch.setenv("ACS_RESOURCE_ID", issuer.resource_id)
-    monkeypatch.setenv("ACS_OPENID_CONFIG_URL", issuer.openid_config_url)
+def test_jwt_is_required_when_acs_resource_id_is_set(media_env, issuer: AcsTokenIssuer) -> None:  # noqa: F811
+    config = load_media_host_config({**media_env, "ACS_RESOURCE_ID": issuer.resource_id,
+                                     "ACS_OPENID_CONFIG_URL": issuer.openid_config_url})
 
     async def scenario() -> None:
-        async with serve_media_host(media_config, host="127.0.0.1", port=0) as host:
+        async with serve_media_host(config, host="127.0.0.1", port=0) as host:
             assert issuer.fetches["/calling/keys"] == 1  # prefetched at start-up
             with pytest.raises(InvalidStatus) as refused:
                 await open_socket(host.port, None)

@@ -36,3 +36,32 @@ def test_timestamp_parsing() -> None:
     assert parse_timestamp_ms("1970-01-01T00:00:01.5Z") == 1500.0
     assert parse_timestamp_ms("1970-01-01T00:00:01.2500000+00:00") == 1250.0
     assert parse_timestamp_ms("") is None and parse_timestamp_ms("nope") is None
+
+
+def _at(ms: int) -> str:
+    return f"2024-05-27T10:00:{ms // 1000:02d}.{ms % 1000:03d}Z"
+
+
+def test_a_gap_is_a_step_longer_than_the_earlier_frame_plus_one_frame() -> None:
+    stats = MediaCallStats("call-1", None, None, datetime(2024, 1, 1, tzinfo=UTC), sample_rate=16000)
+    # 20 ms frames: a step of exactly 40 ms is not a gap, 41 ms is.
+    for ms in (0, 40, 81):
+        assert stats.on_audio(_at(ms), False, 640) == 20.0
+    assert (stats.gaps, stats.max_gap_ms) == (1, 41.0)
+    # A 60 ms frame (1920 bytes at 16 kHz) may be followed 80 ms later without a gap; 81 ms is one.
+    assert stats.on_audio(_at(101), False, 1920) == 60.0
+    stats.on_audio(_at(181), False, 640)
+    assert stats.gaps == 1
+    stats.on_audio(_at(201), False, 1920)
+    stats.on_audio(_at(282), False, 640)
+    assert (stats.gaps, stats.max_gap_ms) == (2, 81.0)
+
+
+def test_audio_is_counted_by_its_duration() -> None:
+    stats = MediaCallStats("call-1", None, None, datetime(2024, 1, 1, tzinfo=UTC))
+    assert stats.on_audio(None, False, 1000) == 20.0  # the rate is not known yet: one frame's worth
+    stats.sample_rate = 24000
+    assert stats.on_audio(None, False, 960) == 20.0
+    assert stats.on_audio(None, False, 480) == 10.0
+    assert stats.on_audio(None, False, 2) == 1000 / 24000
+    assert stats.summary(datetime(2024, 1, 1, tzinfo=UTC), None, None)["audioMs"] == 50

@@ -19,8 +19,8 @@ def _seconds(value: object) -> str:
 
 
 def render_story(story: Mapping[str, Any]) -> str:
-    durations = story.get("durations") if isinstance(story.get("durations"), Mapping) else {}
-    email = story.get("email") if isinstance(story.get("email"), Mapping) else {}
+    durations = _mapping(story.get("durations"))
+    email = _mapping(story.get("email"))
     lines = [
         f"Call {_value(story.get('instanceId'))}: {_value(story.get('outcome'))} "
         f"({_value(story.get('runtimeStatus'))})",
@@ -40,7 +40,8 @@ def render_story(story: Mapping[str, Any]) -> str:
         lines.append("  media " + ", ".join(f"{key} {_value(value)}" for key, value in media.items()))
     lines.append("")
     lines.append("Timeline")
-    timeline = story.get("timeline") if isinstance(story.get("timeline"), list) else []
+    raw_timeline = story.get("timeline")
+    timeline: list[Any] = raw_timeline if isinstance(raw_timeline, list) else []
     moments = [parse_time(entry.get("at")) for entry in timeline if isinstance(entry, Mapping)]
     start = min((moment for moment in moments if moment is not None), default=None)
     for entry in timeline:
@@ -62,3 +63,7 @@ def render_list(calls: Sequence[Mapping[str, Any]]) -> str:
                      f"{_value(row.get('runtimeStatus')):<11} {_value(row.get('caller')):<20} "
                      f"{_value(row.get('instanceId'))}")
     return "\n".join(lines) + "\n"
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

@@ -20,7 +20,7 @@ class _MaskingRecordFactory:
         self.inner = inner
 
     def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = self.inner(*args, **kwargs)
+        record: logging.LogRecord = self.inner(*args, **kwargs)
         _MASK.filter(record)
         return record
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from shared.telemetry_providers import build_providers
+from adapters.telemetry_providers import build_providers
 from shared.telemetry_settings import TelemetrySettings
 
 

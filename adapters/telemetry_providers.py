@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from opentelemetry import metrics, trace
@@ -23,7 +23,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from shared.telemetry_settings import TelemetrySettings, load_telemetry_settings
+from shared.telemetry_settings import TelemetrySettings
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +86,10 @@ def installed_providers() -> TelemetryProviders | None:
     return _configured
 
 
-def configure_telemetry(service_name: str, environ: Mapping[str, str]) -> TelemetryProviders | None:
-    """Set up the exporters the environment asks for, once per process. None when nothing is exported."""
+def configure_telemetry(service_name: str, settings: TelemetrySettings) -> TelemetryProviders | None:
+    """Set up the exporters the settings ask for, once per process. None when nothing is exported."""
     if _configured is not None:
         return _configured
-    settings = load_telemetry_settings(environ)
     if not settings.enabled:
         return None
     providers = install_providers(build_providers(settings, service_name))

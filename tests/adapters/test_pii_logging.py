@@ -1,4 +1,4 @@
-"""shared.pii_logging: every record created after installation is masked, whichever logger or handler."""
+"""adapters.pii_logging: every record created after installation is masked, whichever logger or handler."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.pii_logging import install_phone_number_masking
+from adapters.pii_logging import install_phone_number_masking
 
 
 class Lines(logging.Handler):

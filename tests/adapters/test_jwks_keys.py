@@ -1,4 +1,4 @@
-"""shared.jwks_keys against a real loopback OpenID/JWKS endpoint: cached key set, refetch on an unknown kid
+"""adapters.jwks_keys against a real loopback OpenID/JWKS endpoint: cached key set, refetch on an unknown kid
 bounded by the cooldown, 503-class error when the issuer is down."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from adapters.jwks_keys import BearerVerifier, JwksKeys, KeysUnavailable
 from shared.acs_jwt import JwtRejected, acs_policy
-from shared.jwks_keys import BearerVerifier, JwksKeys, KeysUnavailable
 from shared.security_settings import JwtSource
 from tools.acs_simulator.jwt_signer import KEYS_PATH, OPENID_PATH, AcsTokenIssuer
 from tools.azurite import free_port
