@@ -53,11 +53,13 @@ def utc_now() -> datetime:
 
 class OrchestrationEngine:
     def __init__(self, index: FunctionIndex, *, time_scale: float, overridable_states: str,
-                 orchestrator_executor: Executor, activity_executor: Executor) -> None:
+                 orchestrator_executor: Executor, activity_executor: Executor,
+                 extension_replay: bool = True) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self._index = index
         self._time_scale = time_scale
+        self._extension_replay = extension_replay
         self._overridable_states = overridable_states
         self._orchestrator_executor = orchestrator_executor
         self._activity_executor = activity_executor
@@ -225,7 +227,8 @@ class OrchestrationEngine:
             answer = await self._replay(instance, context_json)
             if self._instances.get(instance.instance_id) is not instance or instance.execution_id != execution_id:
                 return  # replaced (AnyState restart) or purged while the SDK ran
-            commands = finish_episode(instance, new_events, answer, utc_now())
+            commands = finish_episode(instance, new_events, answer, utc_now(),
+                                      extension_replay_on=self._extension_replay)
         for command in commands:
             self._perform(instance, command)
         self._notify()

@@ -38,8 +38,10 @@ class DevHost:
 
     def __init__(self, app: func.FunctionRegister, *, host: str = "127.0.0.1", port: int = 0,
                  function_key: str | None = None, time_scale: float = 1.0, host_json: Path | None = None,
-                 config: HostConfig | None = None) -> None:
+                 config: HostConfig | None = None, extension_replay: bool = True) -> None:
         self.host = host
+        # On by default: the extension's C# replay of each action list decides ids and fails what production fails.
+        self.extension_replay = extension_replay
         self.port = port
         env_key = os.environ.get("DEV_HOST_FUNCTION_KEY")
         self.function_key = function_key or env_key or secrets.token_urlsafe(24)
@@ -62,7 +64,8 @@ class DevHost:
         self._engine = OrchestrationEngine(
             self.index, time_scale=self.time_scale,
             overridable_states=self.config.overridable_existing_instance_states,
-            orchestrator_executor=orchestrator_pool, activity_executor=activity_pool)
+            orchestrator_executor=orchestrator_pool, activity_executor=activity_pool,
+            extension_replay=self.extension_replay)
         self._api = DurableApi(self._engine, hub_name=self.config.hub_name, key=self.function_key)
         self._router = HttpFunctionsRouter(self.index, key=self.function_key, executor=http_pool,
                                            client_binding=self._client_binding)
@@ -126,6 +129,11 @@ class DevHost:
         if instance is None:
             return None
         return status_payload(instance, show_history=show_history, show_history_output=True, show_input=True)
+
+    def replay_flags(self, instance_id: str) -> list[str]:
+        """What the extension-style replay flagged for this instance: FireAt drift, NonDeterministic failures."""
+        instance = self.engine.get(instance_id)
+        return [] if instance is None else list(instance.replay_flags)
 
     def describe_functions(self) -> list[str]:
         prefix = f"/{self.config.route_prefix}" if self.config.route_prefix else ""
@@ -229,6 +237,11 @@ class DevHostThread:
     def instance_status(self, instance_id: str, show_history: bool = True) -> dict[str, Any] | None:
         async def read() -> dict[str, Any] | None:
             return self.host.instance_status(instance_id, show_history)
+        return asyncio.run_coroutine_threadsafe(read(), self._loop).result(10)
+
+    def replay_flags(self, instance_id: str) -> list[str]:
+        async def read() -> list[str]:
+            return self.host.replay_flags(instance_id)
         return asyncio.run_coroutine_threadsafe(read(), self._loop).result(10)
 
     def stop(self) -> None:
