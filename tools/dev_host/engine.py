@@ -69,6 +69,7 @@ class OrchestrationEngine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._changed = asyncio.Event()
         self._closed = False
+        self._activity_faults: dict[str, list[str]] = {}
 
     # ---- client operations (the HTTP API calls these on the loop) ----
 
@@ -111,6 +112,10 @@ class OrchestrationEngine:
         instance.inbox.insert(position, message)
         self._kick(instance_id)
         return 202
+
+    def fail_activity_next(self, name: str, *, times: int = 1, error: str = "injected by the dev host") -> None:
+        """A test hook: the next `times` runs of activity `name` fail (a worker crash, a transient fault)."""
+        self._activity_faults.setdefault(name, []).extend([error] * times)
 
     def get(self, instance_id: str) -> Instance | None:
         return self._instances.get(instance_id)
@@ -270,7 +275,10 @@ class OrchestrationEngine:
 
     async def _activity(self, instance_id: str, execution_id: str, command: RunActivity) -> None:
         activity = self._index.activities.get(command.name)
-        if activity is None:
+        injected = self._activity_faults.get(command.name)
+        if injected:
+            outcome = ActivityOutcome(failure_reason=f"Activity function '{command.name}' failed: {injected.pop(0)}")
+        elif activity is None:
             outcome = ActivityOutcome(failure_reason=(
                 f"The function '{command.name}' doesn't exist, is disabled, or is not an activity function."))
         else:

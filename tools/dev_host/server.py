@@ -244,6 +244,11 @@ class DevHostThread:
             return self.host.replay_flags(instance_id)
         return asyncio.run_coroutine_threadsafe(read(), self._loop).result(10)
 
+    def fail_activity_next(self, name: str, *, times: int = 1) -> None:
+        async def inject() -> None:
+            self.host.engine.fail_activity_next(name, times=times)
+        asyncio.run_coroutine_threadsafe(inject(), self._loop).result(10)
+
     def stop(self) -> None:
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._stopped.set)
