@@ -4,10 +4,10 @@ Tests script what the outside world does (raise events, complete or fail activit
 builder turns the actions the orchestrator returns into TaskScheduled / TimerCreated events with the
 sequence numbers the SDK expects, fires timers when their time comes (cancelled ones too: a durable timer
 still fires, the SDK must ignore it), records retries as the host does (a failed attempt, a back-off
-timer, the attempt rescheduled under a new id; one more timer, due at once, after the last attempt), and replays the FULL
-history after every new event. Each replay's actions must start with the ones already recorded, which is
-how the host detects a non-deterministic orchestrator. After each episode the extension's own replay of the
-action list (tools/dev_host/extension_replay.py, the dev host's check) must agree with the history: no
+timer, the attempt rescheduled under a new id; one more timer, due at once, after the last attempt), and
+replays the FULL history after every new event. Each replay's actions must start with the ones already
+recorded, which is how the host detects a non-deterministic orchestrator. After each episode the extension's own
+replay of the action list (tools/dev_host/extension_replay.py, the dev host's check) must agree with the history: no
 NonDeterministic failure, no timer whose FireAt moved to another id, no work the extension would schedule
 that the history lacks.
 """

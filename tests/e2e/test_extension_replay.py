@@ -78,3 +78,27 @@ def test_flow_load_fails_once_with_connect_inside_the_retry_window(stack: LocalS
     instance_id, status = place(stack, replace(load_scenario("happy_path"), connect_delay_s=0.1))
     assert_one_summary_one_email_clean_replay(stack, instance_id, status)
     assert status["output"]["outcome"] == "completed"
+
+
+@pytest.fixture
+def racy_stack(azurite_connection_string: str, tmp_path: Path) -> Iterator[LocalStack]:
+    with local_stack(azurite_connection_string, tmp_path, time_scale=0.2, non_atomic_start=True) as running:
+        yield running
+
+
+def test_concurrent_deliveries_with_non_atomic_start_answer_once(racy_stack: LocalStack) -> None:
+    stack = racy_stack
+    scenario = replace(load_scenario("duplicate_incoming_call_x3"), incoming_call_deliveries=2)
+    result = asyncio.run(run_scenario(scenario, events_url=stack.events_url, simulator=stack.simulator,
+                                      signer=stack.signer))
+    assert result.validation_ok, result.errors
+    assert [200 <= (status or 0) < 300 for status in result.incoming_call_statuses] == [True, True]
+    # Both deliveries started the orchestration (the dev host's non-atomic mode answered 202 twice)...
+    assert stack.dev_host.host.engine.dropped_starts == 1
+    starts = stack.simulator.requests_for("answer")
+    assert len(starts) == 1  # ...yet only the claim's winner answered
+    instance_id = str(starts[0].json["operationContext"])
+    status = stack.wait_for_call(instance_id, timeout=120)
+    assert "AnswerFailed" not in [event.get("Name") for event in status["historyEvents"]]
+    assert status["output"]["outcome"] == "completed"
+    assert_one_summary_one_email_clean_replay(stack, instance_id, status)

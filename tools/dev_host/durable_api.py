@@ -170,7 +170,7 @@ class DurableApi:
         return self.check_status_response(request, instance_id)
 
     def _status(self, request: web.Request, instance_id: str) -> web.Response:
-        instance = self._engine.get(instance_id)
+        instance = self._engine.visible(instance_id)
         if instance is None:
             return web.Response(status=404)
         payload = status_payload(instance, show_history=_flag(request, "showHistory", False),

@@ -38,10 +38,13 @@ class DevHost:
 
     def __init__(self, app: func.FunctionRegister, *, host: str = "127.0.0.1", port: int = 0,
                  function_key: str | None = None, time_scale: float = 1.0, host_json: Path | None = None,
-                 config: HostConfig | None = None, extension_replay: bool = True) -> None:
+                 config: HostConfig | None = None, extension_replay: bool = True,
+                 non_atomic_start: bool = False) -> None:
         self.host = host
         # On by default: the extension's C# replay of each action list decides ids and fails what production fails.
         self.extension_replay = extension_replay
+        # Opt-in: concurrent starts of one id both answer 202, as on Azure Storage (engine.start).
+        self.non_atomic_start = non_atomic_start
         self.port = port
         env_key = os.environ.get("DEV_HOST_FUNCTION_KEY")
         self.function_key = function_key or env_key or secrets.token_urlsafe(24)
@@ -65,7 +68,7 @@ class DevHost:
             self.index, time_scale=self.time_scale,
             overridable_states=self.config.overridable_existing_instance_states,
             orchestrator_executor=orchestrator_pool, activity_executor=activity_pool,
-            extension_replay=self.extension_replay)
+            extension_replay=self.extension_replay, non_atomic_start=self.non_atomic_start)
         self._api = DurableApi(self._engine, hub_name=self.config.hub_name, key=self.function_key)
         self._router = HttpFunctionsRouter(self.index, key=self.function_key, executor=http_pool,
                                            client_binding=self._client_binding)
