@@ -27,7 +27,7 @@ from azure.communication.callautomation import (
 from azure.core.exceptions import AzureError, HttpResponseError
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from calls import app_context, telemetry
+from calls import answer_claim, app_context, telemetry
 from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
@@ -151,6 +151,10 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
     if not await gateway.start_once(ORCHESTRATOR_NAME, instance_id, payload):
         log.info("Duplicate IncomingCall delivery %s for %s (correlation %s): not answered again",
                  event.id, instance_id, call.correlation_id)
+        return {"instanceId": instance_id, "status": "duplicate"}
+    if not await asyncio.to_thread(answer_claim.claim_answer, instance_id, str(event.id)):
+        # Both starts succeeded (non-atomic on Azure Storage): the other delivery answers this call.
+        log.info("Duplicate IncomingCall delivery %s for %s: answer already claimed", event.id, instance_id)
         return {"instanceId": instance_id, "status": "duplicate"}
     try:
         telemetry.calls_incoming.add(1)

@@ -7,6 +7,11 @@ def call_prefix(instance_id: str) -> str:
     return f"calls/{instance_id}/"
 
 
+def answer_claim_blob(instance_id: str) -> str:
+    """Created once, conditionally, by the delivery that may answer the call (calls/answer_claim.py)."""
+    return f"calls/{instance_id}/answer.claim"
+
+
 def transcript_blob(instance_id: str) -> str:
     """Append blob, one JSON line per final transcript segment (written by the media host)."""
     return f"calls/{instance_id}/transcript.jsonl"

@@ -4,9 +4,12 @@ Tests script what the outside world does (raise events, complete or fail activit
 builder turns the actions the orchestrator returns into TaskScheduled / TimerCreated events with the
 sequence numbers the SDK expects, fires timers when their time comes (cancelled ones too: a durable timer
 still fires, the SDK must ignore it), records retries as the host does (a failed attempt, a back-off
-timer, the attempt rescheduled under a new id; one more timer after the last attempt), and replays the FULL
-history after every new event. Each replay's actions must start with the ones already recorded, which is
-how the host detects a non-deterministic orchestrator.
+timer, the attempt rescheduled under a new id; one more timer, due at once, after the last attempt), and
+replays the FULL history after every new event. Each replay's actions must start with the ones already
+recorded, which is how the host detects a non-deterministic orchestrator. After each episode the extension's own
+replay of the action list (tools/dev_host/extension_replay.py, the dev host's check) must agree with the history: no
+NonDeterministic failure, no timer whose FireAt moved to another id, no work the extension would schedule
+that the history lacks.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as T
+
+from tools.dev_host.extension_replay import check_history
 
 Handle = Callable[[str], str]
 Message = Callable[[], None]
@@ -105,6 +110,8 @@ class DurableHistory:
                 return
             task.state = "backing_off"
             back_off = timedelta(milliseconds=task.retry["firstRetryIntervalInMilliseconds"])
+            if task.attempts >= task.retry.get("maxNumberOfAttempts", 1):
+                back_off = timedelta(0)  # DTFx RetryInterceptor.Invoke: the timer after the last attempt is due now
             self._create_timer(self.now + back_off, retry_of=task)
         return message
 
@@ -184,6 +191,7 @@ class DurableHistory:
                 break
         self.history.extend(self._outbox)
         self._outbox = []
+        check_history(self.history, self.state)
         self._append(T.ORCHESTRATOR_COMPLETED)
         for event in self.history:
             event["IsPlayed"] = True

@@ -151,7 +151,7 @@ class _MediaHostProcess:
 @contextlib.contextmanager
 def local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: float = 1.0,
                 settings: dict[str, str] | None = None, acs_jwt: bool = True,
-                media_process: bool = False) -> Iterator[LocalStack]:
+                media_process: bool = False, non_atomic_start: bool = False) -> Iterator[LocalStack]:
     """Start the simulator, the media host and the dev host (serving `function_app`) on free loopback ports."""
     with contextlib.ExitStack() as resources:
         issuer = resources.enter_context(AcsTokenIssuer(str(uuid.uuid4()))) if acs_jwt else None
@@ -159,13 +159,14 @@ def local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: f
             if issuer is not None else {}
         yield resources.enter_context(_local_stack(storage_connection_string, work_dir, time_scale=time_scale,
                                                    settings={**jwt_env, **(settings or {})}, issuer=issuer,
-                                                   media_process=media_process))
+                                                   media_process=media_process,
+                                                   non_atomic_start=non_atomic_start))
 
 
 @contextlib.contextmanager
 def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: float,
                  settings: dict[str, str], issuer: AcsTokenIssuer | None,
-                 media_process: bool) -> Iterator[LocalStack]:
+                 media_process: bool, non_atomic_start: bool = False) -> Iterator[LocalStack]:
     access_key = base64.b64encode(secrets.token_bytes(32)).decode()
     dev_port, media_port = free_port(), free_port()
     eml_dir = work_dir / "eml"
@@ -208,7 +209,8 @@ def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: 
         process = media.start() if isinstance(media, _MediaHostProcess) else None
         try:
             dev_host = DevHost(function_app.app, port=dev_port, time_scale=time_scale,
-                               function_key=secrets.token_urlsafe(24)).run_in_thread()
+                               function_key=secrets.token_urlsafe(24),
+                               non_atomic_start=non_atomic_start).run_in_thread()
             try:
                 yield LocalStack(simulator, dev_host, media_host, env, eml_dir, issuer, process,
                                  media.log_path if isinstance(media, _MediaHostProcess) else None)

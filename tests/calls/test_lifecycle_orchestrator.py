@@ -135,6 +135,9 @@ def test_missed_call_never_answered_takes_the_short_path(call: DurableHistory) -
     assert finish(call)["outcome"] == "missed"
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "today's orchestrator under the extension's replay: the answered waiter's WhenAny is re-sent with only the "
+    "new waiter, C# blocks on it, and the deadline's TimerCreated is NonDeterministic (issue 17)"))
 def test_missed_call_that_was_answered_is_hung_up(call: DurableHistory) -> None:
     call.deliver(event(call, "CallAnswered", 2, callConnectionId="cc-1"), after=2)
     call.advance(CONNECT)
@@ -332,6 +335,9 @@ EVENT_CHOICES = ["CallAnswered", "CallConnected", "CallConnected", "CallDisconne
 PAUSES = st.one_of(st.integers(min_value=0, max_value=20), st.integers(min_value=0, max_value=700))
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "today's orchestrator under the extension's replay: the answered waiter's WhenAny is re-sent with only the "
+    "new waiter, C# blocks on it, and the deadline's TimerCreated is NonDeterministic (issue 17)"))
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.lists(st.sampled_from(EVENT_CHOICES), min_size=1, max_size=3),
                           PAUSES), max_size=8))

@@ -28,8 +28,23 @@ DTFx's RetryInterceptor and the SDK):
   (202; 404 unknown; 410 Gone for an ended instance, which the SDK turns into an exception), terminate
   (202/404/410), purge by id (200/404/412) and by filter (200/404), restart.
 - Orchestrators replay through the SDK with DTFx-shaped history; CallActivityWithRetry and
-  CallSubOrchestratorWithRetry are retried by the host (timer after each failure, as DTFx's RetryInterceptor),
-  not by the SDK; events raised before the orchestrator waits stay in history and the SDK buffers them.
+  CallSubOrchestratorWithRetry are retried by the host (timer after each failure, as DTFx's RetryInterceptor;
+  the timer after the last attempt is due at once, RetryInterceptor.cs `Invoke` L74-81), not by the SDK;
+  events raised before the orchestrator waits stay in history and the SDK buffers them.
+- Extension-style replay (on by default; `extension_replay=False` / `--sdk-task-ids` turn it off): after each
+  episode the SDK's action list is replayed as OutOfProcOrchestrationShim.cs `ProcessAsyncActionsV2` (L199-219)
+  and DTFx do (extension_replay.py): actions awaited in turn, cancelled timers completing at once, newest-first
+  event waiters plus the buffer (DurableOrchestrationContext.cs L849-970), retry ids assigned when TaskFailed /
+  TimerFired replay. That replay, not the SDK, decides task ids and new work; a mismatch with history fails the
+  instance with "Non-Deterministic workflow detected: ..." (TaskOrchestrationContext.cs L327-389,
+  TaskOrchestrationExecutor.cs L206-209); a timer whose FireAt moved is flagged (`replay_flags`); the instance
+  completes only when C# has awaited every action and no task is open (TaskOrchestrationExecutor.cs L179).
+- Status list: pages of 100 unless `top` says otherwise, `x-ms-continuation-token` both ways and always in the
+  response (HttpApiHandler.cs L485-509, OrchestrationStatusQueryCondition.cs L64), in instance-id order as
+  Azure Storage returns rows.
+- Opt-in `non_atomic_start=True`: for 1 s after a start, a second start of the id also answers 202 and is
+  dropped, and the status API does not see the instance yet (DTFx AzureStorageOrchestrationService.cs
+  `CreateTaskOrchestrationAsync` L1752-1797, AzureTableTrackingStore.cs `SetNewExecutionAsync` L813-827).
 
 Deviations (known):
 - State is in memory only: a restart loses every instance; no task hub storage, no Azurite use.
@@ -47,6 +62,14 @@ Deviations (known):
 - Activity failures: Reason is "Activity function '<name>' failed: <Type>: <message>", Details the traceback;
   the real host's wording differs. An unknown activity fails its task (the real host fails the orchestration).
 - Sub-orchestrations without an instance id get "<parent id>:<task id>" (the real host generates another form).
+- Extension-style replay, not modelled: long timers (> 6 days, DurableOrchestrationContext.cs CreateTimer
+  L345-398, split into 3-day steps in C#), entities, call_http, RetryOptions' handle/timeout
+  (RetryInterceptor.cs ComputeNextDelay L103-130: only the interval, backoff coefficient and attempts), the
+  schema V1 action loop (OutOfProcOrchestrationShim.cs ProcessAsyncActionsV1 L250-279), an SDK error raised
+  after a replay that never finishes (ScheduleDurableTaskEvents L83-91: production would hang, the dev host
+  fails at once), and several messages in one episode (TaskOrchestrationExecutor.cs L169-174).
+- The non-atomic start race is a fixed 1 s window (the real one is the time between the status read and the
+  row insert); the extra start is dropped at once rather than by the dispatcher later.
 - Not supported: entities (call/signal_entity fail the orchestration), call_http, suspend/resume/rewind
   (501), other trigger types (listed at start, not served), extended sessions, the gRPC protocol.
 - The SDK's aiohttp session is process-global: run one DevHost per process at a time.

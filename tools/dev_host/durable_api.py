@@ -23,6 +23,7 @@ from .instance import InstanceQuery, status_payload
 log = logging.getLogger("dev_host")
 
 RPC_BASE = "/durabletask/"
+DEFAULT_PAGE_SIZE = 100
 WEBHOOK_BASE = "/runtime/webhooks/durabletask"
 _KNOWN_STATUSES = {"Running", "Completed", "ContinuedAsNew", "Failed", "Canceled", "Terminated", "Pending",
                    "Suspended"}
@@ -170,7 +171,7 @@ class DurableApi:
         return self.check_status_response(request, instance_id)
 
     def _status(self, request: web.Request, instance_id: str) -> web.Response:
-        instance = self._engine.get(instance_id)
+        instance = self._engine.visible(instance_id)
         if instance is None:
             return web.Response(status=404)
         payload = status_payload(instance, show_history=_flag(request, "showHistory", False),
@@ -182,17 +183,19 @@ class DurableApi:
         return _json(500 if instance.runtime_status == "Failed" and failed_as_500 else 200, payload)
 
     def _list(self, request: web.Request) -> web.Response:
-        matches = self._engine.query(_query(request))
+        # Azure Storage's Instances table answers in PartitionKey (instance id) order, not by creation time.
+        matches = sorted(self._engine.query(_query(request)), key=lambda i: i.instance_id)
         show_input = _flag(request, "showInput", True)
-        # The continuation token is opaque to callers; here it is simply the offset of the next page.
+        # HttpApiHandler.HandleGetStatusRequestAsync (L485-509): `top` sets the page size, which defaults to 100
+        # (OrchestrationStatusQueryCondition.cs L64); the continuation token travels in x-ms-continuation-token
+        # both ways, and the response always carries the header (empty on the last page). The token is opaque to
+        # callers; here it is simply the offset of the next page.
         token = request.headers.get("x-ms-continuation-token", "")
         start = int(token) if token.isdigit() else 0
         top = request.query.get("top")
-        size = int(top) if top and top.isdigit() and int(top) > 0 else len(matches)
+        size = int(top) if top and top.isdigit() and int(top) > 0 else DEFAULT_PAGE_SIZE
         page = matches[start:start + size]
-        headers = {}
-        if start + size < len(matches):
-            headers["x-ms-continuation-token"] = str(start + size)
+        headers = {"x-ms-continuation-token": str(start + size) if start + size < len(matches) else ""}
         body = [status_payload(i, show_history=False, show_history_output=False, show_input=show_input)
                 for i in page]
         return _json(200, body, headers)

@@ -39,6 +39,9 @@ from .instance import Instance, InstanceQuery, ParentLink
 log = logging.getLogger("dev_host")
 
 
+NON_ATOMIC_START_WINDOW_S = 1.0
+
+
 class UnknownOrchestratorError(ValueError):
     pass
 
@@ -53,11 +56,14 @@ def utc_now() -> datetime:
 
 class OrchestrationEngine:
     def __init__(self, index: FunctionIndex, *, time_scale: float, overridable_states: str,
-                 orchestrator_executor: Executor, activity_executor: Executor) -> None:
+                 orchestrator_executor: Executor, activity_executor: Executor,
+                 extension_replay: bool = True, non_atomic_start: bool = False) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self._index = index
         self._time_scale = time_scale
+        self._extension_replay = extension_replay
+        self._non_atomic_start = non_atomic_start
         self._overridable_states = overridable_states
         self._orchestrator_executor = orchestrator_executor
         self._activity_executor = activity_executor
@@ -67,6 +73,8 @@ class OrchestrationEngine:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._changed = asyncio.Event()
         self._closed = False
+        self._activity_faults: dict[str, list[str]] = {}
+        self.dropped_starts = 0  # starts answered 202 and dropped in the non-atomic start mode
 
     # ---- client operations (the HTTP API calls these on the loop) ----
 
@@ -75,6 +83,15 @@ class OrchestrationEngine:
             raise UnknownOrchestratorError(
                 f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
         existing = self._instances.get(instance_id)
+        if existing is not None and self._in_start_race(existing):
+            # Azure Storage (DTFx AzureStorageOrchestrationService.CreateTaskOrchestrationAsync L1752-1797) reads
+            # the status, queues ExecutionStarted, then inserts the instance row; AzureTableTrackingStore.
+            # SetNewExecutionAsync (L813-827) ignores the 409 of a concurrent insert. Both starts answer 202;
+            # the dispatcher drops the second ExecutionStarted of a running instance.
+            log.info("non-atomic start: a concurrent start of %s also gets 202; its ExecutionStarted is dropped",
+                     instance_id)
+            self.dropped_starts += 1
+            return existing
         if existing is not None and existing.is_running and self._overridable_states == NON_RUNNING_STATES:
             raise InstanceExistsError(
                 f"An Orchestration instance with the status {existing.runtime_status} already exists.")
@@ -110,8 +127,22 @@ class OrchestrationEngine:
         self._kick(instance_id)
         return 202
 
+    def fail_activity_next(self, name: str, *, times: int = 1, error: str = "injected by the dev host") -> None:
+        """A test hook: the next `times` runs of activity `name` fail (a worker crash, a transient fault)."""
+        self._activity_faults.setdefault(name, []).extend([error] * times)
+
     def get(self, instance_id: str) -> Instance | None:
         return self._instances.get(instance_id)
+
+    def visible(self, instance_id: str) -> Instance | None:
+        """The instance as the status API sees it: in the non-atomic start mode, not before its row is written."""
+        instance = self._instances.get(instance_id)
+        return None if instance is not None and self._in_start_race(instance) else instance
+
+    def _in_start_race(self, instance: Instance) -> bool:
+        # The window between a start's status read and its row insert, widened to a fixed time so tests hit it.
+        return (self._non_atomic_start and instance.is_running
+                and (utc_now() - instance.created).total_seconds() < NON_ATOMIC_START_WINDOW_S)
 
     def query(self, query: InstanceQuery) -> list[Instance]:
         return sorted((i for i in self._instances.values() if query.matches(i)), key=lambda i: i.created)
@@ -225,7 +256,8 @@ class OrchestrationEngine:
             answer = await self._replay(instance, context_json)
             if self._instances.get(instance.instance_id) is not instance or instance.execution_id != execution_id:
                 return  # replaced (AnyState restart) or purged while the SDK ran
-            commands = finish_episode(instance, new_events, answer, utc_now())
+            commands = finish_episode(instance, new_events, answer, utc_now(),
+                                      extension_replay_on=self._extension_replay)
         for command in commands:
             self._perform(instance, command)
         self._notify()
@@ -267,7 +299,10 @@ class OrchestrationEngine:
 
     async def _activity(self, instance_id: str, execution_id: str, command: RunActivity) -> None:
         activity = self._index.activities.get(command.name)
-        if activity is None:
+        injected = self._activity_faults.get(command.name)
+        if injected:
+            outcome = ActivityOutcome(failure_reason=f"Activity function '{command.name}' failed: {injected.pop(0)}")
+        elif activity is None:
             outcome = ActivityOutcome(failure_reason=(
                 f"The function '{command.name}' doesn't exist, is disabled, or is not an activity function."))
         else:

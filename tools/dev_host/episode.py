@@ -10,6 +10,7 @@ shell to perform.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from azure.durable_functions.models.actions.ActionType import ActionType as A
 from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as T
 from dateutil.parser import isoparse
 
+from . import extension_replay
 from . import history as h
 from .instance import Instance, ParentLink, RetryState
 
@@ -31,6 +33,7 @@ CONTEXT_SETTINGS: dict[str, Any] = {
     "longRunningTimerIntervalDuration": "3.00:00:00",
     "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
 }
+log = logging.getLogger("dev_host")
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
 UNSUPPORTED_ACTIONS = {A.CALL_ENTITY: "call_entity", A.SIGNAL_ENTITY: "signal_entity", A.CALL_HTTP: "call_http"}
 
@@ -127,8 +130,12 @@ def begin_episode(instance: Instance, message: dict[str, Any], now: datetime) ->
 
 
 def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer: SdkAnswer,
-                   now: datetime) -> list[Command]:
-    """Apply the SDK's answer: record history, schedule new work, complete or fail the execution."""
+                   now: datetime, *, extension_replay_on: bool = False) -> list[Command]:
+    """Apply the SDK's answer: record history, schedule new work, complete or fail the execution.
+
+    With `extension_replay_on`, the extension's C# replay of the action list (extension_replay) decides the ids
+    and the new work, and fails the instance when history disagrees, as production does.
+    """
     moment = max(now, instance.clock or now)
     events = list(new_events)
     commands: list[Command] = []
@@ -145,6 +152,12 @@ def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer:
             if kind in UNSUPPORTED_ACTIONS:
                 error = f"the dev host does not support {UNSUPPORTED_ACTIONS[A(kind)]}"
                 break
+    if extension_replay_on and error is None:
+        commands.extend(_finish_as_extension(instance, events, moment, state))
+        events.append(h.orchestrator_completed(moment))
+        instance.history.extend(events)
+        instance.updated = moment
+        return commands
     if error is not None:
         output = f"Orchestrator function '{instance.name}' failed: {error}"
         commands.extend(_complete(instance, events, moment, "Failed", output))
@@ -166,6 +179,54 @@ def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer:
     instance.history.extend(events)
     instance.updated = moment
     return commands
+
+
+def _finish_as_extension(instance: Instance, events: list[dict[str, Any]], moment: datetime,
+                         state: dict[str, Any]) -> list[Command]:
+    outcome = extension_replay.replay(instance.history + events, state)
+    for drift in outcome.fire_at_drift:
+        if drift not in instance.replay_flags:
+            log.warning("instance %s: %s (DTFx does not check FireAt: the ids swapped)", instance.instance_id, drift)
+            instance.replay_flags.append(drift)
+    if outcome.non_deterministic is not None:
+        # TaskOrchestrationExecutor.ExecuteCore L206-209: FailOrchestration with the exception's message.
+        instance.replay_flags.append(outcome.non_deterministic)
+        return _complete(instance, events, moment, "Failed", outcome.non_deterministic)
+    if state.get("isDone") and outcome.finished and outcome.open_tasks == 0:
+        continuation = next((a for a in extension_replay.top_level_actions(state)
+                             if a.get("actionType") == A.CONTINUE_AS_NEW), None)
+        if continuation is not None:
+            new_input = json.dumps(continuation.get("input")) if continuation.get("input") is not None else None
+            events.append(h.execution_completed(moment, status="ContinuedAsNew", result=new_input))
+            return [ContinuedAsNew(new_input)]
+        output = state.get("output")
+        return _complete(instance, events, moment, "Completed", None if output is None else json.dumps(output))
+    if state.get("isDone"):
+        # ExecuteCore L179: the orchestration completes only once C# has awaited every action and no task is open.
+        log.warning("instance %s: the SDK is done but the extension's replay is not (%s of %s actions awaited, "
+                    "%d tasks open): it stays Running", instance.instance_id, "all" if outcome.finished else "not all",
+                    len(extension_replay.top_level_actions(state)), outcome.open_tasks)
+    commands: list[Command] = []
+    for new in outcome.new_actions:
+        commands.extend(_schedule_new(instance, events, moment, new))
+    instance.next_task_id = max([instance.next_task_id, *(a.task_id + 1 for a in outcome.new_actions)])
+    return commands
+
+
+def _schedule_new(instance: Instance, events: list[dict[str, Any]], moment: datetime,
+                  new: extension_replay.NewAction) -> list[Command]:
+    """What DTFx does with each action its replay left unmatched by history: write it, then start it."""
+    if new.kind == "activity":
+        events.append(h.task_scheduled(moment, new.task_id, name=str(new.name), input_json=new.input_json))
+        return [RunActivity(new.task_id, str(new.name), new.input_json)]
+    if new.kind == "timer":
+        fire_at = new.fire_at or moment
+        events.append(h.timer_created(moment, new.task_id, h.format_timestamp(fire_at)))
+        return [StartTimer(new.task_id, fire_at, max(fire_at - moment, timedelta(0)))]
+    child_id = new.instance_id or f"{instance.instance_id}:{new.task_id}"
+    events.append(h.sub_orchestration_created(moment, new.task_id, name=str(new.name), instance_id=child_id,
+                                              input_json=new.input_json))
+    return [StartSubOrchestration(new.task_id, str(new.name), child_id, new.input_json)]
 
 
 def terminate_episode(instance: Instance, message: dict[str, Any], now: datetime) -> list[Command]:
@@ -256,6 +317,8 @@ def _advance_retry(instance: Instance, events: list[dict[str, Any]], moment: dat
         timer_id = _next_id(instance)
         # The Python SDK's RetryOptions has no backoff coefficient: DTFx's default of 1 keeps the interval fixed.
         delay = timedelta(milliseconds=retry.first_retry_interval_ms)
+        if retry.attempt >= retry.max_attempts:
+            delay = timedelta(0)  # DTFx RetryInterceptor.Invoke L74-81: the timer after the last attempt is due now
         fire_at = moment + delay
         events.append(h.timer_created(moment, timer_id, h.format_timestamp(fire_at)))
         instance.retries[timer_id] = retry

@@ -61,6 +61,8 @@ class Instance:
     # task / timer id -> retry in progress (keyed by the attempt's task id, then by its retry timer's id)
     retries: dict[int, RetryState] = field(default_factory=dict)
     parent: ParentLink | None = None
+    # what the extension-style replay found: FireAt drift (ids swapped silently), NonDeterministic failures
+    replay_flags: list[str] = field(default_factory=list)
 
     @property
     def is_running(self) -> bool:

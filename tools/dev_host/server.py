@@ -38,8 +38,13 @@ class DevHost:
 
     def __init__(self, app: func.FunctionRegister, *, host: str = "127.0.0.1", port: int = 0,
                  function_key: str | None = None, time_scale: float = 1.0, host_json: Path | None = None,
-                 config: HostConfig | None = None) -> None:
+                 config: HostConfig | None = None, extension_replay: bool = True,
+                 non_atomic_start: bool = False) -> None:
         self.host = host
+        # On by default: the extension's C# replay of each action list decides ids and fails what production fails.
+        self.extension_replay = extension_replay
+        # Opt-in: concurrent starts of one id both answer 202, as on Azure Storage (engine.start).
+        self.non_atomic_start = non_atomic_start
         self.port = port
         env_key = os.environ.get("DEV_HOST_FUNCTION_KEY")
         self.function_key = function_key or env_key or secrets.token_urlsafe(24)
@@ -62,7 +67,8 @@ class DevHost:
         self._engine = OrchestrationEngine(
             self.index, time_scale=self.time_scale,
             overridable_states=self.config.overridable_existing_instance_states,
-            orchestrator_executor=orchestrator_pool, activity_executor=activity_pool)
+            orchestrator_executor=orchestrator_pool, activity_executor=activity_pool,
+            extension_replay=self.extension_replay, non_atomic_start=self.non_atomic_start)
         self._api = DurableApi(self._engine, hub_name=self.config.hub_name, key=self.function_key)
         self._router = HttpFunctionsRouter(self.index, key=self.function_key, executor=http_pool,
                                            client_binding=self._client_binding)
@@ -126,6 +132,11 @@ class DevHost:
         if instance is None:
             return None
         return status_payload(instance, show_history=show_history, show_history_output=True, show_input=True)
+
+    def replay_flags(self, instance_id: str) -> list[str]:
+        """What the extension-style replay flagged for this instance: FireAt drift, NonDeterministic failures."""
+        instance = self.engine.get(instance_id)
+        return [] if instance is None else list(instance.replay_flags)
 
     def describe_functions(self) -> list[str]:
         prefix = f"/{self.config.route_prefix}" if self.config.route_prefix else ""
@@ -230,6 +241,16 @@ class DevHostThread:
         async def read() -> dict[str, Any] | None:
             return self.host.instance_status(instance_id, show_history)
         return asyncio.run_coroutine_threadsafe(read(), self._loop).result(10)
+
+    def replay_flags(self, instance_id: str) -> list[str]:
+        async def read() -> list[str]:
+            return self.host.replay_flags(instance_id)
+        return asyncio.run_coroutine_threadsafe(read(), self._loop).result(10)
+
+    def fail_activity_next(self, name: str, *, times: int = 1) -> None:
+        async def inject() -> None:
+            self.host.engine.fail_activity_next(name, times=times)
+        asyncio.run_coroutine_threadsafe(inject(), self._loop).result(10)
 
     def stop(self) -> None:
         if self._thread.is_alive():
