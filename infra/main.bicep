@@ -91,8 +91,19 @@ param callerSilenceSeconds string = ''
 param callSilencePromptText string = ''
 param callSilenceMaxPrompts string = ''
 param callGoodbyeText string = ''
-@description('Azure AI services endpoint ACS uses for text-to-speech prompts (ACS_COGNITIVE_SERVICES_ENDPOINT), e.g. https://my-ai.cognitiveservices.azure.com/. Empty: only audio-file prompts play. The resource and its connection to ACS are not part of this template (docs/deploy.md).')
+@description('Existing Azure AI services endpoint ACS uses for text-to-speech prompts and real-time transcription (ACS_COGNITIVE_SERVICES_ENDPOINT), e.g. https://my-ai.cognitiveservices.azure.com/. Empty: this template creates one and connects it to ACS. Given: nothing is created, and the ACS identity needs Cognitive Services User on that resource (docs/deploy.md).')
 param acsCognitiveServicesEndpoint string = ''
+
+@description('Real-time transcription at answer (CALL_TRANSCRIPTION): on, or off (then only the control API\'s start_transcription starts it). Empty: on whenever an AI services endpoint is set.')
+@allowed([
+  ''
+  'on'
+  'off'
+])
+param callTranscription string = ''
+
+@description('Locale ACS transcribes calls in (CALL_TRANSCRIPTION_LOCALE), e.g. en-US. Empty: the app\'s default, en-US.')
+param callTranscriptionLocale string = ''
 
 @description('OpenID configuration of ACS callback and WebSocket JWTs.')
 param acsOpenIdConfigUrl string = 'https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration'
@@ -238,6 +249,23 @@ module communication 'modules/communication.bicep' = {
   }
 }
 
+// Created unless an existing endpoint is given: ACS needs one for text prompts and for every transcript.
+var createAiServices = empty(acsCognitiveServicesEndpoint)
+
+module aiServices 'modules/ai-services.bicep' = if (createAiServices) {
+  name: 'ai-services'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    resourceToken: resourceToken
+    communicationPrincipalId: communication.outputs.principalId
+  }
+}
+
+// The ternary reads the module's output only when it is deployed (ARM evaluates just the branch taken).
+var cognitiveServicesEndpoint = createAiServices ? aiServices.outputs.endpoint : acsCognitiveServicesEndpoint
+
 module registry 'modules/registry.bicep' = {
   name: 'registry'
   scope: rg
@@ -326,8 +354,17 @@ var callFlowSettings = [
     value: callGoodbyeText
   }
   {
+    // Text prompts and real-time transcription (shared/transcription_settings.py).
     name: 'ACS_COGNITIVE_SERVICES_ENDPOINT'
-    value: acsCognitiveServicesEndpoint
+    value: cognitiveServicesEndpoint
+  }
+  {
+    name: 'CALL_TRANSCRIPTION'
+    value: callTranscription
+  }
+  {
+    name: 'CALL_TRANSCRIPTION_LOCALE'
+    value: callTranscriptionLocale
   }
 ]
 
@@ -537,6 +574,10 @@ output AZURE_MEDIA_APP_NAME string = containerApps.outputs.mediaAppName
 output AZURE_EVENTGRID_SYSTEM_TOPIC_NAME string = eventGridTopic.outputs.systemTopicName
 output AZURE_COMMUNICATION_SERVICES_NAME string = communication.outputs.communicationName
 output AZURE_EMAIL_SERVICE_NAME string = communication.outputs.emailServiceName
+// Not named ACS_COGNITIVE_SERVICES_ENDPOINT: azd would feed an output of that name back into the parameter on
+// the next provision, and the template would then take its own resource for an existing one.
+output AZURE_AI_SERVICES_ENDPOINT string = cognitiveServicesEndpoint
+output AZURE_AI_SERVICES_NAME string = createAiServices ? aiServices.outputs.accountName : ''
 output CALL_TOKEN_SECRET_NAME string = callTokenSecretName
 output MEDIA_USES_PLACEHOLDER_IMAGE bool = empty(mediaImageName)
 output EVENTGRID_SUBSCRIPTION_DEPLOYED bool = eventGridSubscriptionEnabled

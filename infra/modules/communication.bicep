@@ -67,6 +67,12 @@ resource communication 'Microsoft.Communication/communicationServices@2023-04-01
   name: 'acs-${resourceToken}'
   location: 'global'
   tags: tags
+  // ACS reaches the Azure AI services resource (text-to-speech prompts, real-time transcription) with its
+  // system-assigned identity only ("Connect Azure Communication Services with Azure AI services",
+  // learn.microsoft.com); modules/ai-services.bicep grants it Cognitive Services User.
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
     dataLocation: dataLocation
     linkedDomains: sendFromCustomDomain ? [managedDomain.id, customDomain.id] : [managedDomain.id]
@@ -80,6 +86,8 @@ output communicationId string = communication.id
 output endpoint string = 'https://${communication.properties.hostName}'
 // The JWT audience of ACS callbacks and of the media WebSocket handshake.
 output immutableResourceId string = communication.properties.immutableResourceId
+// The identity ACS calls the Azure AI services resource with.
+output principalId string = communication.identity.principalId
 output emailServiceName string = emailService.name
 output emailSender string = '${emailSenderUsername}@${senderDomain}'
 output managedSenderDomain string = managedDomain.properties.mailFromSenderDomain

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.infra.bicep_template import Template, bicep_files
+from tests.infra.bicep_template import INFRA_DIR, Template, bicep_files
 
 ROLE_ASSIGNMENT = "Microsoft.Authorization/roleAssignments"
 ROLES = Template.load("modules/role-assignments.bicep")
@@ -40,12 +40,19 @@ def test_every_role_assignment_in_infra_has_a_why_comment() -> None:
                 assert why.startswith("why:"), f"{path.name}:{number} has no '// why:' comment above it"
                 assert len(why) > len("why:") + 20, f"{path.name}:{number}: the why-comment says nothing"
                 checked += 1
-    assert checked == len(ROLES.resources(ROLE_ASSIGNMENT)) > 0
+    declared = sum(len(Template.load(path.relative_to(INFRA_DIR).as_posix()).resources(ROLE_ASSIGNMENT))
+                   for path in bicep_files())
+    assert checked == declared > len(ROLES.resources(ROLE_ASSIGNMENT)) > 0
+
+
+# The ACS identity's role on the AI services account lives with that account: the account exists only when
+# no endpoint is given, and role-assignments.bicep can only scope to resources that always exist.
+ROLES_BESIDE_THEIR_SCOPE = {"ai-services.bicep"}
 
 
 def test_role_assignments_live_only_in_the_role_assignments_module() -> None:
     for path in bicep_files():
-        if path.name != "role-assignments.bicep":
+        if path.name not in {"role-assignments.bicep"} | ROLES_BESIDE_THEIR_SCOPE:
             assert ROLE_ASSIGNMENT not in path.read_text(encoding="utf-8"), path.name
 
 
