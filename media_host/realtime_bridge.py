@@ -24,7 +24,7 @@ import asyncio
 import base64
 import contextlib
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -34,17 +34,10 @@ from media_host.call_control import CallControl
 from media_host.config import MediaHostConfig, RealtimeSettings
 from media_host.realtime_fallback import fallback_pcm
 from media_host.realtime_player import RealtimePlayer
+from media_host.realtime_tools import RealtimeTools
 from media_host.telemetry import record_realtime_failure
 from media_host.voice import CallOutput
-from shared.call_action_tools import (
-    END_CALL_TOOL,
-    RESPONSE_CREATE,
-    ToolCall,
-    action_request_for,
-    function_call_output,
-    parse_tool_call,
-    with_tools,
-)
+from shared.call_action_tools import RESPONSE_CREATE, with_tools
 from shared.media_codec import AudioData, AudioMetadata
 from shared.media_transcript import segment_from_voice
 from shared.voice_realtime_protocol import (
@@ -77,10 +70,8 @@ log = logging.getLogger("media_host.realtime")
 COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default"
 VOICE_LIVE_SCOPE = "https://ai.azure.com/.default"
 UPSTREAM_QUEUE_FRAMES = 50  # 1 s of caller audio waiting for the model's socket; then the oldest is dropped
-MAX_TOOL_CALLS_IN_FLIGHT = 4
 CONNECT_TIMEOUT = 10.0
 METADATA_WAIT_SECONDS = 2.0  # Voice Live takes the call's rate: wait a moment for ACS's AudioMetadata
-AUDIO_PLAYED_WAIT_SECONDS = 30.0  # a hang-up or transfer waits at most this long for its goodbye to play
 FALLBACK_RESPONSE = "local-fallback"
 
 
@@ -125,17 +116,24 @@ class RealtimeProcessor:
         self.dropped_upstream = 0
         self._unavailable = False
         self._call_control: CallControl | None = None
-        self._tool_tasks: set[asyncio.Task[None]] = set()
+        self._tools: RealtimeTools | None = None
 
     def bind_call_control(self, control: CallControl) -> None:
         """Offer the model the call-control tools (transfer, end call); called before `start`."""
         self._call_control = control
+
+    async def _create_response(self) -> None:
+        """`response.create`, now or (if a response is active) when that one is done."""
+        if self._responses.want_create():
+            await self._send(RESPONSE_CREATE)
 
     # --- start --------------------------------------------------------------------------------------------
 
     async def start(self, output: CallOutput) -> None:
         self._output = output
         self._player = RealtimePlayer(output, self._call_rate)
+        if self._call_control is not None:
+            self._tools = RealtimeTools(self._call_control, self._player, self._send, self._create_response)
         settings = self._settings
         url = realtime_url(settings.service, settings.endpoint, settings.deployment, settings.api_version)
         try:
@@ -218,70 +216,79 @@ class RealtimeProcessor:
         except ConnectionClosed as closed:
             log.warning("realtime model connection closed (%s)", closed.rcvd.code if closed.rcvd else "no close frame")
 
-    async def _on_event(self, event: object) -> None:  # noqa: C901 - one branch per event kind, each short
-        assert self._output is not None and self._player is not None
-        output, responses = self._output, self._responses
-        if isinstance(event, AudioDelta):
-            if responses.plays(event.response_id):
-                pcm = base64.b64decode(event.audio_b64)
-                model_ms = len(pcm) * 500 / self._model_rate
-                if self._downstream is not None:
-                    pcm = self._downstream.process(pcm)
-                self._player.add(pcm, event.item_id, event.response_id, model_ms)
-        elif isinstance(event, SpeechStarted):
-            await self._barge_in()
-            if event.item_id is not None and event.audio_start_ms is not None and len(self._speech_starts) < 64:
-                self._speech_starts[event.item_id] = event.audio_start_ms
-        elif isinstance(event, CallerTranscript):
-            offset = self._speech_starts.pop(event.item_id or "", None)
-            if event.text:
-                output.add_transcript(segment_from_voice(
-                    "caller", event.text, offset if offset is not None else output.call_offset_ms()))
-        elif isinstance(event, AssistantTranscript):
-            if event.text:
-                output.add_transcript(segment_from_voice("assistant", event.text, output.call_offset_ms()))
-        elif isinstance(event, ResponseStarted):
-            responses.on_created(event.response_id)
-        elif isinstance(event, ResponseDone):
-            await self._on_response_done(event)
-        elif isinstance(event, ToolCallDone):
-            if self._call_control is None:
-                log.warning("realtime tool call ignored: call control is off (no CALLBACK_BASE_URL)")
-            elif not responses.on_tool_call(event.response_id, event.fields):
-                log.warning("realtime tool call dropped: too many in one response")
-        elif isinstance(event, TranscriptionFailed):
-            self._speech_starts.pop(event.item_id or "", None)
-            log.warning("realtime caller transcription failed: item %s, %s: %s", event.item_id, event.code,
-                        event.message[:300])
-            record_realtime_failure("transcription_failed", event.code)
-        elif isinstance(event, ServerError):
-            responses.on_error()
-            log.warning("realtime error event: %s (%s, param %s): %s", event.code, event.type, event.param,
-                        event.message[:300])
-            record_realtime_failure("error", event.code)
+    async def _on_event(self, event: object) -> None:
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            await handler(self, event)
+
+    async def _on_audio_delta(self, event: AudioDelta) -> None:
+        assert self._player is not None
+        if self._responses.plays(event.response_id):
+            pcm = base64.b64decode(event.audio_b64)
+            model_ms = len(pcm) * 500 / self._model_rate
+            if self._downstream is not None:
+                pcm = self._downstream.process(pcm)
+            self._player.add(pcm, event.item_id, event.response_id, model_ms)
+
+    async def _on_speech_started(self, event: SpeechStarted) -> None:
+        await self._barge_in()
+        if event.item_id is not None and event.audio_start_ms is not None and len(self._speech_starts) < 64:
+            self._speech_starts[event.item_id] = event.audio_start_ms
+
+    async def _on_caller_transcript(self, event: CallerTranscript) -> None:
+        assert self._output is not None
+        offset = self._speech_starts.pop(event.item_id or "", None)
+        if event.text:
+            self._output.add_transcript(segment_from_voice(
+                "caller", event.text, offset if offset is not None else self._output.call_offset_ms()))
+
+    async def _on_assistant_transcript(self, event: AssistantTranscript) -> None:
+        assert self._output is not None
+        if event.text:
+            self._output.add_transcript(segment_from_voice("assistant", event.text, self._output.call_offset_ms()))
+
+    async def _on_response_started(self, event: ResponseStarted) -> None:
+        self._responses.on_created(event.response_id)
+
+    async def _on_tool_call(self, event: ToolCallDone) -> None:
+        # Held until the response's own response.done: only a completed response's calls run.
+        if self._call_control is None:
+            log.warning("realtime tool call ignored: call control is off (no CALLBACK_BASE_URL)")
+        elif not self._responses.on_tool_call(event.response_id, event.fields):
+            log.warning("realtime tool call dropped: too many in one response")
+
+    async def _on_transcription_failed(self, event: TranscriptionFailed) -> None:
+        self._speech_starts.pop(event.item_id or "", None)
+        log.warning("realtime caller transcription failed: item %s, %s: %s", event.item_id, event.code,
+                    event.message[:300])
+        record_realtime_failure("transcription_failed", event.code)
+
+    async def _on_server_error(self, event: ServerError) -> None:
+        self._responses.on_error()
+        log.warning("realtime error event: %s (%s, param %s): %s", event.code, event.type, event.param,
+                    event.message[:300])
+        record_realtime_failure("error", event.code)
 
     async def _on_response_done(self, event: ResponseDone) -> None:
         assert self._player is not None
         finished = self._responses.on_done(event.response_id, event.status)
-        if event.status in ("completed", "cancelled"):
-            if event.status == "completed":
-                self._player.end_of_response(None, event.response_id)
-            if finished.dropped_tool_calls:
-                log.info("tool calls of a %s response not run: %d", event.status, finished.dropped_tool_calls)
-        else:
+        if finished.dropped_tool_calls:
+            log.info("tool calls of a %s response not run: %d", event.status, finished.dropped_tool_calls)
+        # cancelled means barge-in here (the service's own cancel): expected, not a failure.
+        unsuccessful = event.status not in ("completed", "cancelled")
+        if unsuccessful:
             log.warning("realtime response %s %s: %s %s", event.response_id, event.status,
                         event.reason or event.error_code, (event.error_message or "")[:300])
             record_realtime_failure(f"response_{event.status}"[:32], event.error_code or event.reason)
-            if finished.dropped_tool_calls:
-                log.info("tool calls of a %s response not run: %d", event.status, finished.dropped_tool_calls)
-            if event.status == "failed" or not finished.had_audio:
-                self._play_fallback()
-            else:
-                self._player.end_of_response(None, event.response_id)
+        if unsuccessful and (event.status == "failed" or not finished.had_audio):
+            self._play_fallback()  # the caller would otherwise hear silence
+        elif event.status != "cancelled":
+            self._player.end_of_response(None, event.response_id)
         if finished.send_create:
             await self._send(RESPONSE_CREATE)
-        for fields in finished.tool_calls:
-            self._start_tool_call(event.response_id, fields)
+        if self._tools is not None:
+            for fields in finished.tool_calls:
+                self._tools.start(event.response_id, fields)
 
     def _play_fallback(self) -> None:
         assert self._player is not None
@@ -305,61 +312,16 @@ class RealtimeProcessor:
             with contextlib.suppress(ConnectionClosed):
                 await self._model.send(message)
 
-    # --- tool calls -----------------------------------------------------------------------------------------
-
-    def _start_tool_call(self, response_id: str | None, fields: Mapping[str, Any]) -> None:
-        call = parse_tool_call(fields)
-        if call is None:
-            call_id = fields.get("call_id")
-            log.warning("realtime tool call refused: not one of ours")
-            if isinstance(call_id, str) and call_id:  # answered, so the model does not wait for it
-                self._spawn_tool_task(self._answer_tool_call(ToolCall(call_id[:128], "unknown"), False,
-                                                             "unknown tool"))
-            return
-        # The model's events keep flowing (and the caller keeps hearing it) while the function app answers.
-        self._spawn_tool_task(self._run_tool_call(response_id, call))
-
-    def _spawn_tool_task(self, work: Coroutine[Any, Any, None]) -> None:
-        if len(self._tool_tasks) >= MAX_TOOL_CALLS_IN_FLIGHT:
-            work.close()
-            log.warning("realtime tool call dropped: too many in flight")
-            return
-        task = asyncio.get_running_loop().create_task(work)
-        self._tool_tasks.add(task)
-        task.add_done_callback(self._tool_tasks.discard)
-
-    async def _answer_tool_call(self, call: ToolCall, accepted: bool, detail: str | None) -> None:
-        await self._send(function_call_output(call, accepted, detail))
-        # An accepted hang-up or transfer ends the conversation: asking for another answer would only have
-        # the model talk over the end of the call. A refusal is something the model should tell the caller.
-        if not accepted and self._responses.want_create():
-            await self._send(RESPONSE_CREATE)
-
-    async def _run_tool_call(self, response_id: str | None, call: ToolCall) -> None:
-        assert self._call_control is not None and self._player is not None
-        # The goodbye ("transferring you now") is heard in full before the call changes.
-        if not await self._player.wait_played(response_id, AUDIO_PLAYED_WAIT_SECONDS):
-            if self._player.pending(response_id):
-                log.warning("realtime %s: its audio did not finish playing in %.0f s; acting anyway",
-                            call.name, AUDIO_PLAYED_WAIT_SECONDS)
-            else:
-                log.info("realtime %s not run: the caller spoke over the announcement", call.name)
-                await self._send(function_call_output(call, False, "the caller interrupted; ask again"))
-                return
-        reply = await self._call_control.request_action(action_request_for(call))
-        detail = reply.error or (None if reply.status is not None else "call control unreachable")
-        if reply.accepted and call.name == END_CALL_TOOL:
-            log.info("realtime end_call accepted: the call is ending")
-        await self._answer_tool_call(call, reply.accepted, detail)
-
     # --- close ----------------------------------------------------------------------------------------------
 
     async def close(self) -> None:
-        for task in [*self._tasks, *self._tool_tasks]:
+        for task in self._tasks:
             task.cancel()
-        for task in [*self._tasks, *self._tool_tasks]:
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if self._tools is not None:
+            await self._tools.close()
         if self._model is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._model.close(), 2)
@@ -369,6 +331,17 @@ class RealtimeProcessor:
             log.warning("model audio dropped (buffer full): %d frames", self._player.frames_dropped)
 
 
+_HANDLERS: dict[type, Callable[[RealtimeProcessor, Any], Awaitable[None]]] = {
+    AudioDelta: RealtimeProcessor._on_audio_delta,
+    SpeechStarted: RealtimeProcessor._on_speech_started,
+    CallerTranscript: RealtimeProcessor._on_caller_transcript,
+    AssistantTranscript: RealtimeProcessor._on_assistant_transcript,
+    ResponseStarted: RealtimeProcessor._on_response_started,
+    ResponseDone: RealtimeProcessor._on_response_done,
+    ToolCallDone: RealtimeProcessor._on_tool_call,
+    TranscriptionFailed: RealtimeProcessor._on_transcription_failed,
+    ServerError: RealtimeProcessor._on_server_error,
+}
 _shared_tokens = EntraTokenSource()
 # The fallback phrase is decoded (and converted to 24 kHz) once, when the media host starts, not per call.
 fallback_pcm(16000)

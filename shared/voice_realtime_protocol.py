@@ -23,7 +23,7 @@ the `azure-ai-voicelive` models (`RequestSession`, `AzureSemanticVad`, `AzureSta
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -270,12 +270,64 @@ def _object(event: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _response_done(event: Mapping[str, Any]) -> ResponseDone:
+def _audio_delta(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
+    delta = _text(event, "delta")
+    return AudioDelta(delta, _text(event, "response_id"), _text(event, "item_id")) if delta else OtherEvent(kind)
+
+
+def _speech_started(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
+    start = event.get("audio_start_ms")
+    return SpeechStarted(_text(event, "item_id"), start if isinstance(start, int) and not isinstance(start, bool)
+                         else None)
+
+
+def _caller_transcript(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
+    return CallerTranscript(_text(event, "item_id"), (_text(event, "transcript") or "").strip())
+
+
+def _transcription_failed(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
+    details = _object(event, "error")
+    return TranscriptionFailed(_text(event, "item_id"), _text(details, "code") or _text(details, "type"),
+                               _text(details, "message") or "no message")
+
+
+def _assistant_transcript(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
+    return AssistantTranscript((_text(event, "transcript") or "").strip())
+
+
+def _response_created(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
+    return ResponseStarted(_text(_object(event, "response"), "id"))
+
+
+def _response_done(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
     response = _object(event, "response")
     details = _object(response, "status_details")
-    error = _object(details, "error")
+    failure = _object(details, "error")
     return ResponseDone(_text(response, "id"), _text(response, "status") or "unknown", _text(details, "reason"),
-                        _text(error, "code") or _text(error, "type"), _text(error, "message"))
+                        _text(failure, "code") or _text(failure, "type"), _text(failure, "message"))
+
+
+def _tool_call(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
+    return ToolCallDone(_text(event, "response_id"), event)
+
+
+def _server_error(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
+    details = _object(event, "error")
+    return ServerError(_text(details, "code"), _text(details, "message") or "unknown error", _text(details, "type"),
+                       _text(details, "param"))
+
+
+_PARSERS: dict[str, Callable[[str, Mapping[str, Any]], RealtimeEvent]] = {
+    **{kind: _audio_delta for kind in _AUDIO_DELTA},
+    **{kind: _assistant_transcript for kind in _ASSISTANT_DONE},
+    "input_audio_buffer.speech_started": _speech_started,
+    "conversation.item.input_audio_transcription.completed": _caller_transcript,
+    "conversation.item.input_audio_transcription.failed": _transcription_failed,
+    "response.created": _response_created,
+    "response.done": _response_done,
+    TOOL_CALL_EVENT: _tool_call,
+    "error": _server_error,
+}
 
 
 def parse_server_event(message: str | bytes) -> RealtimeEvent:
@@ -287,29 +339,5 @@ def parse_server_event(message: str | bytes) -> RealtimeEvent:
     if not isinstance(event, dict) or not isinstance(event.get("type"), str):
         raise RealtimeProtocolError("event without a type")
     kind: str = event["type"]
-    if kind in _AUDIO_DELTA:
-        delta = _text(event, "delta")
-        return AudioDelta(delta, _text(event, "response_id"), _text(event, "item_id")) if delta else OtherEvent(kind)
-    if kind == "input_audio_buffer.speech_started":
-        start = event.get("audio_start_ms")
-        return SpeechStarted(_text(event, "item_id"),
-                             start if isinstance(start, int) and not isinstance(start, bool) else None)
-    if kind == "conversation.item.input_audio_transcription.completed":
-        return CallerTranscript(_text(event, "item_id"), (_text(event, "transcript") or "").strip())
-    if kind == "conversation.item.input_audio_transcription.failed":
-        error = _object(event, "error")
-        return TranscriptionFailed(_text(event, "item_id"), _text(error, "code") or _text(error, "type"),
-                                   _text(error, "message") or "no message")
-    if kind in _ASSISTANT_DONE:
-        return AssistantTranscript((_text(event, "transcript") or "").strip())
-    if kind == "response.created":
-        return ResponseStarted(_text(_object(event, "response"), "id"))
-    if kind == "response.done":
-        return _response_done(event)
-    if kind == TOOL_CALL_EVENT:
-        return ToolCallDone(_text(event, "response_id"), event)
-    if kind == "error":
-        error = _object(event, "error")
-        return ServerError(_text(error, "code"), _text(error, "message") or "unknown error", _text(error, "type"),
-                           _text(error, "param"))
-    return OtherEvent(kind)
+    parser = _PARSERS.get(kind)
+    return parser(kind, event) if parser is not None else OtherEvent(kind)

@@ -89,8 +89,8 @@ class Caller:
 
 
 @asynccontextmanager
-async def call(media_env: dict[str, str], model: LoopbackRealtimeModel, rate: int, *, app: FunctionAppStandIn | None = None,
-               **extra: str) -> AsyncIterator[Caller]:
+async def call(media_env: dict[str, str], model: LoopbackRealtimeModel, rate: int, *,
+               app: FunctionAppStandIn | None = None, **extra: str) -> AsyncIterator[Caller]:
     async with AsyncExitStack() as stack:
         fake = await stack.enter_async_context(serve(model.handler, "127.0.0.1", 0))
         port = next(iter(fake.sockets)).getsockname()[1]
@@ -327,7 +327,8 @@ class ToolCallingModel:
                 self.answered.set()
 
 
-async def run_tool_call(media_env, model: ToolCallingModel, app: FunctionAppStandIn | None, service: str = "ga") -> None:
+async def run_tool_call(media_env, model: ToolCallingModel, app: FunctionAppStandIn | None,
+                        service: str = "ga") -> None:
     async with serve(model.handler, "127.0.0.1", 0) as fake:
         port = next(iter(fake.sockets)).getsockname()[1]
         extra = {"CALLBACK_BASE_URL": app.base_url} if app is not None else {}
