@@ -121,7 +121,7 @@ param eventGridAadAppId string = ''
 ])
 param voiceProcessor string = 'transcribe'
 
-@description('Realtime voice endpoint (REALTIME_ENDPOINT), e.g. an Azure OpenAI resource. Empty: unused.')
+@description('Realtime voice endpoint (REALTIME_ENDPOINT): an Azure OpenAI resource (GA), .../openai/realtime (preview) or https://<foundry>.services.ai.azure.com/voice-live (Voice Live; the media identity gets Cognitive Services User on that resource when it is in this resource group). Empty: unused.')
 param realtimeEndpoint string = ''
 
 @description('Realtime model deployment name (REALTIME_DEPLOYMENT).')
@@ -133,7 +133,7 @@ param realtimeVoice string = ''
 @description('Instructions for the realtime voice (REALTIME_INSTRUCTIONS).')
 param realtimeInstructions string = ''
 
-@description('API version of the realtime endpoint (REALTIME_API_VERSION). Empty: the GA endpoint without one.')
+@description('API version of the realtime endpoint (REALTIME_API_VERSION): empty for the GA endpoint, required for preview and Voice Live.')
 param realtimeApiVersion string = ''
 
 @description('Model that transcribes the caller in realtime mode (REALTIME_TRANSCRIPTION_MODEL). Empty: the app\'s default.')
@@ -182,6 +182,10 @@ var mediaPort = 8080
 // Computed, not read from the site, so the media host can call the function app without a dependency cycle.
 var functionAppName = 'func-${resourceToken}'
 var callbackBaseUrl = 'https://${functionAppName}.azurewebsites.net'
+// A Voice Live endpoint (https://<name>.services.ai.azure.com/voice-live) names its Foundry resource in its host;
+// the media identity gets Voice Live's role on it. take/last/first keep an empty endpoint from failing.
+var realtimeHost = last(take(split(realtimeEndpoint, '/'), 3))
+var voiceLiveAccountName = contains(toLower(realtimeEndpoint), '/voice-live') ? first(split(realtimeHost, '.')) : ''
 
 resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
   name: 'rg-${environmentName}'
@@ -293,6 +297,7 @@ module roles 'modules/role-assignments.bicep' = {
     eventGridPrincipalId: identities.outputs.eventGridIdentityPrincipalId
     developerPrincipalId: principalId
     developerPrincipalType: principalType
+    voiceLiveAccountName: voiceLiveAccountName
   }
 }
 

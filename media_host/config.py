@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from shared.security_settings import JwtSource, load_acs_jwt_source
 from shared.settings import EnvReader, MediaHostSettings, SettingsError, load_media_host_settings
 from shared.telemetry_settings import TelemetrySettings, load_telemetry_settings
+from shared.voice_realtime_protocol import RealtimeEndpointError, RealtimeService, is_azure_voice, service_for
 
 VOICE_PROCESSORS = ("transcribe", "echo", "realtime")
 DEFAULT_INSTRUCTIONS = "You are a helpful, concise phone assistant. Keep answers short."
@@ -18,17 +19,20 @@ DEFAULT_INSTRUCTIONS = "You are a helpful, concise phone assistant. Keep answers
 
 @dataclass(frozen=True)
 class RealtimeSettings:
-    """Azure OpenAI Realtime / Voice Live. No api key means Entra ID (DefaultAzureCredential)."""
+    """Azure OpenAI Realtime (GA or preview) or Voice Live, as the endpoint says (`service_for`).
+    No api key means Entra ID (DefaultAzureCredential)."""
 
     endpoint: str
     deployment: str
     api_key: str | None
     voice: str
     instructions: str
-    # Set: the preview protocol (/openai/realtime?api-version=..., flat session) or Voice Live's version.
+    # Required by preview and Voice Live, refused with the GA endpoint.
     api_version: str | None
-    # The input transcription model; on Azure, the name of a transcription deployment.
+    # Caller transcription. Azure OpenAI: the name of a transcription *deployment* (none by default: no
+    # such deployment exists unless created); Voice Live: a model name (`azure-speech`, `whisper-1`, ...).
     transcription_model: str | None
+    service: RealtimeService = "ga"
 
 
 @dataclass(frozen=True)
@@ -61,14 +65,25 @@ def _realtime(read: EnvReader, required: bool) -> RealtimeSettings | None:
             raise SettingsError(f"{missing} is required when a realtime processor is used; for example "
                                 f"{missing}={example}")
         return None
+    api_version = read.optional("REALTIME_API_VERSION")
+    try:
+        service = service_for(endpoint, api_version)
+    except RealtimeEndpointError as error:
+        raise SettingsError(str(error)) from None
+    voice_live = service == "voice_live"
+    voice = read.optional("REALTIME_VOICE") or ("en-US-AvaNeural" if voice_live else "alloy")
+    if is_azure_voice(voice) and not voice_live:
+        raise SettingsError(f"REALTIME_VOICE={voice} is an Azure voice, which only Voice Live speaks; for Azure "
+                            "OpenAI use an OpenAI voice, for example REALTIME_VOICE=alloy")
     return RealtimeSettings(
         endpoint=endpoint,
         deployment=deployment,
         api_key=read.optional("REALTIME_API_KEY"),
-        voice=read.optional("REALTIME_VOICE") or "alloy",
+        voice=voice,
         instructions=read.optional("REALTIME_INSTRUCTIONS") or DEFAULT_INSTRUCTIONS,
-        api_version=read.optional("REALTIME_API_VERSION"),
-        transcription_model=read.optional("REALTIME_TRANSCRIPTION_MODEL") or "whisper-1",
+        api_version=api_version,
+        transcription_model=read.optional("REALTIME_TRANSCRIPTION_MODEL") or ("azure-speech" if voice_live else None),
+        service=service,
     )
 
 

@@ -38,6 +38,14 @@ frame_jitter = _meter.create_histogram(kpis.MEDIA_FRAME_JITTER, unit="ms",
 gaps = _meter.create_counter(kpis.MEDIA_GAPS, unit="{gap}", description="Steps over 40 ms between frame timestamps")
 late_frames = _meter.create_counter(kpis.MEDIA_LATE_FRAMES, unit="{frame}",
                                     description="Frames more than 200 ms late")
+realtime_failures = _meter.create_counter(
+    kpis.REALTIME_FAILURES, unit="{event}",
+    description="Realtime model failures: error events, failed transcriptions, failed or incomplete responses")
+
+
+def record_realtime_failure(kind: str, code: str | None) -> None:
+    """Count one failure of the realtime model; `code` is the service's error code (a short fixed set)."""
+    realtime_failures.add(1, {"realtime.failure": kind, "realtime.code": (code or "none")[:64]})
 
 
 def configure(settings: TelemetrySettings) -> None:

@@ -24,6 +24,7 @@ MEDIA_FRAME_LATENCY = "media.frame_latency"
 MEDIA_FRAME_JITTER = "media.frame_jitter"
 MEDIA_GAPS = "media.gaps"
 MEDIA_LATE_FRAMES = "media.late_frames"
+REALTIME_FAILURES = "media.realtime_failures"  # error events, failed transcriptions, failed responses
 EMAIL_SENT = "email.sent"
 EMAIL_FAILED = "email.failed"
 

@@ -33,6 +33,9 @@ param mediaPrincipalId string
 @description('Principal id of the Event Grid system topic identity.')
 param eventGridPrincipalId string
 
+@description('Name of the Foundry (AI services) resource behind a Voice Live REALTIME_ENDPOINT, in this resource group (empty: no Voice Live).')
+param voiceLiveAccountName string = ''
+
 @description('Principal id of the developer running azd (empty: none). Lets them run the apps locally against the cloud resources.')
 param developerPrincipalId string = ''
 
@@ -57,8 +60,11 @@ var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
 // Call Automation (answer, hang up, media) and Email (send). There is no narrower built-in role; a custom role
 // would need the same data actions, so it is scoped to the one ACS resource instead.
 var communicationAndEmailServiceOwner = '09976791-48a7-449e-bb21-39d1a415f350'
+// "Cognitive Services User": Voice Live with Entra ID needs it (Cognitive Services OpenAI User is not enough).
+var cognitiveServicesUser = 'a97b65f3-24c7-4388-baec-2e87135dc908'
 
 var hasDeveloper = !empty(developerPrincipalId)
+var hasVoiceLive = !empty(voiceLiveAccountName)
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -98,6 +104,10 @@ resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing =
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
+}
+
+resource voiceLiveAccount 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = if (hasVoiceLive) {
+  name: voiceLiveAccountName
 }
 
 // ---- function app identity ----
@@ -217,6 +227,19 @@ resource mediaMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-
   scope: appInsights
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
+    principalId: mediaPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// why: with VOICE_PROCESSOR=realtime on a Voice Live endpoint and no REALTIME_API_KEY, the media host signs in
+// to Voice Live with its identity (token scope https://ai.azure.com/.default); Voice Live requires Cognitive
+// Services User on the Foundry resource. Scoped to that one resource, and only when one is configured.
+resource mediaVoiceLiveUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (hasVoiceLive) {
+  name: guid(voiceLiveAccount.id, mediaPrincipalId, cognitiveServicesUser)
+  scope: voiceLiveAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', cognitiveServicesUser)
     principalId: mediaPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -17,6 +17,7 @@ KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 MONITORING_METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
 COMMUNICATION_AND_EMAIL_SERVICE_OWNER = "09976791-48a7-449e-bb21-39d1a415f350"
+COGNITIVE_SERVICES_USER = "a97b65f3-24c7-4388-baec-2e87135dc908"
 
 
 def _comment_above(lines: list[str], resource_line: int) -> str:
@@ -77,13 +78,24 @@ def test_function_identity_gets_host_storage_durable_acs_secret_and_telemetry() 
     }
 
 
-def test_media_identity_is_limited_to_transcripts_image_secret_and_telemetry() -> None:
+def test_media_identity_is_limited_to_transcripts_image_secret_telemetry_and_voice_live() -> None:
     assert _grants()["mediaPrincipalId"] == {
         (STORAGE_BLOB_DATA_CONTRIBUTOR, "transcriptsContainer"),
         (ACR_PULL, "registry"),
         (KEY_VAULT_SECRETS_USER, "callTokenSecret"),
         (MONITORING_METRICS_PUBLISHER, "appInsights"),
+        (COGNITIVE_SERVICES_USER, "voiceLiveAccount"),
     }
+
+
+def test_the_voice_live_role_is_granted_only_when_a_voice_live_endpoint_is_configured() -> None:
+    (voice_live,) = [a for a in ROLES.resources(ROLE_ASSIGNMENT)
+                     if a.body["properties"]["principalId"] == "mediaPrincipalId"
+                     and a.body["scope"] == "voiceLiveAccount"]
+    assert voice_live.condition == "hasVoiceLive"
+    main = (INFRA_DIR / "main.bicep").read_text(encoding="utf-8")
+    assert "voiceLiveAccountName: voiceLiveAccountName" in main
+    assert "contains(toLower(realtimeEndpoint), '/voice-live')" in main
 
 
 def test_event_grid_identity_can_only_write_dead_letters() -> None:

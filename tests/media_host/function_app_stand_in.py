@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ class RecordedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     body: object
+    at: float = field(default_factory=time.monotonic)  # when it arrived, on the test's clock
 
 
 @dataclass

@@ -14,7 +14,7 @@ from shared.call_action_tools import (
     with_tools,
 )
 from shared.call_actions import CONFIGURED_TARGET, MEDIA_HOST_ACTIONS, parse_action_request
-from shared.voice_realtime_protocol import session_update
+from shared.voice_realtime_protocol import SessionOptions, session_update
 
 
 def done(name: str, call_id: str = "c1") -> dict[str, object]:
@@ -46,9 +46,10 @@ def test_function_call_output() -> None:
 
 
 def test_both_session_shapes_offer_the_tools_and_keep_the_rest() -> None:
-    for shape in ("ga", "preview"):
-        plain = json.loads(session_update(shape, "Be brief.", "verse", "whisper-1"))
-        offered = json.loads(with_tools(session_update(shape, "Be brief.", "verse", "whisper-1")))
+    for shape in ("ga", "preview", "voice_live"):
+        options = SessionOptions(shape, "Be brief.", "verse", "whisper-1")
+        plain = json.loads(session_update(options))
+        offered = json.loads(with_tools(session_update(options)))
         assert offered["type"] == "session.update"
         assert offered["session"].pop("tools") == REALTIME_TOOLS
         assert offered["session"].pop("tool_choice") == "auto"
