@@ -23,7 +23,7 @@ from shared.settings import FunctionAppSettings, load_function_app_settings
 # within seconds. azure-core's RetryPolicy honours Retry-After on 429/503.
 ANSWER_RETRY = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4,
                 "connection_timeout": 5, "read_timeout": 10}
-EMAIL_RETRY = {"retry_total": 4, "retry_backoff_factor": 1.0, "retry_backoff_max": 30,
+EMAIL_CLIENT_RETRY = {"retry_total": 4, "retry_backoff_factor": 1.0, "retry_backoff_max": 30,
                "connection_timeout": 10, "read_timeout": 30}
 # Storage's default waits 15 s, then 18 s, ... inside one call; activities are retried by Durable instead.
 BLOB_RETRY = {"retry_total": 3, "initial_backoff": 1, "increment_base": 2}
@@ -66,7 +66,7 @@ def call_automation_client() -> CallAutomationClient:
 
 @functools.cache
 def email_client() -> EmailClient:
-    return EmailClient(settings().acs_endpoint, _credential(), **EMAIL_RETRY)
+    return EmailClient(settings().acs_endpoint, _credential(), **EMAIL_CLIENT_RETRY)
 
 
 @functools.cache

@@ -24,12 +24,13 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
-from calls.callbacks_http import authorize_call, raise_outcome_response
+from calls.call_authorization import authorize_call
+from calls.callbacks_http import raise_outcome_response
 from calls.durable_gateway import DurableGateway, RaiseResult
 from calls.http_responses import error_response, json_response, read_json
 from shared.call_actions import MEDIA_HOST_ACTIONS, CallAction, parse_action_request
-from shared.call_control import CALL_ACTION_REQUESTED, CALLER_SILENCE
 from shared.call_lifecycle import iso
+from shared.call_progress import CALL_ACTION_REQUESTED, CALLER_SILENCE
 from shared.call_token import is_valid_instance_id
 from shared.json_body import BadRequest, optional_int, require_object
 

@@ -33,6 +33,8 @@ class CallStart:
     server_call_id: str
     ringing_at: str
     timeouts: CallTimeouts = field(default_factory=CallTimeouts)
+    # The raw caller id sealed with a key, never in clear: only the action activity can open it.
+    caller_ref: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -49,6 +51,7 @@ class CallStart:
                 "hangUpWaitSeconds": self.timeouts.hang_up_wait_seconds,
                 "mediaReportWaitSeconds": self.timeouts.media_report_wait_seconds,
             },
+            **({"callerRef": self.caller_ref} if self.caller_ref is not None else {}),
         }
 
     @staticmethod
@@ -71,4 +74,5 @@ class CallStart:
                 media_report_wait_seconds=int(
                     timeouts.get("mediaReportWaitSeconds", defaults.media_report_wait_seconds)),
             ),
+            caller_ref=caller_ref if isinstance(caller_ref := data.get("callerRef"), str) else None,
         )
