@@ -36,7 +36,7 @@ from shared.call_action_tools import (
     with_tools,
 )
 from shared.media_codec import AudioData, AudioMetadata
-from shared.media_transcript import segment_from_voice
+from shared.transcript_lines import segment_from_voice
 from shared.voice_realtime_protocol import (
     MODEL_SAMPLE_RATE,
     AssistantTranscript,

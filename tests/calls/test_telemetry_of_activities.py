@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from calls.activity_telemetry import email_attempts_blob
-from calls.lifecycle_orchestrator import EMAIL_RETRY
+from shared.call_activity_names import RETRIES, SEND_EMAIL
 from tests.conftest import FunctionApp
 from tests.otel_memory import MemoryTelemetry, memory_telemetry
 
@@ -72,13 +72,13 @@ def test_a_failing_email_counts_once_on_its_last_attempt(app_env: pytest.MonkeyP
     payload = {"instanceId": instance_id, "summaryBlob": f"calls/{instance_id}/summary.json",
                "traceparent": TRACEPARENT}
     failed = []
-    for _ in range(EMAIL_RETRY.max_number_of_attempts):
+    for _ in range(RETRIES[SEND_EMAIL].max_attempts):
         before = telemetry.counter_totals().get("email.failed", 0)
         with pytest.raises(RuntimeError):
             function_app.activity("send_summary_email", payload)
         failed.append(telemetry.counter_totals().get("email.failed", 0) - before)
-    assert failed == [0] * (EMAIL_RETRY.max_number_of_attempts - 1) + [1]
+    assert failed == [0] * (RETRIES[SEND_EMAIL].max_attempts - 1) + [1]
     spans = [s for s in telemetry.finished_spans() if s.attributes.get("call.instance_id") == instance_id]
-    assert len(spans) == EMAIL_RETRY.max_number_of_attempts
+    assert len(spans) == RETRIES[SEND_EMAIL].max_attempts
     assert all(s.status.status_code.name == "ERROR" for s in spans)
     assert email_attempts_blob(instance_id).startswith(f"calls/{instance_id}/")
