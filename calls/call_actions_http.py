@@ -2,7 +2,8 @@
 
 - `POST /api/calls/{instanceId}/actions` (function key): play, recognize_dtmf, transfer, hang_up, mute,
   start_transcription, stop_transcription. 202 with the action id; 400 bad input, 404 unknown call, 409 a call
-  that is not connected (ringing, ended or finished).
+  that is not connected (ringing, ended or finished), 422 a transfer without a target when
+  CALL_TRANSFER_TARGET is not set.
 - `POST /api/media/{instanceId}/actions?token=...` (per-call token): the media host's voice processor asks for
   transfer or hang_up, with the same answers.
 - `POST /api/media/{instanceId}/silence?token=...` (per-call token): the media host reports caller silence.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import uuid
 from collections.abc import Mapping
@@ -28,7 +30,8 @@ from calls.call_authorization import authorize_call
 from calls.callbacks_http import raise_outcome_response
 from calls.durable_gateway import DurableGateway, RaiseResult
 from calls.http_responses import error_response, json_response, read_json
-from shared.call_actions import MEDIA_HOST_ACTIONS, CallAction, parse_action_request
+from shared.call_actions import CONFIGURED_TARGET, MEDIA_HOST_ACTIONS, TRANSFER, CallAction, parse_action_request
+from shared.call_flow_settings import load_call_flow_settings
 from shared.call_lifecycle import iso
 from shared.call_progress import CALL_ACTION_REQUESTED, CALLER_SILENCE
 from shared.call_token import is_valid_instance_id
@@ -102,6 +105,17 @@ def _parse(req: func.HttpRequest, instance_id: str, source: str, allowed: frozen
     return parse_action_request(read_json(req), action_id, source, allowed)
 
 
+def _unperformable(action: CallAction) -> func.HttpResponse | None:
+    """A transfer to the configured line when none is configured could only fail later, on the call: refused
+    now, naming the setting."""
+    if action.kind != TRANSFER or action.target != CONFIGURED_TARGET:
+        return None
+    if load_call_flow_settings(os.environ).transfer_target is not None:
+        return None
+    return _refusal(422, "not_configured", "no transfer target is configured (CALL_TRANSFER_TARGET): "
+                    "set it, or give a target", path="target")
+
+
 @bp.route(route="calls/{instanceId}/actions", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def call_actions(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
@@ -112,7 +126,7 @@ async def call_actions(req: func.HttpRequest, client: df.DurableOrchestrationCli
         action = _parse(req, instance_id, "api", None)
     except BadRequest as error:
         return error_response(error)
-    return await submit_action(client, instance_id, action)
+    return _unperformable(action) or await submit_action(client, instance_id, action)
 
 
 @bp.route(route="media/{instanceId}/actions", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -125,7 +139,7 @@ async def media_actions(req: func.HttpRequest, client: df.DurableOrchestrationCl
         action = _parse(req, instance_id, "media", MEDIA_HOST_ACTIONS)
     except BadRequest as error:
         return error_response(error)
-    return await submit_action(client, instance_id, action)
+    return _unperformable(action) or await submit_action(client, instance_id, action)
 
 
 def silence_payload(body: object, now: datetime) -> dict[str, object]:

@@ -189,7 +189,8 @@ def _on_activity(state: CallState, done: ActivityDone, now: datetime, ids: _Ids)
     policy = RETRIES[activity.name]
     if done.error is not None and activity.attempt < policy.max_attempts:
         # The orchestration's own retry: a timer step, then the same activity again.
-        retry = Retry(now + timedelta(seconds=policy.interval_seconds), replace(activity, attempt=activity.attempt + 1, started=now + timedelta(seconds=policy.interval_seconds)))
+        due = now + timedelta(seconds=policy.interval_seconds)
+        retry = Retry(due, replace(activity, attempt=activity.attempt + 1, started=due))
         return replace(state, retries=(*state.retries, retry)), []
     return _on_result(state, activity, _outcome(done), now, ids)
 

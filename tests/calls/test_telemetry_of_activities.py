@@ -82,3 +82,17 @@ def test_a_failing_email_counts_once_on_its_last_attempt(app_env: pytest.MonkeyP
     assert len(spans) == RETRIES[SEND_EMAIL].max_attempts
     assert all(s.status.status_code.name == "ERROR" for s in spans)
     assert email_attempts_blob(instance_id).startswith(f"calls/{instance_id}/")
+
+
+def test_a_summary_written_again_counts_the_call_end_once(app_env: pytest.MonkeyPatch, function_app: FunctionApp,
+                                                          telemetry: MemoryTelemetry) -> None:
+    # Activities run at least once: a second run after success (a lost completion) must not count again.
+    missed_id, dropped_id = f"call-{uuid.uuid4().hex}", f"call-{uuid.uuid4().hex}"
+    missed_before = telemetry.counter_totals().get("calls.missed", 0)
+    dropped_before = dropped_points(telemetry).get((500, 8521), 0)
+    for _ in range(2):
+        function_app.activity("prepare_call_summary", summary_fields(missed_id, "missed", None, False))
+        function_app.activity("prepare_call_summary",
+                              summary_fields(dropped_id, "completed", "code 500, subCode 8521, Media lost.", True))
+    assert telemetry.counter_totals().get("calls.missed", 0) - missed_before == 1
+    assert dropped_points(telemetry)[(500, 8521)] - dropped_before == 1

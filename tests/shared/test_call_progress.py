@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from shared import call_progress as control
 from shared import call_lifecycle as lifecycle
+from shared import call_progress as control
 from shared.call_actions import CallAction, Prompt
 from shared.call_flow_settings import CallFlowSettings
 

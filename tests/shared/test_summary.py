@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.json_body import BadRequest
 from shared.call_timeline import TimelineEntry
+from shared.json_body import BadRequest
 from shared.summary import CallSummaryInput, summary_input_from_dict
 from shared.summary_render import INCOMPLETE_NOTE, format_duration, render_summary
 from shared.transcript_lines import TranscriptSegment, parse_transcript
