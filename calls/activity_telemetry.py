@@ -3,7 +3,9 @@
 `traced_activity` wraps an activity function: its span continues the call's trace from the `traceparent` the
 orchestrator put in the activity input, and the call metrics that only an activity can know are recorded here:
 the call's end (calls.missed, calls.dropped) when its summary is prepared, and the email's delivery
-(email.sent, email.failed). Activities run at least once; a failed email counts once, on its last attempt.
+(email.sent, email.failed). Activities run at least once, so each count is made exactly once per call: the
+call's end behind a marker blob created only if absent (a summary written again counts nothing), the email
+behind its receipt, a failed email on its last attempt.
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ from opentelemetry.trace import Span, StatusCode
 
 from calls import app_context, telemetry
 from shared import blob_names
+from shared.call_activity_names import PREPARE_SUMMARY, RETRIES, SEND_EMAIL
 from shared.kpis import call_end
 
 log = logging.getLogger(__name__)
 
 Activity = TypeVar("Activity", bound=Callable[..., Any])
-SUMMARY_ACTIVITY = "prepare_call_summary"
-EMAIL_ACTIVITY = "send_summary_email"
 
 
 def _fields(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -38,9 +39,31 @@ def _fields(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Mapping[str, An
     return payload if isinstance(payload, Mapping) else {}
 
 
+def call_end_marker_blob(instance_id: str) -> str:
+    return f"{blob_names.call_prefix(instance_id)}call-end-counted.txt"
+
+
+def _first_count(instance_id: str) -> bool:
+    """True for the first summary of the call only: creates the marker blob unless it exists (atomic in
+    Blob storage: a create with If-None-Match *)."""
+    container = app_context.transcripts_container()
+    try:
+        container.create_container()
+    except ResourceExistsError:
+        pass
+    try:
+        container.upload_blob(call_end_marker_blob(instance_id), b"counted", overwrite=False)
+    except ResourceExistsError:
+        return False
+    return True
+
+
 def _record_call_end(fields: Mapping[str, Any], span: Span) -> None:
     end = call_end(fields)
     span.set_attribute("call.outcome", str(fields.get("outcome") or "unknown")[:40])
+    instance_id = str(fields.get("instance_id") or "")
+    if not (end.missed or end.dropped) or not _first_count(instance_id):
+        return
     if end.missed:
         telemetry.calls_missed.add(1)
     if end.dropped:
@@ -79,10 +102,8 @@ def _record_email_failure(instance_id: str, max_attempts: int, error: Exception)
         telemetry.email_failed.add(1, {"error.type": type(error).__name__})
 
 
-def traced_activity(name: str, *, max_attempts: int = 1) -> Callable[[Activity], Activity]:
-    """Run the activity inside a span of the call's trace and record the metrics it alone can know.
-
-    `max_attempts` is the orchestrator's retry bound for the activity, so a failure counts on the last one."""
+def traced_activity(name: str) -> Callable[[Activity], Activity]:
+    """Run the activity inside a span of the call's trace and record the metrics it alone can know."""
     def wrap(function: Activity) -> Activity:
         @functools.wraps(function)
         def run(*args: Any, **kwargs: Any) -> Any:
@@ -97,14 +118,14 @@ def traced_activity(name: str, *, max_attempts: int = 1) -> Callable[[Activity],
                     result = function(*args, **kwargs)
                 except Exception as error:
                     span.set_status(StatusCode.ERROR, type(error).__name__)
-                    if name == EMAIL_ACTIVITY and instance_id:
-                        _record_email_failure(instance_id, max_attempts, error)
+                    if name == SEND_EMAIL and instance_id:
+                        _record_email_failure(instance_id, RETRIES[SEND_EMAIL].max_attempts, error)
                     raise
                 if isinstance(result, Mapping) and isinstance(result.get("status"), str):
                     span.set_attribute("activity.status", result["status"][:40])
-                if name == SUMMARY_ACTIVITY:
+                if name == PREPARE_SUMMARY:
                     _record_call_end(fields, span)
-                elif name == EMAIL_ACTIVITY and isinstance(result, Mapping) and not result.get("repeated"):
+                elif name == SEND_EMAIL and isinstance(result, Mapping) and not result.get("repeated"):
                     telemetry.email_sent.add(1)
                     span.set_attribute("email.operation_id", str(result.get("operationId", ""))[:64])
                 return result

@@ -26,7 +26,7 @@ from shared.transcription_settings import TranscriptionSettings
 # within seconds. azure-core's RetryPolicy honours Retry-After on 429/503.
 ANSWER_RETRY: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4,
                 "connection_timeout": 5, "read_timeout": 10}
-EMAIL_RETRY: dict[str, Any] = {"retry_total": 4, "retry_backoff_factor": 1.0, "retry_backoff_max": 30,
+EMAIL_CLIENT_RETRY: dict[str, Any] = {"retry_total": 4, "retry_backoff_factor": 1.0, "retry_backoff_max": 30,
                "connection_timeout": 10, "read_timeout": 30}
 # Storage's default waits 15 s, then 18 s, ... inside one call; activities are retried by Durable instead.
 BLOB_RETRY: dict[str, Any] = {"retry_total": 3, "initial_backoff": 1, "increment_base": 2}
@@ -82,7 +82,7 @@ def call_automation_client() -> CallAutomationClient:
 
 @functools.cache
 def email_client() -> EmailClient:
-    return EmailClient(settings().acs_endpoint, _credential(), **EMAIL_RETRY)
+    return EmailClient(settings().acs_endpoint, _credential(), **EMAIL_CLIENT_RETRY)
 
 
 @functools.cache

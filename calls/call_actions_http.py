@@ -2,7 +2,8 @@
 
 - `POST /api/calls/{instanceId}/actions` (function key): play, recognize_dtmf, transfer, hang_up, mute,
   start_transcription, stop_transcription. 202 with the action id; 400 bad input, 404 unknown call, 409 a call
-  that is not connected (ringing, ended or finished).
+  that is not connected (ringing, ended or finished), 422 a transfer without a target when
+  CALL_TRANSFER_TARGET is not set.
 - `POST /api/media/{instanceId}/actions?token=...` (per-call token): the media host's voice processor asks for
   transfer or hang_up, with the same answers.
 - `POST /api/media/{instanceId}/silence?token=...` (per-call token): the media host reports caller silence.
@@ -25,13 +26,15 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
-from calls.callbacks_http import authorize_call, raise_outcome_response
+from calls import app_context
+from calls.call_authorization import authorize_call
+from calls.callbacks_http import raise_outcome_response
 from calls.durable_gateway import DurableGateway, RaiseResult
 from calls.http_responses import error_response, json_response, read_json
-from shared.action_availability import unavailable_reason
+from shared.action_availability import CallFacts, unavailable_reason
 from shared.call_actions import MEDIA_HOST_ACTIONS, CallAction, parse_action_request
-from shared.call_control import CALL_ACTION_REQUESTED, CALLER_SILENCE
 from shared.call_lifecycle import iso
+from shared.call_progress import CALL_ACTION_REQUESTED, CALLER_SILENCE
 from shared.call_start import CallStart
 from shared.call_token import is_valid_instance_id
 from shared.json_body import BadRequest, optional_int, require_object
@@ -102,11 +105,13 @@ async def submit_action(client: df.DurableOrchestrationClient, instance_id: str,
         return _refusal(409, "conflict", "the call has ended")
     if state.stage != "connected":
         return _refusal(409, "conflict", "the call is not connected yet")
-    caller_kind = state.start.caller_kind if state.start is not None else "unknown"
-    transcription = state.start is not None and state.start.transcription != NOT_CONFIGURED
-    unavailable = unavailable_reason(action.kind, caller_kind, transcription)
+    start = state.start
+    facts = CallFacts(caller_kind=start.caller_kind if start is not None else "unknown",
+                      transcription_available=start is not None and start.transcription != NOT_CONFIGURED,
+                      transfer_target_configured=app_context.call_flow_settings().transfer_target is not None)
+    unavailable = unavailable_reason(action.kind, action.target, facts)
     if unavailable is not None:
-        return _refusal(400, unavailable.error, unavailable.message, "action")
+        return _refusal(422, unavailable.error, unavailable.message, unavailable.path)
     outcome = await DurableGateway(client).raise_event(instance_id, CALL_ACTION_REQUESTED, action.to_payload())
     if outcome is RaiseResult.NOT_FOUND:
         return _refusal(404, "not_found", "no such call")

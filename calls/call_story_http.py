@@ -17,7 +17,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from calls.http_responses import json_response
-from calls.lifecycle_orchestrator import ORCHESTRATOR_NAME
+from shared.call_activity_names import ORCHESTRATOR as ORCHESTRATOR_NAME
 from shared.call_lifecycle import parse_time
 from shared.call_story import build_call_story, list_entry
 from shared.call_story_page import render_call_story_page

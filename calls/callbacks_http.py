@@ -14,27 +14,15 @@ import azure.functions as func
 
 from calls import app_context
 from calls.acs_auth import refuse_unauthenticated
+from calls.call_authorization import authorize_call
 from calls.durable_gateway import DurableGateway, RaiseResult
 from calls.http_responses import error_response, json_response, read_json
-from shared.call_control import UNKNOWN_CALLBACK
-from shared.call_token import is_valid_instance_id, verify_call_token
+from shared.call_progress import UNKNOWN_CALLBACK
 from shared.callback_events import parse_callback_delivery
 from shared.json_body import BadRequest
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
-
-
-def authorize_call(req: func.HttpRequest) -> tuple[str, func.HttpResponse | None]:
-    """The instance id from the route, or the 4xx response that refuses the request."""
-    instance_id = req.route_params.get("instanceId", "")
-    if not is_valid_instance_id(instance_id):
-        return instance_id, json_response(400, {"error": "bad_request", "message": "invalid instance id",
-                                                "path": "instanceId"})
-    if not verify_call_token(app_context.settings().call_token_secret, instance_id, req.params.get("token")):
-        return instance_id, json_response(401, {"error": "unauthorized", "message": "invalid call token",
-                                                "path": "token"})
-    return instance_id, None
 
 
 def raise_outcome_response(instance_id: str, outcomes: list[RaiseResult]) -> func.HttpResponse:

@@ -11,6 +11,8 @@ from enum import Enum
 
 import azure.durable_functions as df
 
+from shared.call_inbox import INBOX_EVENT, inbox_payload
+
 log = logging.getLogger(__name__)
 
 
@@ -52,9 +54,10 @@ class DurableGateway:
             raise
         return True
 
-    async def raise_event(self, instance_id: str, name: str, payload: dict[str, object]) -> RaiseResult:
+    async def raise_event(self, instance_id: str, kind: str, payload: dict[str, object]) -> RaiseResult:
+        """Raise one event of `kind` on the call's single inbox (shared/call_inbox.py)."""
         try:
-            await self._client.raise_event(instance_id, name, payload)
+            await self._client.raise_event(instance_id, INBOX_EVENT, inbox_payload(kind, payload))
         except Exception as error:  # noqa: BLE001 - the SDK raises bare exceptions for 404 and 410
             message = str(error)
             if "is gone" in message:

@@ -31,7 +31,7 @@ from calls import answer_claim, app_context, telemetry
 from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
-from calls.lifecycle_orchestrator import ORCHESTRATOR_NAME
+from shared.call_activity_names import ORCHESTRATOR
 from shared.call_lifecycle import ANSWER_FAILED_EVENT, CALL_ANSWERED, iso, parse_time
 from shared.call_start import CallStart, CallTimeouts
 from shared.call_token import call_token, instance_id_for_call
@@ -148,7 +148,7 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
                               max_duration_seconds=settings.max_call_duration_seconds),
     )
     payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {})}
-    if not await gateway.start_once(ORCHESTRATOR_NAME, instance_id, payload):
+    if not await gateway.start_once(ORCHESTRATOR, instance_id, payload):
         log.info("Duplicate IncomingCall delivery %s for %s (correlation %s): not answered again",
                  event.id, instance_id, call.correlation_id)
         return {"instanceId": instance_id, "status": "duplicate"}

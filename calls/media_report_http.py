@@ -9,7 +9,8 @@ from __future__ import annotations
 import azure.durable_functions as df
 import azure.functions as func
 
-from calls.callbacks_http import authorize_call, raise_outcome_response
+from calls.call_authorization import authorize_call
+from calls.callbacks_http import raise_outcome_response
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, read_json
 from shared.call_lifecycle import MEDIA_STREAM_ENDED, compact_media_report

@@ -19,7 +19,7 @@ from media_host.inline_connection import InlineServerConnection
 from shared.audio_pacing import AudioPacer, FrameSlicer
 from shared.media_call_stats import MediaCallStats
 from shared.media_codec import encode_audio_data_b64, encode_stop_audio, frame_bytes_for
-from shared.media_transcript import TranscriptSegment
+from shared.transcript_lines import TranscriptSegment
 
 
 class WebSocketCallOutput:

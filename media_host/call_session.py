@@ -39,7 +39,7 @@ from shared.media_codec import (
     encode_json,
 )
 from shared.media_route import TRANSCRIPTION, MediaSocketRoute
-from shared.media_transcript import segment_from_acs
+from shared.transcript_lines import segment_from_acs
 
 log = logging.getLogger("media_host.call")
 

@@ -39,7 +39,7 @@ from media_host.telemetry import record_realtime_failure
 from media_host.voice import CallOutput
 from shared.call_action_tools import RESPONSE_CREATE, with_tools
 from shared.media_codec import AudioData, AudioMetadata
-from shared.media_transcript import segment_from_voice
+from shared.transcript_lines import segment_from_voice
 from shared.voice_realtime_protocol import (
     AssistantTranscript,
     AudioDelta,

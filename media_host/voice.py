@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from shared.media_codec import AudioData, AudioMetadata
-from shared.media_transcript import TranscriptSegment
+from shared.transcript_lines import TranscriptSegment
 
 
 class CallOutput(Protocol):

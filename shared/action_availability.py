@@ -1,6 +1,6 @@
 """Whether a requested call action can work on this call at all, decided before it is accepted (pure).
 
-A request that can only fail later (at ACS, after a 202) is refused up front with a 4xx that says why, so the
+A request that can only fail later (at ACS, after a 202) is refused up front with a 422 that says why, so the
 caller of the control API learns it at once and the call's timeline holds no doomed action.
 """
 
@@ -8,25 +8,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.call_actions import MUTE, START_TRANSCRIPTION, STOP_TRANSCRIPTION
+from shared.call_actions import CONFIGURED_TARGET, MUTE, START_TRANSCRIPTION, STOP_TRANSCRIPTION, TRANSFER
 
 COMMUNICATION_USER = "communicationUser"
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What the control API knows of a call and the deployment when an action is requested."""
+
+    caller_kind: str  # the IncomingCall's `from` kind
+    transcription_available: bool  # the call was answered with transcription options
+    transfer_target_configured: bool  # CALL_TRANSFER_TARGET is set
 
 
 @dataclass(frozen=True)
 class Unavailable:
     error: str  # the API's error code
     message: str
+    path: str = "action"
 
 
-def unavailable_reason(kind: str, caller_kind: str, transcription_available: bool) -> Unavailable | None:
-    """None when `kind` can be performed on a call whose caller is of `caller_kind`."""
+def unavailable_reason(kind: str, target: str | None, facts: CallFacts) -> Unavailable | None:
+    """None when the action `kind` (with its `target`, for a transfer) can be performed on this call."""
+    if kind == TRANSFER and target == CONFIGURED_TARGET and not facts.transfer_target_configured:
+        return Unavailable("not_configured", "no transfer target is configured (CALL_TRANSFER_TARGET): set it, "
+                           "or give a target", "target")
+    caller_kind = facts.caller_kind
     if kind == MUTE and caller_kind != COMMUNICATION_USER:
         # MuteParticipantsRequest.targetParticipants: ACS users only (REST spec, CallAutomation stable
         # 2026-03-12); a phone caller cannot be muted by Call Automation.
         return Unavailable("unsupported_action",
                            f"mute works only when the caller is an ACS user; this call's caller is {caller_kind}")
-    if kind in (START_TRANSCRIPTION, STOP_TRANSCRIPTION) and not transcription_available:
+    if kind in (START_TRANSCRIPTION, STOP_TRANSCRIPTION) and not facts.transcription_available:
         return Unavailable("not_configured",
                            "transcription needs ACS_COGNITIVE_SERVICES_ENDPOINT (an Azure AI services resource "
                            "connected to ACS); this call was answered without transcription options")

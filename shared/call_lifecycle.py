@@ -1,18 +1,18 @@
 """Lifecycle decisions for one call, as a pure state machine.
 
-The orchestrator is a thin loop over this module: it asks `next_step` what to do, then either starts the
-hang-up activity (`HangUp`), summarises (`Summarize`), or waits (`Wait`) for the next external event, the
-hang-up's result or the deadline, and feeds what happened back through `on_event`, `on_hang_up_result`
-or `on_timeout`. Everything here is deterministic: time comes in as an argument (the orchestration's
+The call machine (shared/call_machine.py) asks `next_step` what to do, then either starts the hang-up
+activity (`HangUp`), summarises (`Summarize`), or waits (`Wait`) for the next inbox event, the hang-up's
+result or the deadline, and feeds what happened back through `on_event`, `on_hang_up_result` or
+`on_timeout`. Everything here is deterministic: time comes in as an argument (the orchestration's
 `current_utc_datetime`), so replay always takes the same decisions.
 
 `on_event` accepts every name in `EVENT_NAMES` in every stage. Callbacks arrive late, twice or out of order,
-and the orchestrator listens for all of them all the time (see calls/lifecycle_orchestrator.py), so a
+and the machine reads every inbox event in every stage, so a
 duplicate or late event must be a no-op here rather than an event nobody expected.
 
 Stages: ringing -> connected -> ended -> summarized.
 
-Call control (shared/call_control.py) asks for a hang-up with `request_hang_up` and reports an accepted
+Call control (shared/call_progress.py) asks for a hang-up with `request_hang_up` and reports an accepted
 transfer with `mark_transferred`; both end the call through the same waits as the maximum duration does.
 """
 
@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from shared.call_start import CallStart, CallTimeouts  # noqa: F401 - re-exported
+from shared.call_timeline import TimelineEntry
 
 Stage = Literal["ringing", "connected", "ended", "summarized"]
 # Why the orchestration is waiting, which is also what its deadline means.
@@ -41,7 +42,7 @@ MAX_DURATION = "max_duration"
 ANSWER_FAILED = "answer_failed"
 TRANSFERRED = "transferred"
 
-# Events the orchestration waits for, named as the callbacks function raises them.
+# Kinds of inbox event (shared/call_inbox.py) the lifecycle itself reacts to.
 CALL_ANSWERED = "CallAnswered"          # raised by the events function after a successful answer
 ANSWER_FAILED_EVENT = "AnswerFailed"    # raised by ACS, or by the events function when answering fails
 CALL_CONNECTED = "CallConnected"
@@ -55,16 +56,6 @@ MAX_DETAIL_CHARS = 200
 MAX_MEDIA_FIELDS = 40
 MAX_MEDIA_KEY_CHARS = 64
 MEDIA_TEXT_FIELDS = ("type", "time", "closeReason")
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: str
-    event: str
-    detail: str | None = None
-
-    def to_dict(self) -> dict[str, str | None]:
-        return {"at": self.at, "event": self.event, "detail": self.detail}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared import blob_names
+from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
+from shared.call_inbox import INBOX_EVENT, KIND
 from shared.call_lifecycle import parse_time
 from shared.pii import mask_phone_numbers_in_text
 
@@ -61,13 +63,13 @@ _DECISION_MEANINGS = {
     "menu_choice": "The caller chose a menu option.",
 }
 _ACTIVITY_MEANINGS = {
-    "hang_up_call": "The app hung up the call.",
-    "load_call_flow": "The call flow settings were read.",
-    "run_call_action": "The app sent a call action to ACS.",
-    "prepare_call_summary": "The call summary was written.",
-    "send_summary_email": "The summary email was sent.",
+    HANG_UP: "The app hung up the call.",
+    LOAD_FLOW: "The call flow settings were read.",
+    RUN_ACTION: "The app sent a call action to ACS.",
+    PREPARE_SUMMARY: "The call summary was written.",
+    SEND_EMAIL: "The summary email was sent.",
 }
-_CLOSING_ACTIVITIES = frozenset({"prepare_call_summary", "send_summary_email"})
+_CLOSING_ACTIVITIES = frozenset({PREPARE_SUMMARY, SEND_EMAIL})
 # Media statistics worth showing, in the order shown.
 MEDIA_KEYS = ("sampleRate", "framesReceived", "framesSilent", "framesSent", "framesDropped", "gaps", "maxGapMs",
               "transcriptSegments", "transcriptLinesDropped", "malformedMessages", "closeCode", "closeReason")
@@ -168,6 +170,15 @@ def _activity_entry(event: Mapping[str, Any], failed: bool) -> dict[str, Any]:
     return _entry(at, name, meaning, ", ".join(parts) or None, status=status, durationSeconds=duration)
 
 
+def _raised_event(raw: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    """(name, payload) of an EventRaised: an inbox event shows under its own kind (shared/call_inbox.py)."""
+    name = _text(raw.get("Name"), 80) or "event"
+    payload = _mapping(raw.get("Input"))
+    if name == INBOX_EVENT:
+        name = _text(payload.get(KIND), 80) or "event"
+    return name, payload
+
+
 def _history_entries(history: Sequence[object], start: Mapping[str, Any]) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for raw in history:
@@ -180,8 +191,7 @@ def _history_entries(history: Sequence[object], start: Mapping[str, Any]) -> lis
             entries.append(_entry(at, "ringing", "The call rang and the app took it.",
                                   f"from {caller}" if caller else None))
         elif kind == "EventRaised":
-            name = _text(raw.get("Name"), 80) or "event"
-            payload = _mapping(raw.get("Input"))
+            name, payload = _raised_event(raw)
             at = _text(payload.get("time"), 64) if parse_time(payload.get("time")) else None
             detail = _result_text(payload)
             status = "error" if _is_failure(name) else "info"
@@ -237,8 +247,10 @@ def _sort_key(entry: Mapping[str, Any]) -> datetime:
 
 def _raised(history: Sequence[object], name: str) -> Mapping[str, Any] | None:
     for raw in history:
-        if isinstance(raw, Mapping) and raw.get("EventType") == "EventRaised" and raw.get("Name") == name:
-            return _mapping(raw.get("Input"))
+        if isinstance(raw, Mapping) and raw.get("EventType") == "EventRaised":
+            raised, payload = _raised_event(raw)
+            if raised == name:
+                return payload
     return None
 
 
@@ -255,7 +267,7 @@ def _email(history: Sequence[object], output: Mapping[str, Any]) -> dict[str, An
     email = output.get("email")
     if not isinstance(email, Mapping):
         for raw in history:
-            if isinstance(raw, Mapping) and raw.get("FunctionName") == "send_summary_email":
+            if isinstance(raw, Mapping) and raw.get("FunctionName") == SEND_EMAIL:
                 email = (_mapping(raw.get("Result")) if raw.get("EventType") == "TaskCompleted"
                          else {"status": "failed", "error": raw.get("Reason")})
     if not isinstance(email, Mapping):

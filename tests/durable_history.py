@@ -29,6 +29,7 @@ Message = Callable[[], None]
 
 ACTIVITY_TYPES = (0, 1)  # CallActivity, CallActivityWithRetry
 TIMER_TYPE = 5
+RETRY_HORIZON_SECONDS = 10  # longer than any retry interval of ours, shorter than any call deadline
 
 
 def stamp(moment: datetime) -> str:
@@ -60,6 +61,11 @@ class Activity:
     retry: dict[str, int] | None
     attempts: int = 1
     state: str = "running"  # running | backing_off | completed | failed
+
+
+@dataclass(frozen=True)
+class _TimerAction:
+    is_canceled: bool
 
 
 @dataclass
@@ -133,12 +139,15 @@ class DurableHistory:
         return self.state
 
     def fail_for_good(self, activity: str, reason: str = "activity failed") -> dict[str, Any]:
-        """Fail every attempt of a retried activity, letting each back-off timer (and only that) pass."""
+        """Fail every attempt of a retried activity, letting each back-off pass: the SDK's back-off timer, or
+        the orchestration's own retry timer (any timer due within `RETRY_HORIZON_SECONDS`)."""
         while self.running_or_none(activity) is not None and not self.state.get("isDone"):
             self.deliver(self.fail(activity, reason))
-            back_off = next((t for t in self.pending_timers() if t.retry_of and t.retry_of.name == activity), None)
-            if back_off is not None:
-                self.advance((back_off.fire_at - self.now).total_seconds())
+            while self.running_or_none(activity) is None and not self.state.get("isDone"):
+                due = sorted(t.fire_at for t in self.pending_timers())
+                if not due or (due[0] - self.now).total_seconds() > RETRY_HORIZON_SECONDS:
+                    break
+                self.advance((due[0] - self.now).total_seconds())
         return self.state
 
     # --- what the history holds ---------------------------------------------------------------------------
@@ -154,6 +163,16 @@ class DurableHistory:
         """The input of every TaskScheduled of `activity`, retries included, decoded."""
         return [json.loads(e["Input"]) for e in self.history
                 if e["EventType"] == T.TASK_SCHEDULED and e["Name"] == activity]
+
+    def scheduled_at(self, activity: str) -> list[datetime]:
+        """When each TaskScheduled of `activity` was written (its episode's time)."""
+        return [datetime.fromisoformat(e["Timestamp"].replace("Z", "+00:00")) for e in self.history
+                if e["EventType"] == T.TASK_SCHEDULED and e["Name"] == activity]
+
+    def timer_actions(self) -> list[Any]:
+        """Every CreateTimer action of the last replay, as the SDK returned it."""
+        return [_TimerAction(a.get("isCanceled", False)) for a in flatten(self.state.get("actions", []))
+                if a["actionType"] == TIMER_TYPE]
 
     def pending_timers(self) -> list[Timer]:
         return [t for t in self.timers if not t.fired]

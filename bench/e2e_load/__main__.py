@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench.e2e_load.process_stack import ProcessStack, process_stack
-from calls.call_activities import email_operation_id
+from calls.call_orchestration.activities import email_operation_id
 from tools.acs_simulator.results import ScenarioResult
 from tools.acs_simulator.runner import run_scenario
 from tools.acs_simulator.scenario import load_scenario

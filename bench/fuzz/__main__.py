@@ -33,7 +33,7 @@ from bench.fuzz.surfaces import (
     fuzz_media_messages,
     fuzz_parsers,
 )
-from calls.call_activities import email_operation_id
+from calls.call_orchestration.activities import email_operation_id
 from tools.acs_simulator.runner import run_scenario
 from tools.acs_simulator.scenario import load_scenario
 from tools.azurite import running_azurite

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from calls import app_context
+from shared.call_inbox import INBOX_EVENT, inbox_payload
 from shared.call_token import call_token
 from tests.calls.test_events_http import offered_delivery, post_events, raised_events, wait_until
 from tests.conftest import TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
@@ -23,8 +25,8 @@ def raise_directly(durable, instance_id: str, name: str, payload: dict[str, Any]
     """As the callbacks function would, without going through it."""
     binding = json.loads(client_binding_json(durable.base_url, "CallLifecycle", durable.function_key))
     url = binding["managementUrls"]["sendEventPostUri"].replace("INSTANCEID", instance_id).replace(
-        "{eventName}", name)
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+        "{eventName}", INBOX_EVENT)
+    request = urllib.request.Request(url, data=json.dumps(inbox_payload(name, payload)).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 202
@@ -105,6 +107,20 @@ def test_bad_requests_are_400_and_raise_nothing(function_app: FunctionApp, durab
     assert raised_events(durable.instance_status(instance_id)) == before
 
 
+def test_transfer_without_a_target_is_refused_when_none_is_configured(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    instance_id, _ = connected_call(function_app, durable, simulator)
+    monkeypatch.delenv("CALL_TRANSFER_TARGET", raising=False)
+    before = raised_events(durable.instance_status(instance_id))
+    refused = control(function_app, durable, instance_id, {"action": "transfer"})
+    assert refused.status_code == 422
+    assert body_of(refused)["path"] == "target" and "CALL_TRANSFER_TARGET" in body_of(refused)["message"]
+    assert raised_events(durable.instance_status(instance_id)) == before
+    monkeypatch.setenv("CALL_TRANSFER_TARGET", "+14255550123")
+    app_context.reset()  # settings are read once per process
+    assert control(function_app, durable, instance_id, {"action": "transfer"}).status_code == 202
+
+
 def test_unknown_ringing_and_finished_calls(function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
     hang_up = {"action": "hang_up"}
     assert control(function_app, durable, "call-" + "f" * 32, hang_up).status_code == 404
@@ -145,7 +161,7 @@ def test_mute_is_refused_up_front_for_a_phone_caller(function_app: FunctionApp, 
                                                      simulator: AcsSimulatorServer) -> None:
     instance_id, _ = connected_call(function_app, durable, simulator)
     response = control(function_app, durable, instance_id, {"action": "mute"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert body_of(response) == {"error": "unsupported_action", "path": "action", "message":
                                  "mute works only when the caller is an ACS user; this call's caller is phoneNumber"}
     assert simulator.requests_for("mute") == []
@@ -179,7 +195,7 @@ def test_transcription_actions_are_refused_when_the_call_has_no_transcription(
     app_env.delenv("ACS_COGNITIVE_SERVICES_ENDPOINT")
     instance_id, _ = connected_call(function_app, durable, simulator)
     response = control(function_app, durable, instance_id, {"action": "start_transcription"})
-    assert response.status_code == 400 and body_of(response)["error"] == "not_configured"
+    assert response.status_code == 422 and body_of(response)["error"] == "not_configured"
     assert "ACS_COGNITIVE_SERVICES_ENDPOINT" in body_of(response)["message"]
 
 

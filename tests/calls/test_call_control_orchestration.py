@@ -4,18 +4,20 @@ activities racing with events, results are matched by operation context, and eve
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
 import pytest
 
-from calls import lifecycle_orchestrator
+from calls import call_orchestration
 from shared import call_action_ledger as ledger
 from shared.call_actions import CallAction, Prompt
 from shared.call_flow_settings import load_call_flow_settings
 from tests.calls.test_lifecycle_orchestrator import (
     EMAIL,
     HANG_UP,
+    MAX_DURATION,
     SUMMARY,
     T0,
     connected_call,
@@ -35,7 +37,7 @@ FLOW, ACTION = "load_call_flow", "run_call_action"
 @pytest.fixture(scope="module")
 def handle() -> Callable[[str], str]:
     app = df.DFApp()
-    app.register_functions(lifecycle_orchestrator.bp)
+    app.register_functions(call_orchestration.bp)
     functions = {function.get_function_name(): function for function in app.get_functions()}
     return functions["call_lifecycle"].get_user_function()
 
@@ -160,8 +162,8 @@ def test_a_lost_goodbye_result_still_ends_the_call(call: DurableHistory) -> None
 def test_a_prompt_answered_in_time_needs_no_deadline(call: DurableHistory) -> None:
     connected_call(with_flow(call, CALL_GREETING_TEXT="Welcome."))
     greeting = accept_last(call)
-    timers = len(call.timers)
     call.deliver(event(call, "PlayCompleted", 5, operationContext=greeting["actionId"]))
-    call.advance(ledger.FLOW_RESULT_WAIT_SECONDS + 1)  # the cancelled deadline fires: nothing happens
-    assert len(call.timers) == timers and call.state["customStatus"]["flow"] == "listening"
+    call.advance(ledger.FLOW_RESULT_WAIT_SECONDS + 1)  # the old deadline's timer fires unraced: nothing happens
+    assert call.state["customStatus"]["flow"] == "listening"
+    assert call.timers[-1].fire_at == T0 + timedelta(seconds=3 + MAX_DURATION)  # only the call's own deadline
     assert sent_actions(call) == [greeting]

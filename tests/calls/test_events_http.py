@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from shared.call_inbox import INBOX_EVENT, read_inbox
 from shared.call_token import call_token, instance_id_for_call
 from tests.conftest import TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
 from tools.acs_simulator import AcsSimulatorServer
@@ -39,8 +40,10 @@ def offered_delivery(simulator: AcsSimulatorServer, caller: str = "+14255550123"
 
 
 def raised_events(status: dict | None) -> list[str]:
+    """The kind of each event raised on the call's inbox (shared/call_inbox.py), in history order."""
     events = (status or {}).get("historyEvents") or []
-    return [event.get("Name", "") for event in events if event["EventType"] == "EventRaised"]
+    return [read_inbox(event.get("Input"))[0] if event.get("Name") == INBOX_EVENT else event.get("Name", "")
+            for event in events if event["EventType"] == "EventRaised"]
 
 
 def wait_until(read, done, timeout: float = 10.0):

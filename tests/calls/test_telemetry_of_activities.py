@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from calls.activity_telemetry import email_attempts_blob
-from calls.lifecycle_orchestrator import EMAIL_RETRY
+from shared.call_activity_names import RETRIES, SEND_EMAIL
 from tests.conftest import FunctionApp
 from tests.otel_memory import MemoryTelemetry, memory_telemetry
 
@@ -72,13 +72,27 @@ def test_a_failing_email_counts_once_on_its_last_attempt(app_env: pytest.MonkeyP
     payload = {"instanceId": instance_id, "summaryBlob": f"calls/{instance_id}/summary.json",
                "traceparent": TRACEPARENT}
     failed = []
-    for _ in range(EMAIL_RETRY.max_number_of_attempts):
+    for _ in range(RETRIES[SEND_EMAIL].max_attempts):
         before = telemetry.counter_totals().get("email.failed", 0)
         with pytest.raises(RuntimeError):
             function_app.activity("send_summary_email", payload)
         failed.append(telemetry.counter_totals().get("email.failed", 0) - before)
-    assert failed == [0] * (EMAIL_RETRY.max_number_of_attempts - 1) + [1]
+    assert failed == [0] * (RETRIES[SEND_EMAIL].max_attempts - 1) + [1]
     spans = [s for s in telemetry.finished_spans() if s.attributes.get("call.instance_id") == instance_id]
-    assert len(spans) == EMAIL_RETRY.max_number_of_attempts
+    assert len(spans) == RETRIES[SEND_EMAIL].max_attempts
     assert all(s.status.status_code.name == "ERROR" for s in spans)
     assert email_attempts_blob(instance_id).startswith(f"calls/{instance_id}/")
+
+
+def test_a_summary_written_again_counts_the_call_end_once(app_env: pytest.MonkeyPatch, function_app: FunctionApp,
+                                                          telemetry: MemoryTelemetry) -> None:
+    # Activities run at least once: a second run after success (a lost completion) must not count again.
+    missed_id, dropped_id = f"call-{uuid.uuid4().hex}", f"call-{uuid.uuid4().hex}"
+    missed_before = telemetry.counter_totals().get("calls.missed", 0)
+    dropped_before = dropped_points(telemetry).get((500, 8521), 0)
+    for _ in range(2):
+        function_app.activity("prepare_call_summary", summary_fields(missed_id, "missed", None, False))
+        function_app.activity("prepare_call_summary",
+                              summary_fields(dropped_id, "completed", "code 500, subCode 8521, Media lost.", True))
+    assert telemetry.counter_totals().get("calls.missed", 0) - missed_before == 1
+    assert dropped_points(telemetry)[(500, 8521)] - dropped_before == 1

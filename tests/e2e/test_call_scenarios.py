@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.calls.test_events_http import raised_events
 from tools.acs_simulator.results import ScenarioResult
 from tools.acs_simulator.runner import run_scenario
 from tools.acs_simulator.scenario import load_scenario
@@ -39,7 +40,7 @@ class PlacedCall:
         return self.status["output"]
 
     def raised(self) -> list[str]:
-        return [e.get("Name", "") for e in self.status["historyEvents"] if e["EventType"] == "EventRaised"]
+        return raised_events(self.status)
 
     def timeline_events(self) -> list[str]:
         return [entry["event"] for entry in self.output["timeline"]]

@@ -1,9 +1,9 @@
 """Calls on the dev host with the extension's own replay on (the default): the scenarios that drift there.
 
 Each call must end Completed with one summary and one email, and the extension-style replay must have flagged
-nothing (no NonDeterministic failure, no timer whose FireAt moved to another id). The ones marked xfail fail on
-today's orchestrator (calls/lifecycle_orchestrator.py); the single-inbox orchestrator of issue 13 removes the
-marks. Simulator and dev host faults are injected before the call starts.
+nothing (no NonDeterministic failure, no timer whose FireAt moved to another id). The first two failed on the
+orchestrator before the single inbox (issue 17: NonDeterministic in both). Simulator and dev host faults are
+injected before the call starts.
 """
 
 from __future__ import annotations
@@ -53,9 +53,6 @@ def assert_one_summary_one_email_clean_replay(stack: LocalStack, instance_id: st
     assert status["output"]["email"]["status"] not in ("failed", "skipped")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "today's orchestrator: the hang-up's retry timer and second attempt take ids C#'s replay gives to the next "
-    "WhenAny's tasks, so the replay after CallDisconnected fails NonDeterministic (no summary, no email)"))
 @pytest.mark.parametrize("stack", [(0.2, {"MAX_CALL_DURATION_SECONDS": "10"})], indirect=True)
 def test_hang_up_fails_once_then_caller_disconnects(stack: LocalStack) -> None:
     # azure-core retries a 503 three times inside one attempt: four 503s fail the activity's first attempt.
@@ -67,10 +64,6 @@ def test_hang_up_fails_once_then_caller_disconnects(stack: LocalStack) -> None:
     assert status["output"]["outcome"] == "max_duration"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "today's orchestrator: with CallConnected inside load_call_flow's retry window, the deadline timer the SDK "
-    "later cancels completes C#'s WhenAny at once, so the retry's second attempt gets a timer's id: "
-    "NonDeterministic (or, with other timings, a silent timer-id swap)"))
 @pytest.mark.parametrize("stack", [(1.0, {})], indirect=True)
 def test_flow_load_fails_once_with_connect_inside_the_retry_window(stack: LocalStack) -> None:
     stack.dev_host.fail_activity_next("load_call_flow")

@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 
 from shared.call_token import call_token
+from tests.calls.test_events_http import raised_events
 from tools.acs_simulator.results import ScenarioResult
 from tools.acs_simulator.runner import run_scenario
 from tools.acs_simulator.scenario import Fault, Faults, Scenario, load_scenario
@@ -186,5 +187,5 @@ def test_callback_flood_of_garbage_leaves_the_real_call_alone(stack: LocalStack)
     assert result.ended_by == "caller"
     assert [json.loads(line)["text"] for line in stack.transcript(the_instance(stack)).splitlines()] == [SPOKEN]
     assert len(emails_of(stack)) == 1
-    raised = [e.get("Name") for e in status["historyEvents"] if e["EventType"] == "EventRaised"]
+    raised = raised_events(status)
     assert raised.count("CallDisconnected") == 1  # the forged hang-up never reached the call

@@ -8,18 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.call_timeline import TimelineEntry
 from shared.json_body import BadRequest
-from shared.summary import (
-    INCOMPLETE_NOTE,
-    CallSummaryInput,
-    TimelineEntry,
-    TranscriptSegment,
-    format_duration,
-    parse_transcript,
-    parse_transcript_jsonl,
-    render_summary,
-    summary_input_from_dict,
-)
+from shared.summary import CallSummaryInput, summary_input_from_dict
+from shared.summary_render import INCOMPLETE_NOTE, format_duration, render_summary
+from shared.transcript_lines import TranscriptSegment, parse_transcript
+
+
+def parse_transcript_jsonl(text: str) -> list[TranscriptSegment]:
+    return parse_transcript(text).segments
 
 CALLER = "4:+15551234567"
 _TAG_NAMES = ("html", "head", "title", "body", "h2", "h3", "table", "tr", "th", "td", "p", "strong", "em")
@@ -86,8 +83,8 @@ def test_parse_transcript_jsonl_is_lenient_and_counts_bad_lines() -> None:
     )
     parsed = parse_transcript(text)
     assert parsed.segments == [
-        TranscriptSegment("caller", "hello", 0),
-        TranscriptSegment("assistant", "line\u2028separator inside", 1200),
+        TranscriptSegment("caller", "hello", 0, 500, 0.9, "caller"),
+        TranscriptSegment("assistant", "line\u2028separator inside", 1200, None, None, "assistant"),
     ]
     assert parsed.skipped_lines == 8
     assert parse_transcript_jsonl(text) == parsed.segments

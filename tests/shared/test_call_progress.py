@@ -1,12 +1,12 @@
-"""shared.call_control: callbacks, requested actions and silence reports applied to the call's record."""
+"""shared.call_progress: callbacks, requested actions and silence reports applied to the call's record."""
 
 from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from shared import call_control as control
 from shared import call_lifecycle as lifecycle
+from shared import call_progress as control
 from shared.call_actions import CallAction, Prompt
 from shared.call_flow_settings import CallFlowSettings
 

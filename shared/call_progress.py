@@ -1,12 +1,13 @@
 """Call control for one call: every callback, requested action and silence report, applied in one place. Pure.
 
-The orchestrator feeds each external event to `on_event` (which also runs the lifecycle's own events through
-shared/call_lifecycle.py), reports the flow settings with `on_flow_loaded`, asks `next_dispatch` for the next
-action to send through the action activity, and reports that activity's result with `on_request_result`.
+The call machine (shared/call_machine.py) feeds each inbox event to `on_event` (which also runs the
+lifecycle's own events through shared/call_lifecycle.py), reports the flow settings with `on_flow_loaded`,
+asks `next_dispatch` for the next action to send through the action activity, and reports that activity's
+result with `on_request_result`.
 Everything lands in the call's timeline: the request (`action_requested`), how ACS took it (`action_sent` /
 `action_failed`), and its result callback with code and subCode (`PlayFailed - code 400, subCode 8536, ...`).
 
-Ids for actions the flow plans come from `ids` (the orchestration's `new_guid`), so replay is deterministic.
+Ids for actions the flow plans come from `ids` (counted by the machine), so replay is deterministic.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from shared.pii import mask_phone_numbers_in_text
 CALL_ACTION_REQUESTED = "CallActionRequested"  # raised by the control API and the media host's action route
 CALLER_SILENCE = "CallerSilence"  # raised by the media host's silence report
 UNKNOWN_CALLBACK = "UnknownCallback"  # a callback type this code does not know, raised under one name
-# One waiter per name for the whole run (see calls/lifecycle_orchestrator.py), so the list is fixed here.
+# Every kind of inbox event (shared/call_inbox.py) the machine reads; any other kind is ignored.
 EVENT_NAMES: tuple[str, ...] = (
     *lifecycle.EVENT_NAMES,
     *sorted(KNOWN_CALLBACK_TYPES - set(lifecycle.EVENT_NAMES)),

@@ -1,4 +1,5 @@
-"""Activities of the call orchestration: all of its I/O (ACS call actions and hang-up, Blob, Email).
+"""Activities of the call orchestration (shared/call_activity_names.py): all of its I/O (ACS call actions
+and hang-up, Blob, Email).
 
 Activities run at least once, so each is safe to repeat: hang-up treats "already gone" as done, the
 summary is rewritten identically, and the email is sent under a deterministic operation id with a receipt
@@ -11,27 +12,23 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import replace
 
-import azure.durable_functions as df
 from azure.communication.callautomation import CommunicationIdentifier
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from calls import app_context
 from calls.activity_telemetry import traced_activity
 from calls.call_action_runner import identifier_from_raw_id, run_action
-from calls.lifecycle_orchestrator import EMAIL_RETRY
+from calls.call_orchestration.blueprint import bp
 from shared import blob_names
 from shared.call_actions import action_from_payload
+from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
 from shared.sealed_value import CALLER, SealError, unseal
-from shared.summary import (
-    CallSummaryInput,
-    RenderedSummary,
-    TimelineEntry,
-    parse_transcript_jsonl,
-    render_summary,
-)
+from shared.summary import CallSummaryInput, summary_input_from_dict
+from shared.summary_render import RenderedSummary, render_summary
+from shared.transcript_lines import parse_transcript
 
-bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
 # Keys of the MediaStreamEnded event itself, not statistics of the stream.
@@ -68,8 +65,8 @@ def email_operation_id(instance_id: str) -> str:
     return str(uuid.uuid5(_EMAIL_NAMESPACE, instance_id))
 
 
-@bp.activity_trigger(input_name="payload", activity="hang_up_call")
-@traced_activity("hang_up_call")
+@bp.activity_trigger(input_name="payload", activity=HANG_UP)
+@traced_activity(HANG_UP)
 def hang_up_call(payload: object) -> dict[str, str]:
     connection_id = str(_as_mapping(payload)["callConnectionId"])
     try:
@@ -79,15 +76,15 @@ def hang_up_call(payload: object) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@bp.activity_trigger(input_name="payload", activity="load_call_flow")
-@traced_activity("load_call_flow")
+@bp.activity_trigger(input_name="payload", activity=LOAD_FLOW)
+@traced_activity(LOAD_FLOW)
 def load_call_flow(payload: object) -> dict[str, object]:
     """The call flow this call runs with, read once at its start (the transfer target itself stays here)."""
     return app_context.call_flow_settings().to_dict()
 
 
-@bp.activity_trigger(input_name="payload", activity="run_call_action")
-@traced_activity("run_call_action")
+@bp.activity_trigger(input_name="payload", activity=RUN_ACTION)
+@traced_activity(RUN_ACTION)
 def run_call_action(payload: object) -> dict[str, object]:
     """Send one call action to ACS; ACS's refusal is a result ({"status": "rejected", ...}), not a failure."""
     request = _as_mapping(payload)
@@ -111,34 +108,15 @@ def _caller(request: Mapping[str, object]) -> CommunicationIdentifier | None:
 
 
 def summary_input(fields: Mapping[str, object]) -> CallSummaryInput:
-    instance_id = str(fields["instance_id"])
-    raw_timeline = fields.get("timeline")
-    timeline = tuple(
-        TimelineEntry(at=str(item.get("at")), event=str(item.get("event")),
-                      detail=None if item.get("detail") is None else str(item.get("detail")))
-        for item in (raw_timeline if isinstance(raw_timeline, list) else [])
-        if isinstance(item, Mapping)
-    )
-    media = fields.get("media")
-    return CallSummaryInput(
-        instance_id=instance_id,
-        caller=str(fields.get("caller", "")),
-        callee=str(fields.get("callee", "")),
-        outcome=str(fields.get("outcome", "completed")),
-        ringing_at=str(fields.get("ringing_at", "")),
-        connected_at=None if fields.get("connected_at") is None else str(fields["connected_at"]),
-        ended_at=None if fields.get("ended_at") is None else str(fields["ended_at"]),
-        end_reason=None if fields.get("end_reason") is None else str(fields["end_reason"]),
-        timeline=timeline,
-        transcript_blob=blob_names.transcript_blob(instance_id),
-        media={key: value for key, value in media.items() if key not in _EVENT_KEYS}
-        if isinstance(media, Mapping) else None,
-        partial=bool(fields.get("partial", False)),
-    )
+    """The strict decoder (shared/summary.py) over the orchestration's summary fields; the transcript's blob
+    is always this call's, and the media report keeps statistics only."""
+    call = summary_input_from_dict(fields)
+    media = {key: value for key, value in call.media.items() if key not in _EVENT_KEYS} if call.media else None
+    return replace(call, transcript_blob=blob_names.transcript_blob(call.instance_id), media=media)
 
 
-@bp.activity_trigger(input_name="payload", activity="prepare_call_summary")
-@traced_activity("prepare_call_summary")
+@bp.activity_trigger(input_name="payload", activity=PREPARE_SUMMARY)
+@traced_activity(PREPARE_SUMMARY)
 def prepare_call_summary(payload: object) -> dict[str, object]:
     call = summary_input(_as_mapping(payload))
     if call.media is None:
@@ -149,9 +127,11 @@ def prepare_call_summary(payload: object) -> dict[str, object]:
             except ValueError:
                 loaded = None
             if isinstance(loaded, dict):
-                call = CallSummaryInput(**{**call.__dict__, "media": loaded})
+                call = replace(call, media=loaded)
     transcript_text = _read_text(blob_names.transcript_blob(call.instance_id)) or ""
-    rendered: RenderedSummary = render_summary(call, parse_transcript_jsonl(transcript_text))
+    transcript = parse_transcript(transcript_text)
+    rendered: RenderedSummary = render_summary(call, transcript.segments,
+                                               skipped_transcript_lines=transcript.skipped_lines)
     name = blob_names.summary_blob(call.instance_id)
     _write_json(name, {"subject": rendered.subject, "plainText": rendered.plain_text, "html": rendered.html,
                        "topics": list(rendered.topics), "transcriptTruncated": rendered.transcript_truncated})
@@ -159,8 +139,8 @@ def prepare_call_summary(payload: object) -> dict[str, object]:
             "transcriptTruncated": rendered.transcript_truncated}
 
 
-@bp.activity_trigger(input_name="payload", activity="send_summary_email")
-@traced_activity("send_summary_email", max_attempts=EMAIL_RETRY.max_number_of_attempts)
+@bp.activity_trigger(input_name="payload", activity=SEND_EMAIL)
+@traced_activity(SEND_EMAIL)
 def send_summary_email(payload: object) -> dict[str, object]:
     request = _as_mapping(payload)
     instance_id = str(request["instanceId"])

@@ -1,0 +1,212 @@
+"""shared.call_machine: the whole call as one pure machine, driven here without Durable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared import call_machine as machine
+from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RETRIES, RUN_ACTION, SEND_EMAIL
+from shared.call_inbox import inbox_payload
+from shared.call_messages import (
+    ActivityDone,
+    Command,
+    Finish,
+    InboxEvent,
+    Input,
+    SetStatus,
+    StartActivity,
+    TimerFired,
+    WaitUntil,
+)
+
+T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+CONNECT, MAX_DURATION, GRACE, HANG_UP_WAIT, MEDIA_WAIT = 45, 600, 5, 30, 20
+START = {"instanceId": "call-abc", "caller": "+1555***0100", "callee": "+1555***0199", "correlationId": "c",
+         "serverCallId": "s", "ringingAt": "2026-03-01T12:00:00Z", "callerRef": "sealed-ref",
+         "timeouts": {"connectSeconds": CONNECT, "maxDurationSeconds": MAX_DURATION, "reorderGraceSeconds": GRACE,
+                      "hangUpWaitSeconds": HANG_UP_WAIT, "mediaReportWaitSeconds": MEDIA_WAIT}}
+
+
+@dataclass
+class Driver:
+    """What the orchestrator does, minus Durable: keeps the running activities and the last wait."""
+
+    now: datetime = T0
+    state: machine.CallState | None = None
+    running: dict[str, StartActivity] = field(default_factory=dict)
+    started: list[StartActivity] = field(default_factory=list)
+    wait: WaitUntil | None = None
+    output: dict[str, Any] | None = None
+    finishes: int = 0
+
+    def begin(self) -> Driver:
+        self.state, commands = machine.start(START, self.now)
+        self._take(commands)
+        return self
+
+    def feed(self, *messages: Input, after: float = 0) -> list[Command]:
+        assert self.state is not None
+        self.now += timedelta(seconds=after)
+        self.state, commands = machine.receive(self.state, list(messages), self.now)
+        self._take(commands)
+        return commands
+
+    def event(self, kind: str, after: float = 0, **payload: object) -> list[Command]:
+        return self.feed(InboxEvent(inbox_payload(kind, {"type": kind, **payload})), after=after)
+
+    def fire(self) -> list[Command]:
+        assert self.wait is not None
+        self.now = max(self.now, self.wait.at)
+        return self.feed(TimerFired(self.wait.seq))
+
+    def done(self, name: str, output: object = None, error: str | None = None, after: float = 0) -> list[Command]:
+        activity = next(a for a in self.running.values() if a.name == name)
+        del self.running[activity.activity_id]
+        return self.feed(ActivityDone(activity.activity_id, output, error), after=after)
+
+    def _take(self, commands: list[Command]) -> None:
+        terminals = [c for c in commands if isinstance(c, WaitUntil | Finish)]
+        if self.output is None:
+            assert len(terminals) == 1 and commands[-1] is terminals[0]
+        for command in commands:
+            if isinstance(command, StartActivity):
+                self.running[command.activity_id] = command
+                self.started.append(command)
+            elif isinstance(command, WaitUntil):
+                self.wait = command
+            elif isinstance(command, Finish):
+                self.output, self.finishes = dict(command.output), self.finishes + 1
+
+    def names(self, name: str) -> list[StartActivity]:
+        return [a for a in self.started if a.name == name]
+
+
+def test_start_loads_the_flow_and_waits_for_the_connect_deadline() -> None:
+    driver = Driver().begin()
+    assert [a.name for a in driver.started] == [LOAD_FLOW]
+    assert driver.started[0].input == {"instanceId": "call-abc"}
+    # The flow load runs: the wait is its first poll, before the connect deadline.
+    assert driver.wait is not None and driver.wait.at == T0 + timedelta(seconds=machine.ACTIVITY_POLL_SECONDS)
+    driver.done(LOAD_FLOW, {})
+    assert driver.wait.at == T0 + timedelta(seconds=CONNECT)
+
+
+def test_connect_deadline_is_exact() -> None:
+    driver = Driver().begin()
+    driver.done(LOAD_FLOW, {})
+    driver.now = T0 + timedelta(seconds=CONNECT - 1)
+    driver.feed(TimerFired(driver.wait.seq))  # early: nothing is due yet
+    assert driver.state.record.stage == "ringing" and not driver.names(PREPARE_SUMMARY)
+    driver.fire()
+    assert driver.state.record.outcome == "missed" and driver.now == T0 + timedelta(seconds=CONNECT)
+    [summary] = driver.names(PREPARE_SUMMARY)
+    assert summary.input["outcome"] == "missed" and summary.input["end_reason"] == "not connected in time"
+
+
+def test_a_stale_timer_changes_nothing() -> None:
+    driver = Driver().begin()
+    driver.done(LOAD_FLOW, {})
+    stale = driver.wait.seq
+    driver.event("CallConnected", after=3, callConnectionId="cc-1")
+    driver.now = T0 + timedelta(seconds=CONNECT)
+    before = driver.state
+    commands = driver.feed(TimerFired(stale))
+    assert driver.state.record == before.record and driver.state.record.stage == "connected"
+    assert [type(c) for c in commands] == [SetStatus, WaitUntil]
+    assert driver.wait.at == T0 + timedelta(seconds=3 + MAX_DURATION)
+
+
+def test_hang_up_is_retried_by_the_machines_own_timer() -> None:
+    driver = Driver().begin()
+    driver.done(LOAD_FLOW, {})
+    driver.event("CallConnected", after=3, callConnectionId="cc-1")
+    driver.fire()  # maximum duration
+    assert [a.input for a in driver.names(HANG_UP)] == [{"callConnectionId": "cc-1"}]
+    policy = RETRIES[HANG_UP]
+    for attempt in range(1, policy.max_attempts):
+        driver.done(HANG_UP, error="503")
+        assert driver.wait.at == driver.now + timedelta(seconds=policy.interval_seconds)
+        assert len(driver.names(HANG_UP)) == attempt
+        driver.fire()
+        assert len(driver.names(HANG_UP)) == attempt + 1
+    driver.done(HANG_UP, error="503 for good")
+    assert driver.state.record.hang_up == "failed"
+    assert len(driver.names(HANG_UP)) == policy.max_attempts
+
+
+def test_actions_carry_the_caller_ref_unchanged() -> None:
+    driver = Driver().begin()
+    driver.done(LOAD_FLOW, {"greeting": {"text": "Hi", "url": None, "voice": "en-US-JennyNeural"}})
+    driver.event("CallConnected", callConnectionId="cc-1")
+    [action] = driver.names(RUN_ACTION)
+    assert action.input["callerRef"] == "sealed-ref" and action.input["callConnectionId"] == "cc-1"
+
+
+def test_summary_failing_for_good_finishes_without_email() -> None:
+    driver = Driver().begin()
+    driver.done(LOAD_FLOW, {})
+    driver.fire()
+    while driver.output is None:
+        driver.done(PREPARE_SUMMARY, error="blob down")
+        if driver.output is None:
+            assert driver.wait.at == driver.now + timedelta(seconds=RETRIES[PREPARE_SUMMARY].interval_seconds)
+            driver.fire()
+    assert len(driver.names(PREPARE_SUMMARY)) == RETRIES[PREPARE_SUMMARY].max_attempts
+    assert driver.names(SEND_EMAIL) == [] and driver.output["email"]["status"] == "skipped"
+    assert driver.output["summary"]["status"] == "failed"
+    assert driver.feed(TimerFired(driver.wait.seq)) == []  # done: nothing more, ever
+
+
+KINDS = ["CallAnswered", "CallConnected", "CallConnected", "CallDisconnected", "CallDisconnected",
+         "MediaStreamEnded", "AnswerFailed", "CallTransferAccepted", "CallTransferFailed", "PlayCompleted",
+         "CallActionRequested"]
+STEP = st.one_of(
+    st.tuples(st.just("event"), st.sampled_from(KINDS), st.integers(0, 30)),
+    st.tuples(st.just("timer"), st.just(""), st.integers(0, 0)),
+    st.tuples(st.just("result"), st.sampled_from(["ok", "fail"]), st.integers(0, 5)),
+)
+
+
+def _payload(driver: Driver, kind: str) -> dict[str, object]:
+    if kind == "CallActionRequested":
+        return {"actionId": "api-transfer-1", "action": "transfer", "source": "api", "target": "+14255550123"}
+    transfer = next((a for a in driver.names(RUN_ACTION) if a.input.get("action") == "transfer"), None)
+    context = transfer.input["actionId"] if transfer else "none"
+    return {"callConnectionId": "cc-1", "operationContext": context, "result": {"code": 200, "subCode": 7015}}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(STEP, max_size=40))
+def test_any_sequence_ends_in_one_outcome_and_one_email(steps: list[tuple[str, str, int]]) -> None:
+    driver = Driver().begin()
+    for what, detail, after in steps:
+        if driver.output is not None:
+            break
+        if what == "event":
+            driver.event(detail, after=after, **_payload(driver, detail))
+        elif what == "timer":
+            driver.fire()
+        elif driver.running:
+            name = next(iter(driver.running.values())).name
+            ok = {"status": "accepted"} if name == RUN_ACTION else {"status": "ok", "summaryBlob": "b"}
+            driver.done(name, ok if detail == "ok" else None, None if detail == "ok" else "boom", after=after)
+    for _ in range(200):  # then time passes and every activity succeeds: the call must end
+        if driver.output is not None:
+            break
+        if driver.running:
+            name = next(iter(driver.running.values())).name
+            driver.done(name, {"status": "accepted"} if name == RUN_ACTION else
+                        {"status": "Succeeded", "summaryBlob": "b"})
+        else:
+            driver.fire()
+    assert driver.finishes == 1 and driver.output is not None
+    assert driver.output["outcome"] in ("completed", "missed", "max_duration", "answer_failed", "transferred")
+    # One email: re-issued only as a retry of the same command after a failure (same id, idempotent send).
+    assert len({a.activity_id for a in driver.names(SEND_EMAIL)}) == 1
+    assert len({a.activity_id for a in driver.names(PREPARE_SUMMARY)}) == 1
+    assert driver.state.phase == "done"
