@@ -16,7 +16,7 @@ from opentelemetry import metrics, trace
 from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
 
 from adapters.telemetry_providers import configure_telemetry
-from calls.json_logs import call_log_context, configure_function_logging
+from calls.function_logging import call_log_context, configure_function_logging
 from shared import kpis
 from shared.pii import mask_phone_numbers_in_text
 from shared.telemetry_settings import TelemetrySettings

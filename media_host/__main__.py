@@ -12,7 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from media_host.config import MediaHostConfig, load_media_host_config
-from media_host.json_logging import configure_json_logging
+from media_host.host_logging import configure_json_logging
 from media_host.server import serve_media_host
 from media_host.telemetry import configure as configure_telemetry
 from shared.settings import SettingsError

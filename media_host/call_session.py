@@ -22,8 +22,8 @@ from media_host.blob_store import CallBlobStore
 from media_host.call_control import CallControl
 from media_host.call_output import WebSocketCallOutput
 from media_host.call_transcripts import TRANSCRIPTION_CLOSE_WAIT_SECONDS, CallTranscripts
+from media_host.host_logging import CallLogger
 from media_host.inline_connection import InlineServerConnection
-from media_host.json_logging import CallLogger
 from media_host.telemetry import MediaCallTelemetry
 from media_host.voice import VoiceProcessor
 from shared.blob_names import media_report_blob

@@ -6,7 +6,7 @@ import logging
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from calls.json_logs import CallContextFilter, JsonLogFormatter, call_log_context
+from calls.function_logging import CallContextFilter, JsonLogFormatter, call_log_context
 from shared.pii import PhoneNumberMaskingFilter
 
 
