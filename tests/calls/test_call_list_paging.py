@@ -129,3 +129,21 @@ def test_a_token_from_another_window_is_a_400(app_env, function_app: FunctionApp
                                           "continuation": first["continuation"]})
     assert status == 400 and body == {"error": "bad_request", "path": "continuation",
                                       "message": "continuation does not belong to this from/to window"}
+
+
+def test_the_cli_follows_the_continuation(app_env, function_app: FunctionApp, durable, expected: list,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m tools.call_story --list` over HTTP through the dev host, a page of 50 at a time."""
+    from tools.call_story.__main__ import main as call_story_cli
+
+    _settled(function_app)
+    base = ["--list", "--from", WINDOW["from"], "--to", WINDOW["to"], "--limit", "50", "--json",
+            "--base-url", durable.base_url, "--key", durable.function_key]
+    assert call_story_cli([*base, "--pages", "0"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [row["instanceId"] for row in listed["calls"]] == [call[0] for call in expected]
+    assert listed["continuation"] is None
+    assert call_story_cli([*base, "--pages", "2"]) == 0
+    captured = capsys.readouterr()
+    assert [row["instanceId"] for row in json.loads(captured.out)["calls"]] == [call[0] for call in expected[:100]]
+    assert "more calls" in captured.err
