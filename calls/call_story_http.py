@@ -3,23 +3,27 @@
 - `GET /api/calls/{instanceId}`: the call's story as JSON (shared/call_story.py), from its Durable status
   with history;
 - `GET /api/calls/{instanceId}/view`: the same story as a small HTML page that draws the timeline;
-- `GET /api/calls?from=&to=&outcome=`: the calls created in a time range, newest first, optionally only
-  those with one outcome.
+- `GET /api/calls?from=&to=&outcome=&limit=&continuation=`: the calls ringing in a time range, newest first,
+  optionally only those with one outcome, a page at a time, from the call index (calls/call_index.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import azure.durable_functions as df
 import azure.functions as func
 
+from calls import call_index
 from calls.http_responses import json_response
 from shared.call_activity_names import ORCHESTRATOR as ORCHESTRATOR_NAME
+from shared.call_index_keys import BadCursor, Cursor, decode_cursor, encode_cursor
 from shared.call_lifecycle import parse_time
-from shared.call_story import build_call_story, list_entry
+from shared.call_story import build_call_story
 from shared.call_story_page import render_call_story_page
 from shared.call_token import is_valid_instance_id
 
@@ -27,7 +31,10 @@ bp = df.Blueprint()
 log = logging.getLogger(__name__)
 
 MAX_LISTED_CALLS = 500
+DEFAULT_PAGE_SIZE = 100
 DEFAULT_LIST_WINDOW = timedelta(days=1)
+# A year of day partitions; wider ranges would mostly walk empty days.
+MAX_LIST_WINDOW = timedelta(days=366)
 MAX_OUTCOME_CHARS = 40
 # The page has no script at all; inline styles only.
 PAGE_HEADERS = {
@@ -109,32 +116,78 @@ def _time_param(req: func.HttpRequest, name: str) -> tuple[datetime | None, func
     return moment, None
 
 
-@bp.route(route="calls", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
-@bp.durable_client_input(client_name="client")
-async def list_calls(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+def _limit_param(req: func.HttpRequest) -> tuple[int, func.HttpResponse | None]:
+    raw = req.params.get("limit")
+    if raw is None or raw == "":
+        return DEFAULT_PAGE_SIZE, None
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LISTED_CALLS:
+        return 0, json_response(400, {"error": "bad_request", "path": "limit",
+                                      "message": f"limit must be a whole number from 1 to {MAX_LISTED_CALLS}"})
+    return int(raw), None
+
+
+def _cursor_param(req: func.HttpRequest) -> tuple[Cursor | None, func.HttpResponse | None]:
+    raw = req.params.get("continuation")
+    if raw is None or raw == "":
+        return None, None
+    try:
+        return decode_cursor(raw), None
+    except BadCursor as error:
+        return None, json_response(400, {"error": "bad_request", "message": str(error), "path": "continuation"})
+
+
+def _next_url(req: func.HttpRequest, query: dict[str, str]) -> str:
+    # Without the request's `code`: the key stays with the client, which sends it again (header or query).
+    parts = urlsplit(str(req.url))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def _list_query(req: func.HttpRequest) -> tuple[dict[str, Any], func.HttpResponse | None]:
+    """from, to, outcome, limit and cursor of a list request, or the 400 that refuses it."""
     to, refusal = _time_param(req, "to")
     if refusal is not None:
-        return refusal
+        return {}, refusal
     since, refusal = _time_param(req, "from")
     if refusal is not None:
-        return refusal
+        return {}, refusal
     to = to or datetime.now(UTC)
     since = since or to - DEFAULT_LIST_WINDOW
     if since > to:
-        return json_response(400, {"error": "bad_request", "message": "from is after to", "path": "from"})
+        return {}, json_response(400, {"error": "bad_request", "message": "from is after to", "path": "from"})
+    if to - since > MAX_LIST_WINDOW:
+        return {}, json_response(400, {"error": "bad_request", "path": "from",
+                                       "message": f"from and to are at most {MAX_LIST_WINDOW.days} days apart"})
     outcome = req.params.get("outcome") or None
     if outcome is not None and (len(outcome) > MAX_OUTCOME_CHARS or not outcome.replace("_", "").isalnum()):
-        return json_response(400, {"error": "bad_request", "message": "unknown outcome", "path": "outcome"})
+        return {}, json_response(400, {"error": "bad_request", "message": "unknown outcome", "path": "outcome"})
+    limit, refusal = _limit_param(req)
+    if refusal is not None:
+        return {}, refusal
+    cursor, refusal = _cursor_param(req)
+    if refusal is not None:
+        return {}, refusal
+    return {"since": since, "to": to, "outcome": outcome, "limit": limit, "cursor": cursor}, None
+
+
+@bp.route(route="calls", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+async def list_calls(req: func.HttpRequest) -> func.HttpResponse:
+    """Calls by ringing time, newest first, from the call index (calls/call_index.py), a page at a time."""
+    query, refusal = _list_query(req)
+    if refusal is not None:
+        return refusal
     try:
-        statuses = await client.get_status_by(created_time_from=since, created_time_to=to)
-    except Exception:  # noqa: BLE001 - Durable unavailable: the caller may retry
-        log.exception("Could not list call orchestrations")
+        rows, following = await asyncio.to_thread(call_index.list_calls, query["since"], query["to"],
+                                                  query["outcome"], query["limit"], query["cursor"])
+    except BadCursor as error:
+        return json_response(400, {"error": "bad_request", "message": str(error), "path": "continuation"})
+    except Exception:  # noqa: BLE001 - storage unavailable: the caller may retry
+        log.exception("Could not read the call index")
         return json_response(503, {"error": "unavailable", "message": "try again", "path": ""})
-    rows = [list_entry(document) for document in (_status_json(status) for status in statuses)
-            if document is not None and document.get("name") == ORCHESTRATOR_NAME]
-    if outcome is not None:
-        rows = [row for row in rows if row["outcome"] == outcome]
-    rows.sort(key=lambda row: row["createdTime"] or "", reverse=True)
-    return json_response(200, {"from": since.isoformat(), "to": to.isoformat(), "outcome": outcome,
-                               "count": len(rows[:MAX_LISTED_CALLS]), "truncated": len(rows) > MAX_LISTED_CALLS,
-                               "calls": rows[:MAX_LISTED_CALLS]}, {"Cache-Control": "no-store"})
+    since, to, outcome = query["since"].isoformat(), query["to"].isoformat(), query["outcome"]
+    token = encode_cursor(following) if following is not None else None
+    next_url = None if token is None else _next_url(req, {
+        "from": since, "to": to, **({"outcome": outcome} if outcome else {}), "limit": str(query["limit"]),
+        "continuation": token})
+    return json_response(200, {"from": since, "to": to, "outcome": outcome, "limit": query["limit"],
+                               "count": len(rows), "truncated": token is not None, "continuation": token,
+                               "next": next_url, "calls": rows}, {"Cache-Control": "no-store"})

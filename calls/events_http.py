@@ -27,7 +27,7 @@ from azure.communication.callautomation import (
 from azure.core.exceptions import AzureError, HttpResponseError
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from calls import answer_claim, app_context, telemetry
+from calls import answer_claim, app_context, call_index, telemetry
 from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
@@ -156,6 +156,7 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
         # Both starts succeeded (non-atomic on Azure Storage): the other delivery answers this call.
         log.info("Duplicate IncomingCall delivery %s for %s: answer already claimed", event.id, instance_id)
         return {"instanceId": instance_id, "status": "duplicate"}
+    call_index.record_call_started(start)  # queued, not awaited: the caller is ringing
     try:
         telemetry.calls_incoming.add(1)
         answered = await asyncio.to_thread(_answer, settings, call, instance_id, traceparent)

@@ -24,12 +24,15 @@ class StorageSettings:
     """Blob storage, from `AzureWebJobsStorage` or its identity-based form.
 
     Exactly one of `connection_string` and `blob_service_uri` is set. With `blob_service_uri`, clients
-    authenticate with `DefaultAzureCredential` (managed identity in Azure).
+    authenticate with `DefaultAzureCredential` (managed identity in Azure); `table_service_uri` (the call
+    index) comes with it, as the Functions host reads `AzureWebJobsStorage__tableServiceUri` or derives it from
+    `__accountName`.
     """
 
     connection_string: str | None
     blob_service_uri: str | None
     transcripts_container: str
+    table_service_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,15 +129,19 @@ class EnvReader:
         if connection_string is not None:
             return StorageSettings(connection_string, None, container)
         service_uri = self.optional("AzureWebJobsStorage__blobServiceUri")
+        table_uri = self.optional("AzureWebJobsStorage__tableServiceUri")
         account = self.optional("AzureWebJobsStorage__accountName")
         if service_uri is None and account is not None:
             service_uri = f"https://{account}.blob.core.windows.net"
+        if table_uri is None and account is not None:
+            table_uri = f"https://{account}.table.core.windows.net"
         if service_uri is None:
             raise SettingsError(
                 "AzureWebJobsStorage is not set; for example AzureWebJobsStorage=UseDevelopmentStorage=true, "
                 "or the identity-based AzureWebJobsStorage__accountName=mystorageaccount"
             )
-        return StorageSettings(None, service_uri.rstrip("/"), container)
+        return StorageSettings(None, service_uri.rstrip("/"), container,
+                               table_uri.rstrip("/") if table_uri is not None else None)
 
 
 SECRET_EXAMPLE = "<at least 32 random characters, e.g. from: openssl rand -base64 32>"

@@ -17,7 +17,7 @@ from dataclasses import replace
 from azure.communication.callautomation import CommunicationIdentifier
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
-from calls import app_context
+from calls import app_context, call_index
 from calls.activity_telemetry import traced_activity
 from calls.call_action_runner import identifier_from_raw_id, run_action
 from calls.call_orchestration.blueprint import bp
@@ -135,6 +135,7 @@ def prepare_call_summary(payload: object) -> dict[str, object]:
     name = blob_names.summary_blob(call.instance_id)
     _write_json(name, {"subject": rendered.subject, "plainText": rendered.plain_text, "html": rendered.html,
                        "topics": list(rendered.topics), "transcriptTruncated": rendered.transcript_truncated})
+    call_index.record_call_ended(call.instance_id, call.ringing_at, call.outcome, call.ended_at)
     return {"summaryBlob": name, "subject": rendered.subject, "topics": list(rendered.topics),
             "transcriptTruncated": rendered.transcript_truncated}
 

@@ -74,6 +74,11 @@ def test_identity_based_storage() -> None:
     settings = load_function_app_settings({**environ, "AzureWebJobsStorage__accountName": "callsstore"})
     assert settings.storage.connection_string is None
     assert settings.storage.blob_service_uri == "https://callsstore.blob.core.windows.net"
+    # The call index: the same account's table endpoint, as the Functions host derives it.
+    assert settings.storage.table_service_uri == "https://callsstore.table.core.windows.net"
+    explicit = load_function_app_settings({**environ, "AzureWebJobsStorage__blobServiceUri": "https://b.example/",
+                                           "AzureWebJobsStorage__tableServiceUri": "https://t.example/"})
+    assert explicit.storage.table_service_uri == "https://t.example"
 
 
 def test_media_host_needs_only_its_own_settings() -> None:

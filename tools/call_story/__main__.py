@@ -1,7 +1,11 @@
 """`python -m tools.call_story`: read calls from the function app's ops endpoints.
 
     python -m tools.call_story CALL_ID --base-url https://<app>.azurewebsites.net [--key KEY] [--json]
-    python -m tools.call_story --list [--from 2026-01-31T00:00:00Z] [--to ...] [--outcome missed] ...
+    python -m tools.call_story --list [--from 2026-01-31T00:00:00Z] [--to ...] [--outcome missed] [--limit 100]
+                                      [--pages 10] ...
+
+The list comes a page at a time, newest first; --list follows the app's continuation for up to --pages pages
+(0 = all) and says on stderr when more remain.
 
 The function key comes from --key or, better (it stays out of shell history), CALL_STORY_FUNCTION_KEY.
 Exit codes: 0 done, 1 the app answered with an error, 2 bad arguments or the app could not be reached.
@@ -16,7 +20,7 @@ import sys
 import urllib.error
 import urllib.request
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from tools.call_story.text import render_list, render_story
 
@@ -32,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--from", dest="since", help="list: created at or after (ISO 8601)")
     parser.add_argument("--to", help="list: created at or before (ISO 8601)")
     parser.add_argument("--outcome", help="list: only calls with this outcome (completed, missed, ...)")
+    parser.add_argument("--limit", type=int, help="list: calls per page (the app's default 100, at most 500)")
+    parser.add_argument("--pages", type=int, default=10, help="list: follow at most this many pages (0 = all)")
     parser.add_argument("--json", action="store_true", help="print the JSON document as the app returns it")
     parser.add_argument("--timeout", type=float, default=30.0)
     return parser
@@ -51,6 +57,27 @@ def _fetch(url: str, key: str | None, timeout: float) -> tuple[int, Any]:
             return error.code, {"error": body[:200]}
 
 
+def _list(base: str, args: argparse.Namespace, key: str | None) -> tuple[int, Any]:
+    """Every page up to --pages, as one document: the last page's fields with all the calls."""
+    query = {name: value for name, value in (("from", args.since), ("to", args.to), ("outcome", args.outcome),
+                                             ("limit", None if args.limit is None else str(args.limit))) if value}
+    url: str | None = f"{base}/api/calls" + (f"?{urlencode(query)}" if query else "")
+    calls: list[Any] = []
+    pages = 0
+    body: Any = {}
+    while url is not None and (args.pages <= 0 or pages < args.pages):
+        status, body = _fetch(url, key, args.timeout)
+        if status != 200 or not isinstance(body, dict):
+            return status, body
+        calls.extend(body.get("calls") or [])
+        pages += 1
+        # `next` names the host the app sees (maybe behind a proxy): only its query is taken, so the key is only
+        # ever sent to --base-url.
+        following = body.get("next")
+        url = f"{base}/api/calls?{urlsplit(following).query}" if isinstance(following, str) and following else None
+    return 200, {**body, "count": len(calls), "calls": calls}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -58,14 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give a call id, or --list")
     key = args.key or os.environ.get(KEY_VARIABLE)
     base = args.base_url.rstrip("/")
-    if args.list:
-        query = {name: value for name, value in (("from", args.since), ("to", args.to), ("outcome", args.outcome))
-                 if value}
-        url = f"{base}/api/calls" + (f"?{urlencode(query)}" if query else "")
-    else:
-        url = f"{base}/api/calls/{quote(args.call_id, safe='')}"
     try:
-        status, body = _fetch(url, key, args.timeout)
+        if args.list:
+            status, body = _list(base, args, key)
+        else:
+            status, body = _fetch(f"{base}/api/calls/{quote(args.call_id, safe='')}", key, args.timeout)
     except (urllib.error.URLError, OSError, ValueError) as error:
         print(f"could not reach {base}: {error}", file=sys.stderr)
         return 2
@@ -79,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(render_list(body.get("calls", [])))
     else:
         sys.stdout.write(render_story(body))
+    if args.list and body.get("continuation"):
+        print(f"more calls: raise --pages, or narrow --from/--to (continuation {body['continuation']})",
+              file=sys.stderr)
     return 0
 
 

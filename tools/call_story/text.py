@@ -57,10 +57,11 @@ def render_story(story: Mapping[str, Any]) -> str:
 
 
 def render_list(calls: Sequence[Mapping[str, Any]]) -> str:
-    lines = [f"{'ringing at':<28} {'outcome':<14} {'status':<11} {'caller':<20} instance id"]
+    lines = [f"{'ringing at':<28} {'outcome':<14} {'ended at':<28} {'caller':<20} instance id"]
     for row in calls:
-        lines.append(f"{_value(row.get('ringingAt')):<28} {_value(row.get('outcome')):<14} "
-                     f"{_value(row.get('runtimeStatus')):<11} {_value(row.get('caller')):<20} "
+        # The call index has no outcome until the call's summary is prepared.
+        lines.append(f"{_value(row.get('ringingAt')):<28} {_value(row.get('outcome') or '(running)'):<14} "
+                     f"{_value(row.get('endedAt')):<28} {_value(row.get('caller')):<20} "
                      f"{_value(row.get('instanceId'))}")
     return "\n".join(lines) + "\n"
 

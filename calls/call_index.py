@@ -1,0 +1,137 @@
+"""The call index in Azure Table storage: the only module that reads or writes it.
+
+`GET /api/calls` cannot come from the Durable status API: on Azure Storage it answers in instance-id order,
+100 a page, and the Python SDK's `get_status_by` drops the continuation (tests/tools/ shows 130 instances
+listed as 100). So each call gets one row here, written when it is answered and merged when its summary is
+prepared; keys and cursor are in shared/call_index_keys.py.
+
+Writes are upsert-merges, so an activity or delivery that runs twice writes the same row again. A failed write
+is logged and never fails the call: the index serves the ops list, not the call.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceExistsError
+from azure.data.tables import TableClient, TableServiceClient, UpdateMode
+
+from calls import app_context
+from shared.call_index_keys import (
+    Cursor,
+    days_newest_first,
+    ended_entity,
+    list_row,
+    partition_query,
+    started_entity,
+)
+from shared.call_lifecycle import parse_time
+from shared.call_start import CallStart
+from shared.settings import StorageSettings
+
+log = logging.getLogger(__name__)
+
+TABLE_NAME = "callindex"
+# An empty day costs one query; past this many days a page ends early with a cursor (Table storage itself
+# answers short or empty pages with a continuation, and clients follow it the same way).
+MAX_DAYS_PER_PAGE = 31
+_SELECT = ["RowKey", "instanceId", "outcome", "caller", "ringingAt", "endedAt"]
+# Bounded like the blob clients: the answer path must never wait on storage's default long backoff.
+_TABLE_RETRY: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4,
+                                "connection_timeout": 5, "read_timeout": 10}
+# The start row is written off the answer path; two threads are plenty for one row per answered call.
+_writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="call-index")
+_created: set[StorageSettings] = set()
+_created_lock = threading.Lock()
+
+
+class IndexUnavailable(RuntimeError):
+    """The deployment names no table endpoint for the index."""
+
+
+@functools.cache
+def _table_client(storage: StorageSettings) -> TableClient:
+    if storage.connection_string is not None:
+        service = TableServiceClient.from_connection_string(storage.connection_string, **_TABLE_RETRY)
+    elif storage.table_service_uri is not None:
+        from azure.identity import DefaultAzureCredential
+
+        # Infra grants the app's identity Storage Table Data Contributor on the account.
+        service = TableServiceClient(storage.table_service_uri, credential=DefaultAzureCredential(), **_TABLE_RETRY)
+    else:
+        raise IndexUnavailable("no table endpoint: set AzureWebJobsStorage__accountName or __tableServiceUri")
+    return service.get_table_client(TABLE_NAME)
+
+
+def _table(storage: StorageSettings) -> TableClient:
+    client = _table_client(storage)
+    if storage not in _created:
+        with _created_lock:
+            if storage not in _created:
+                try:
+                    client.create_table()
+                except ResourceExistsError:
+                    pass
+                _created.add(storage)
+    return client
+
+
+def _upsert(storage: StorageSettings, entity: dict[str, str]) -> None:
+    _table(storage).upsert_entity(entity, mode=UpdateMode.MERGE)
+
+
+def _write_started(storage: StorageSettings, start: CallStart) -> None:
+    try:
+        ringing_at = parse_time(start.ringing_at)
+        if ringing_at is None:
+            raise ValueError("ringing time is not ISO 8601")
+        _upsert(storage, started_entity(start.instance_id, ringing_at, start.caller))
+    except Exception as error:  # noqa: BLE001 - the index must never break a call; the end write repairs it
+        log.warning("Call index: start of %s not recorded: %s", start.instance_id, type(error).__name__)
+
+
+def record_call_started(start: CallStart) -> None:
+    """Queue the call's row (masked caller only) without waiting: the caller is ringing."""
+    _writer.submit(_write_started, app_context.settings().storage, start)
+
+
+def record_call_ended(instance_id: str, ringing_at: str, outcome: str, ended_at: str | None) -> None:
+    """Merge the call's outcome into its row; logged, never raised, so the summary and email go on."""
+    try:
+        ringing = parse_time(ringing_at)
+        if ringing is None:
+            raise ValueError("ringing time is not ISO 8601")
+        _upsert(app_context.settings().storage, ended_entity(instance_id, ringing, outcome, ended_at))
+    except Exception as error:  # noqa: BLE001 - the list is ops data; the summary must not fail for it
+        log.warning("Call index: end of %s not recorded: %s", instance_id, type(error).__name__)
+
+
+def list_calls(since: datetime, to: datetime, outcome: str | None, limit: int,
+               cursor: Cursor | None) -> tuple[list[dict[str, str | None]], Cursor | None]:
+    """Up to `limit` calls ringing within [since, to], newest first, and the cursor of the next page (None when
+    there is no more). `BadCursor` for a cursor outside the window; Azure errors propagate."""
+    table = _table(app_context.settings().storage)
+    rows: list[dict[str, str | None]] = []
+    last: Cursor | None = None
+    for walked, day in enumerate(days_newest_first(since, to, cursor)):
+        if walked == MAX_DAYS_PER_PAGE:
+            return rows, Cursor(day)
+        after = cursor.after if cursor is not None and day == cursor.day else ""
+        query, parameters = partition_query(day, since, to, after, outcome)
+        for entity in _entities(table, query, parameters, limit + 1 - len(rows)):
+            if len(rows) == limit:
+                return rows, last  # one more exists: the next page starts after the last one given
+            rows.append(list_row(entity))
+            last = Cursor(day, str(entity["RowKey"]))
+    return rows, None
+
+
+def _entities(table: TableClient, query: str, parameters: dict[str, str], wanted: int) -> Iterable[Any]:
+    return table.query_entities(query, parameters=parameters, select=_SELECT,
+                                results_per_page=max(1, min(wanted, 1000)))
