@@ -8,8 +8,10 @@ race's WhenAny (azure-functions-durable 1.7, Task.py `CompoundTask.__init__`):
   just now. A task already scheduled is never raced again (in C# it would be missing from the WhenAny, so
   the replay would stall there); an activity that lost its first race is picked up after a later race,
   which the machine bounds with a short poll deadline.
-- no timer is ever cancelled (a cancelled timer completes a C# WhenAny at once): a timer whose wait is over
-  simply fires later, unraced.
+- no timer is cancelled while the call goes on (a cancelled timer completes a C# WhenAny at once): a timer
+  whose wait is over simply fires later, unraced. At the end every timer still pending is cancelled: DTFx
+  completes an instance only when no task is open (TaskOrchestrationExecutor `ExecuteCore`), so a stale
+  max-duration timer would otherwise keep the finished call Running for up to an hour.
 - an inbox waiter that lost its race stays open, but never gets an event: the SDK (a list, `pop()`) and the
   extension (a stack, "the common case is a Task.WhenAny in a loop", DurableOrchestrationContext
   `WaitForExternalEvent`) both hand an event to the NEWEST waiter, and every wait has a fresh one. An event
@@ -55,15 +57,19 @@ def _finished(task: Any, activity_id: str) -> ActivityDone:
 def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, Any, object]:
     state, commands = machine.start(context.get_input(), context.current_utc_datetime)
     running: dict[str, Any] = {}
+    timers: list[Any] = []
     while True:
         fresh: list[Any] = []
         wait: WaitUntil | None = None
         for command in commands:
             if isinstance(command, Finish):
+                for pending in (timer for timer in timers if not timer.is_completed):
+                    pending.cancel()
                 return dict(command.output)
             wait = _carry_out(context, command, running, fresh) or wait
         assert wait is not None  # the machine ends every answer with WaitUntil or Finish
         inbox, timer = context.wait_for_external_event(INBOX_EVENT), context.create_timer(wait.at)
+        timers.append(timer)
         winner = yield context.task_any([inbox, timer, *fresh])
         inputs: list[Input] = [_finished(running.pop(key), key) for key in list(running) if running[key].is_completed]
         if winner is inbox:
