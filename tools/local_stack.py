@@ -151,22 +151,35 @@ class _MediaHostProcess:
 @contextlib.contextmanager
 def local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: float = 1.0,
                 settings: dict[str, str] | None = None, acs_jwt: bool = True,
-                media_process: bool = False, non_atomic_start: bool = False) -> Iterator[LocalStack]:
-    """Start the simulator, the media host and the dev host (serving `function_app`) on free loopback ports."""
+                media_process: bool = False, non_atomic_start: bool = False,
+                managed_identity: bool = False) -> Iterator[LocalStack]:
+    """Start the simulator, the media host and the dev host (serving `function_app`) on free loopback ports.
+
+    `managed_identity=True`: no ACS_ACCESS_KEY; the simulator serves https (a per-run CA, trusted through
+    REQUESTS_CA_BUNDLE) and accepts Entra bearer tokens, which the app's DefaultAzureCredential gets from a
+    local App Service managed-identity endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER), as in Azure."""
     with contextlib.ExitStack() as resources:
         issuer = resources.enter_context(AcsTokenIssuer(str(uuid.uuid4()))) if acs_jwt else None
         jwt_env = {"ACS_RESOURCE_ID": issuer.resource_id, "ACS_OPENID_CONFIG_URL": issuer.openid_config_url} \
             if issuer is not None else {}
+        identity = None
+        if managed_identity:
+            from tools.acs_simulator.entra_tokens import EntraTokenIssuer
+            from tools.acs_simulator.local_tls import create_local_tls
+
+            entra = resources.enter_context(EntraTokenIssuer())
+            identity = (create_local_tls(work_dir / "tls"), entra)
         yield resources.enter_context(_local_stack(storage_connection_string, work_dir, time_scale=time_scale,
                                                    settings={**jwt_env, **(settings or {})}, issuer=issuer,
                                                    media_process=media_process,
-                                                   non_atomic_start=non_atomic_start))
+                                                   non_atomic_start=non_atomic_start, identity=identity))
 
 
 @contextlib.contextmanager
 def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: float,
                  settings: dict[str, str], issuer: AcsTokenIssuer | None,
-                 media_process: bool, non_atomic_start: bool = False) -> Iterator[LocalStack]:
+                 media_process: bool, non_atomic_start: bool = False,
+                 identity: tuple[Any, Any] | None = None) -> Iterator[LocalStack]:
     access_key = base64.b64encode(secrets.token_bytes(32)).decode()
     dev_port, media_port = free_port(), free_port()
     eml_dir = work_dir / "eml"
@@ -186,12 +199,20 @@ def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: 
         "ACS_COGNITIVE_SERVICES_ENDPOINT": "https://simulated-ai.cognitiveservices.azure.com/",
         **(settings or {}),
     }
-    saved = {name: os.environ.get(name) for name in [*env, "ACS_ENDPOINT", "ACS_RESOURCE_ID", "ACS_OPENID_CONFIG_URL"]}
+    tls, entra = identity if identity is not None else (None, None)
+    if entra is not None:
+        del env["ACS_ACCESS_KEY"]
+        env.update({**entra.identity_env(), "REQUESTS_CA_BUNDLE": str(tls.ca_path)})
+    saved = {name: os.environ.get(name) for name in [*env, "ACS_ENDPOINT", "ACS_RESOURCE_ID", "ACS_OPENID_CONFIG_URL",
+                                                      "ACS_ACCESS_KEY"]}
     for name in [name for name, value in env.items() if value == ""]:
         del env[name]  # "" in `settings` removes a default (a deployment without that setting)
         os.environ.pop(name, None)
-    with AcsSimulatorServer(access_key, eml_dir=eml_dir) as simulator:
+    with AcsSimulatorServer(access_key, eml_dir=eml_dir, tls=tls,
+                            bearer_verifier=entra.verify if entra is not None else None) as simulator:
         env["ACS_ENDPOINT"] = simulator.endpoint
+        if entra is not None:
+            os.environ.pop("ACS_ACCESS_KEY", None)
         for name in ("ACS_RESOURCE_ID", "ACS_OPENID_CONFIG_URL"):
             if name not in env:
                 os.environ.pop(name, None)  # JWT off: no stale requirement from the caller's environment

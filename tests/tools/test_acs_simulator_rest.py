@@ -85,8 +85,11 @@ def test_answer_call_with_media_streaming_returns_new_connection(simulator: AcsS
     assert props.call_connection_id
     assert props.server_call_id == offered.server_call_id
     assert props.correlation_id == offered.correlation_id
-    assert props.source.raw_id == f"4:{CALLER}"
-    assert [t.raw_id for t in props.targets] == [f"4:{CALLEE}"]
+    # As in the spec's AnswerCall.json: `source` is the application's own ACS identity, never the caller;
+    # the caller is the other party in `targets` and the number called is `answeredFor`.
+    assert props.source.raw_id == simulator.app_identity and simulator.app_identity.startswith("8:acs:")
+    assert [t.raw_id for t in props.targets] == [f"4:{CALLER}"]
+    assert props.answered_for is not None and props.answered_for.properties["value"] == CALLEE
     assert props.call_connection_state == "connected"
     [answer] = simulator.requests_for("answer")
     assert answer.status == 200
@@ -203,7 +206,7 @@ def test_signature_checks_reject_stale_date_tampered_body_and_missing_header(sim
     fresh = _raw_post(simulator, path, body, _signed_headers(simulator, path, body, now - timedelta(minutes=14)))
 
     assert stale[0] == tampered[0] == missing[0] == 401
-    assert stale[1]["error"]["code"] == "Denied" and "skew" in stale[1]["error"]["message"]
+    assert stale[1]["error"]["code"] == "7509" and "skew" in stale[1]["error"]["message"]
     assert "x-ms-content-sha256" in tampered[1]["error"]["message"]
     assert fresh[0] == 200 and fresh[1]["callConnectionId"]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import statistics
@@ -28,6 +29,7 @@ from azure.communication.callautomation import (
     PhoneNumberIdentifier,
     RecognizeInputType,
     StreamingTransportType,
+    TranscriptionOptions,
 )
 from azure.communication.email import EmailClient
 from azure.core.credentials import AzureKeyCredential
@@ -42,6 +44,7 @@ from tools.acs_simulator.scenario import Scenario, load_scenario
 from tools.azurite import free_port
 
 ACCESS_KEY = base64.b64encode(os.urandom(32)).decode()
+COGNITIVE_ENDPOINT = "https://speech.example.test/"
 SPOKEN = "Hello, this is Alice. Please call me back about my order tomorrow morning."
 
 
@@ -68,7 +71,9 @@ class StandInApp:
     media_headers: list[dict[str, str]] = field(default_factory=list)
     media_kinds: list[str] = field(default_factory=list)
     media_audio_arrivals: list[float] = field(default_factory=list)
-    transcripts: list[dict[str, Any]] = field(default_factory=list)
+    transcripts: list[dict[str, Any]] = field(default_factory=list)  # from the transcription socket
+    transcription_headers: list[dict[str, str]] = field(default_factory=list)
+    transcription_kinds: list[str] = field(default_factory=list)
     dtmf: list[str] = field(default_factory=list)
     media_closed: list[int | None] = field(default_factory=list)
     _answer_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,9 +91,15 @@ class StandInApp:
             content_type=MediaStreamingContentType.AUDIO, audio_channel_type=MediaStreamingAudioChannelType.MIXED,
             start_media_streaming=True, enable_bidirectional=True, audio_format=self.behaviour.audio_format,
             enable_dtmf_tones=True)
+        transcription = TranscriptionOptions(
+            locale="en-US", transport_url=f"ws://127.0.0.1:{self.media_port}/ws/call/transcription",
+            transport_type=StreamingTransportType.WEBSOCKET,
+            start_transcription=True)
         try:
             props = self._client().answer_call(data["incomingCallContext"], f"http://127.0.0.1:{self.port}/api/cb",
-                                               media_streaming=media, operation_context="answer")
+                                               media_streaming=media, transcription=transcription,
+                                               cognitive_services_endpoint=COGNITIVE_ENDPOINT,
+                                               operation_context="answer")
             self.answers.append(f"ok:{props.call_connection_id}")
         except HttpResponseError as exc:
             self.answers.append(f"error:{exc.status_code}")
@@ -139,6 +150,9 @@ class StandInApp:
         return web.Response(status=200)
 
     async def media(self, ws: ServerConnection) -> None:
+        if ws.request.path.endswith("/transcription"):
+            await self._receive_transcription(ws)
+            return
         self.media_headers.append({k.lower(): v for k, v in ws.request.headers.items()})
         try:
             await self._receive_media(ws)
@@ -162,10 +176,18 @@ class StandInApp:
                         await ws.send(json.dumps({"Kind": "AudioData", "AudioData": {"Data": base64.b64encode(
                             frame).decode()}, "StopAudio": None}))
                     await ws.send(json.dumps({"Kind": "StopAudio", "AudioData": None, "StopAudio": {}}))
-            elif kind == "TranscriptionData":
-                self.transcripts.append(message["transcriptionData"])
             elif kind == "DtmfData":
                 self.dtmf.append(message["dtmfData"]["data"])
+
+
+    async def _receive_transcription(self, ws: ServerConnection) -> None:
+        self.transcription_headers.append({k.lower(): v for k, v in ws.request.headers.items()})
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in ws:
+                message = json.loads(raw)
+                self.transcription_kinds.append(message["kind"])
+                if message["kind"] == "TranscriptionData":
+                    self.transcripts.append(message["transcriptionData"])
 
 
 @pytest.fixture
@@ -212,8 +234,8 @@ def test_happy_path_end_to_end(simulator: AcsSimulatorServer) -> None:
 
     assert result.validation_ok and result.incoming_call_statuses == [200]
     assert result.answer_statuses == [200] and result.connected and result.ended_by == "caller"
-    assert types(result)[:2] == ["CallConnected", "MediaStreamingStarted"]
-    assert {"PlayCompleted", "RecognizeCompleted", "TranscriptionStarted"} <= set(types(result))
+    assert types(result)[:3] == ["CallConnected", "MediaStreamingStarted", "TranscriptionStarted"]
+    assert {"PlayCompleted", "RecognizeCompleted"} <= set(types(result))
     assert types(result)[-1] == "CallDisconnected"
     assert all(c.status == 200 for c in result.callbacks)
     recognized = next(e for e in app.callbacks if e["type"].endswith("RecognizeCompleted"))
@@ -222,10 +244,14 @@ def test_happy_path_end_to_end(simulator: AcsSimulatorServer) -> None:
     connected = app.callbacks[0]
     assert connected["source"] == f"calling/callConnections/{result.call_connection_id}" == connected["subject"]
     assert connected["specversion"] == "1.0" and connected["data"]["operationContext"] == "answer"
-    # media: handshake headers, metadata first, real speech then a Final transcript with the spoken text
+    assert "resultInformation" not in connected["data"]  # as in the Java SDK's captured CallConnected
+    # media: handshake headers, metadata first, real speech; transcripts only on their own socket
     assert app.media_headers[0]["x-ms-call-connection-id"] == result.call_connection_id
     assert app.media_headers[0]["x-ms-call-correlation-id"]
     assert app.media_kinds[0] == "AudioMetadata" and app.dtmf == ["1"]
+    assert not {"TranscriptionMetadata", "TranscriptionData"} & set(app.media_kinds)
+    assert app.transcription_headers[0]["x-ms-call-connection-id"] == result.call_connection_id
+    assert app.transcription_kinds == ["TranscriptionMetadata", "TranscriptionData"]
     [transcript] = app.transcripts
     assert transcript["text"] == SPOKEN and transcript["resultStatus"] == "Final"
     assert 4.9e7 < transcript["duration"] < 5.1e7 and 0.3e7 < transcript["offset"] < 0.8e7

@@ -79,6 +79,9 @@ def test_wrong_method_or_key_fails() -> None:
 
 
 # --- rest_api ----------------------------------------------------------------------------------
+PLAY_FILE = json.dumps({"playSources": [{"kind": "file", "file": {"uri": "https://a/b.wav"}}]}).encode()
+
+
 def api() -> RestApi:
     return RestApi(KEY, FaultPlan())
 
@@ -96,11 +99,11 @@ def test_routes() -> None:
 def test_bad_inputs_are_4xx_json_never_5xx() -> None:
     rest = api()
     cases = [
-        signed("POST", "/calling/callConnections:answer?api-version=1", b"not json"),
-        signed("POST", "/calling/callConnections:answer?api-version=1", b"[1,2]"),
+        signed("POST", "/calling/callConnections:answer?api-version=2026-03-12", b"not json"),
+        signed("POST", "/calling/callConnections:answer?api-version=2026-03-12", b"[1,2]"),
         signed("POST", "/calling/callConnections:answer", b"{}"),
         signed("GET", "/nowhere?api-version=1", b""),
-        signed("POST", "/calling/callConnections/nope:play?api-version=1", b"{}"),
+        signed("POST", "/calling/callConnections/nope:play?api-version=2026-03-12", PLAY_FILE),
         signed("POST", "/emails:send?api-version=1", json.dumps({"senderAddress": "x"}).encode()),
     ]
     statuses = [rest.handle(c).response.status for c in cases]
@@ -112,20 +115,20 @@ def test_bad_inputs_are_4xx_json_never_5xx() -> None:
 def test_stale_date_is_denied() -> None:
     old = signed("GET", "/emails/operations/x?api-version=1", b"", when=datetime.now(UTC) - timedelta(minutes=20))
     outcome = api().handle(old)
-    assert outcome.response.status == 401 and json.loads(outcome.response.body)["error"]["code"] == "Denied"
+    assert outcome.response.status == 401 and json.loads(outcome.response.body)["error"]["code"] == "7509"
 
 
 def test_play_before_connected_is_rejected_for_managed_calls() -> None:
     rest = api()
     offered = rest.calls.offer("+14255550100", "+18005550199", managed=True)
     body = json.dumps({"incomingCallContext": offered.incoming_call_context, "callbackUri": "https://a/cb"}).encode()
-    answered = rest.handle(signed("POST", "/calling/callConnections:answer?api-version=1", body))
+    answered = rest.handle(signed("POST", "/calling/callConnections:answer?api-version=2026-03-12", body))
     call_id = json.loads(answered.response.body)["callConnectionId"]
     assert json.loads(answered.response.body)["callConnectionState"] == "connecting"
-    play = f"/calling/callConnections/{call_id}:play?api-version=1"
-    assert rest.handle(signed("POST", play, b"{}")).response.status == 400
+    play = f"/calling/callConnections/{call_id}:play?api-version=2026-03-12"
+    assert rest.handle(signed("POST", play, PLAY_FILE)).response.status == 400
     rest.calls.connections[call_id].state = "connected"
-    assert rest.handle(signed("POST", play, b"{}")).response.status == 202
+    assert rest.handle(signed("POST", play, PLAY_FILE)).response.status == 202
 
 
 def test_call_registry_answer_once() -> None:
@@ -136,9 +139,10 @@ def test_call_registry_answer_once() -> None:
     assert isinstance(second, AcsError) and second.status == 400 and "already answered" in second.message
     assert not isinstance(first, AcsError)
     props = first.properties()
-    assert props["targets"][0] == {"kind": "communicationUser", "rawId": "8:acs:user",
-                                   "communicationUser": {"id": "8:acs:user"}}
-    assert "answeredFor" not in props
+    assert props["source"]["communicationUser"]["id"] == registry.app_identity
+    assert props["targets"][0] == {"kind": "phoneNumber", "rawId": "4:+14255550100",
+                                   "phoneNumber": {"value": "+14255550100"}}
+    assert "answeredFor" not in props  # an ACS user was called, not a number
 
 
 # --- email -------------------------------------------------------------------------------------

@@ -1,13 +1,26 @@
-"""ACS error bodies: `{"error": {"code", "message"}}`, the CommunicationErrorResponse shape the SDKs parse.
+"""ACS error bodies: `{"error": {"code", "message"}}`, the CommunicationErrorResponse shape of the REST spec
+(`CommunicationErrorResponse` -> `CommunicationError{code, message, target?, details?, innererror?}`, as in
+the SDK's generated `_generated/models`), which the SDKs turn into `HttpResponseError("(code) message")`.
 
-Codes and messages for HMAC failures follow what ACS returns ("Denied"). The answer-conflict codes are
-the simulator's choice (ACS documents 400 for bad requests); callers should treat any 4xx on answer as final.
+Where a real answer has been published its status, code and message are used and cited; elsewhere the
+status follows the spec (400 for a bad request) and the code is a plain word, marked "not published".
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+
+# Status, code and message of the real service for an HMAC failure, as captured in
+# Azure-Samples/communication-services-dotnet-quickstarts#220: 401 {"error":{"code":"7509",...}}.
+HMAC_FAILED_CODE = "7509"
+# 405/8522 for media actions that need Cognitive Services or a transcription URL the call was not set up
+# with: the real-time transcription tutorial's event-code table (TranscriptionFailed 405/8522) and
+# azure-sdk-for-js#27966, where the REST API answers a text-prompt play with this very message.
+NOT_SET_UP_STATUS = 405
+NOT_SET_UP_CODE = "8522"
+COGNITIVE_NOT_SET_UP = "Request not allowed when Cognitive Service Configuration not set during call setup."
+TRANSCRIPTION_URL_NOT_SET_UP = "Request not allowed when Transcription url not set during call setup."
 
 
 @dataclass(frozen=True)
@@ -21,11 +34,28 @@ class AcsError:
 
 
 def denied(reason: str) -> AcsError:
-    return AcsError(401, "Denied", reason or "Denied by the resource provider.")
+    # The service says only "HMAC-SHA256 validation failed"; the reason is appended to help a test's reader.
+    return AcsError(401, HMAC_FAILED_CODE, f"HMAC-SHA256 validation failed: {reason}" if reason
+                    else "HMAC-SHA256 validation failed")
+
+
+def bearer_denied(reason: str) -> AcsError:
+    # Not published for ACS: Entra-protected Azure data planes answer 401 with an error body.
+    return AcsError(401, "Unauthorized", f"Bearer token validation failed: {reason}")
 
 
 def bad_request(message: str) -> AcsError:
     return AcsError(400, "BadRequest", message)
+
+
+def unsupported_api_version(version: str, known: tuple[str, ...]) -> AcsError:
+    # Not published for ACS; the shape of Azure's API-versioning refusal (400 UnsupportedApiVersion).
+    return AcsError(400, "UnsupportedApiVersion",
+                    f"The api-version '{version}' is not supported. Supported versions: {', '.join(known)}.")
+
+
+def not_set_up(message: str) -> AcsError:
+    return AcsError(NOT_SET_UP_STATUS, NOT_SET_UP_CODE, message)
 
 
 def not_found(message: str) -> AcsError:

@@ -20,6 +20,7 @@ from tools.acs_simulator.records import CallOperation
 from tools.acs_simulator.results import RequestSigner, ScenarioResult
 from tools.acs_simulator.scenario import Scenario
 from tools.acs_simulator.server import AcsSimulatorServer
+from tools.acs_simulator.transcription_streamer import TranscriptionStreamer
 from tools.acs_simulator.wav_audio import AudioFileError, read_wav, sample_rate_for
 
 TRANSFER_DELAY_S = 0.2
@@ -45,6 +46,7 @@ class CallEngine:
         self._ids: ce.CallIds | None = None
         self._answer: dict[str, Any] = {}
         self._streamer: MediaStreamer | None = None
+        self._transcriber: TranscriptionStreamer | None = None
         self._recognize: PendingRecognize | None = None
         self._recognize_generation = 0
         self._connected_at = 0.0
@@ -62,7 +64,7 @@ class CallEngine:
     def _at(self, delay_s: float, kind: str, payload: Any = None) -> None:
         heapq.heappush(self._timeline, (self._loop.time() + delay_s, next(self._seq), kind, payload))
 
-    def _callback(self, event_type: str, result: ce.Result, operation_context: str | None = None,
+    def _callback(self, event_type: str, result: ce.Result | None, operation_context: str | None = None,
                   extra: dict[str, Any] | None = None, uri: str | None = None) -> None:
         assert self._ids is not None
         event = ce.cloud_event(event_type, self._ids, operation_context, result, extra)
@@ -142,6 +144,11 @@ class CallEngine:
         elif kind == "drop_media" and self._streamer is not None:
             self._progress("fault: media socket dropped")
             self._streamer.drop()
+        elif kind == "utterance_end" and self._transcriber is not None:
+            text, started_at, duration_s = payload
+            if started_at >= self._transcriber.start_time - 0.05:  # speech before the socket opened is lost
+                await self._transcriber.send_final(text, started_at, duration_s, identifiers.raw_id(
+                    self._offered.caller))
         elif kind == "play_done":
             self._play_done(payload)
         elif kind == "transfer_result":
@@ -157,10 +164,15 @@ class CallEngine:
         self._result.connected = True
         self._connected_at = self._loop.time()
         self._result.timings["connected"] = self._clock()
-        self._callback("CallConnected", ce.CONNECTED, self._answer.get("operationContext"))
+        # CallConnected carries no resultInformation (Java SDK parser fixture EVENT_CALL_CONNECTED).
+        self._callback("CallConnected", None, self._answer.get("operationContext"))
         media = self._answer.get("mediaStreamingOptions")
         if isinstance(media, dict) and media.get("startMediaStreaming"):
             await self._start_media()
+        transcription = self._answer.get("transcriptionOptions")
+        if isinstance(transcription, dict) and transcription.get("startTranscription"):
+            await self._start_transcription(None, None)
+        self._schedule_utterance_ends()
         for press in s.dtmf:
             self._at(press.at_s, "dtmf", press.tone)
         if s.hangup_by == "caller" and s.hangup_at_s is not None:
@@ -183,19 +195,13 @@ class CallEngine:
         except AudioFileError as exc:
             self._result.errors.append(str(exc))
             return
-        headers = {"x-ms-call-connection-id": self._ids.call_connection_id,
-                   "x-ms-call-correlation-id": self._ids.correlation_id}
-        if self._signer is not None:
-            headers.update(self._signer(url))
-        transcription = self._answer.get("transcriptionOptions")
-        locale = transcription.get("locale", self._scenario.locale) if isinstance(transcription, dict) else \
-            self._scenario.locale
         self._streamer = MediaStreamer(
-            url=url, headers=headers, sample_rate=rate, participant_raw_id=identifiers.raw_id(self._offered.caller),
+            url=url, headers=self._socket_headers(url), sample_rate=rate,
+            participant_raw_id=identifiers.raw_id(self._offered.caller),
             call_connection_id=self._ids.call_connection_id, correlation_id=self._ids.correlation_id,
-            stats=self._result.media, transcription_locale=locale)
+            stats=self._result.media, bidirectional=media.get("enableBidirectional") is True)
         if not await self._streamer.open():
-            self._callback("MediaStreamingFailed", ce.Result(500, 8581, "Media streaming failed to connect."),
+            self._callback("MediaStreamingFailed", ce.MEDIA_SOCKET_FAILED,
                            extra=ce.media_streaming_update("mediaStreamingFailed", "streamConnectionUnsuccessful"))
             self._progress(f"media socket failed: {self._result.media.open_error}")
             self._streamer = None
@@ -213,6 +219,62 @@ class CallEngine:
                 self._result.errors.append(f"utterance audio: {exc}")
                 continue
             self._streamer.schedule_speech(when, audio, utterance.text)
+
+    def _socket_headers(self, url: str) -> dict[str, str]:
+        """The media handshake's headers; the transcription socket gets the same (and the same JWT signer)."""
+        assert self._ids is not None
+        headers = {"x-ms-call-connection-id": self._ids.call_connection_id,
+                   "x-ms-call-correlation-id": self._ids.correlation_id}
+        if self._signer is not None:
+            headers.update(self._signer(url))
+        return headers
+
+    def _schedule_utterance_ends(self) -> None:
+        """When each utterance ends, a transcript is due (if transcription is running by then)."""
+        for utterance in self._scenario.utterances:
+            try:
+                audio = read_wav(self._scenario.audio_path(utterance, 16000, self._audio_base_dir))
+            except (AudioFileError, OSError) as exc:
+                self._result.errors.append(f"utterance audio: {exc}")
+                continue
+            started_at = self._connected_at + utterance.at_s
+            self._at(utterance.at_s + audio.duration_s, "utterance_end", (utterance.text, started_at,
+                                                                           audio.duration_s))
+
+    async def _start_transcription(self, operation_context: str | None, locale: str | None) -> None:
+        """Open the transcription socket (answer's `startTranscription`, or a start request)."""
+        if self._transcriber is not None:
+            return
+        assert self._ids is not None
+        options = self._answer.get("transcriptionOptions") or {}
+        intelligence = self._answer.get("callIntelligenceOptions") or {}
+        url = options.get("transportUrl")
+        if not intelligence.get("cognitiveServicesEndpoint") or not isinstance(url, str) or not url:
+            # Tutorial's event-code table: TranscriptionFailed 405/8522 when the call was not set up for it.
+            message = ce.TRANSCRIPTION_NOT_SET_UP.message if not intelligence.get("cognitiveServicesEndpoint") \
+                else "Request not allowed when Transcription url not set during call setup."
+            self._callback("TranscriptionFailed", ce.Result(405, 8522, message), operation_context,
+                           ce.transcription_update("transcriptionFailed", "subscriptionNotSetUp"))
+            return
+        transcriber = TranscriptionStreamer(
+            url=url, headers=self._socket_headers(url), locale=locale or str(options.get("locale")),
+            call_connection_id=self._ids.call_connection_id, correlation_id=self._ids.correlation_id,
+            stats=self._result.media)
+        if not await transcriber.open():
+            self._callback("TranscriptionFailed", ce.TRANSCRIPTION_SOCKET_FAILED, operation_context,
+                           ce.transcription_update("transcriptionFailed", "streamConnectionUnsuccessful"))
+            return
+        self._transcriber = transcriber
+        self._callback("TranscriptionStarted", ce.ACTION_OK, operation_context,
+                       ce.transcription_update("transcriptionStarted", "subscriptionStarted"))
+
+    async def _stop_transcription(self, operation_context: str | None) -> None:
+        if self._transcriber is None:
+            return
+        await self._transcriber.close()
+        self._transcriber = None
+        self._callback("TranscriptionStopped", ce.ACTION_OK, operation_context,
+                       ce.transcription_update("transcriptionStopped", "subscriptionStopped"))
 
     def _press(self, tone: str) -> None:
         media = self._answer.get("mediaStreamingOptions") or {}
@@ -244,12 +306,10 @@ class CallEngine:
             self._streamer = None
             self._callback("MediaStreamingStopped", ce.STREAMING_OK,
                            extra=ce.media_streaming_update("mediaStreamingStopped", "subscriptionStopped"))
-        elif op.kind in ("start_transcription", "stop_transcription"):
-            started = op.kind == "start_transcription"
-            self._callback("TranscriptionStarted" if started else "TranscriptionStopped", ce.STREAMING_OK,
-                           body.get("operationContext"),
-                           ce.transcription_update("transcriptionStarted" if started else "transcriptionStopped",
-                                                   "subscriptionStarted" if started else "subscriptionStopped"))
+        elif op.kind == "start_transcription" and self._result.connected:
+            await self._start_transcription(body.get("operationContext"), body.get("locale"))
+        elif op.kind == "stop_transcription":
+            await self._stop_transcription(body.get("operationContext"))
         elif op.kind == "cancel_media":
             self._recognize = None
             self._timeline = [t for t in self._timeline if t[2] != "play_done"]
@@ -278,6 +338,8 @@ class CallEngine:
         self._progress(f"call ended by {self._ended_by}")
         if self._streamer is not None:
             await self._streamer.close()
+        if self._transcriber is not None:
+            await self._transcriber.close()
         self._simulator.set_call_state(self._ids.call_connection_id, "disconnected")
         result = ce.ABANDONED if self._ended_by == "abandoned" else ce.HUNG_UP
         self._callback("CallDisconnected", result)

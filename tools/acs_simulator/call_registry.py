@@ -37,23 +37,35 @@ class CallConnection:
     operation_context: str | None
     media_streaming: dict[str, Any] | None
     transcription: dict[str, Any] | None
+    app_identity: str = ""  # the application's own ACS identity: `source` in CallConnectionProperties
+    cognitive_services_endpoint: str | None = None
     state: str = "connecting"  # connecting -> connected -> disconnected
     muted: set[str] = field(default_factory=set)
 
+    @property
+    def transcription_url(self) -> str | None:
+        url = (self.transcription or {}).get("transportUrl")
+        return url if isinstance(url, str) and url else None
+
     def properties(self) -> dict[str, Any]:
-        """CallConnectionProperties JSON (the generated model's wire names)."""
+        """CallConnectionProperties JSON (the generated model's wire names).
+
+        As in the REST spec's examples (`AnswerCall.json`, `CallConnection_GetCall.json`, 2026-03-12):
+        `source` is the application's own ACS identity, not the caller; the other party (here the caller)
+        is in `targets`, and the number that was called in `answeredFor`. The caller is known only from
+        the IncomingCall event's `from`.
+        """
         props: dict[str, Any] = {
             "callConnectionId": self.call_connection_id,
             "serverCallId": self.offered.server_call_id,
-            "targets": [identifiers.identifier_for(self.offered.callee)],
+            "targets": [identifiers.identifier_for(self.offered.caller)],
             "callConnectionState": self.state,
             "callbackUri": self.callback_uri,
-            "source": identifiers.identifier_for(self.offered.caller),
-            "sourceDisplayName": self.offered.caller_display_name,
+            "source": identifiers.acs_user_identifier(self.app_identity),
             "correlationId": self.offered.correlation_id,
         }
         if not self.offered.callee.startswith("8:"):
-            props["answeredFor"] = identifiers.phone_identifier(self.offered.callee)
+            props["answeredFor"] = {"value": self.offered.callee}
         if self.media_streaming is not None:
             started = bool(self.media_streaming.get("startMediaStreaming"))
             props["mediaStreamingSubscription"] = {
@@ -61,13 +73,22 @@ class CallConnection:
                 "state": "active" if started and self.state == "connected" else "inactive",
                 "subscribedContentTypes": [self.media_streaming.get("contentType", "audio")],
             }
+        if self.transcription is not None:
+            started = bool(self.transcription.get("startTranscription"))
+            props["transcriptionSubscription"] = {
+                "id": f"tr-{self.call_connection_id}",
+                "state": "active" if started and self.state == "connected" else "inactive",
+                "subscribedResultTypes": ["final", "intermediate"] if self.transcription.get(
+                    "enableIntermediateResults") else ["final"],
+            }
         return props
 
 
 class CallRegistry:
     """Not thread-safe by itself: the server shell holds one lock around every call."""
 
-    def __init__(self) -> None:
+    def __init__(self, app_identity: str | None = None) -> None:
+        self.app_identity = app_identity or identifiers.new_app_identity()
         self._offered: dict[str, OfferedCall] = {}
         self._answered_contexts: dict[str, str] = {}  # context -> callConnectionId
         self.connections: dict[str, CallConnection] = {}
@@ -104,6 +125,8 @@ class CallRegistry:
             return unknown_incoming_call_context()
         media = body.get("mediaStreamingOptions")
         transcription = body.get("transcriptionOptions")
+        intelligence = body.get("callIntelligenceOptions")
+        endpoint = intelligence.get("cognitiveServicesEndpoint") if isinstance(intelligence, dict) else None
         connection = CallConnection(
             call_connection_id=identifiers.new_call_connection_id(),
             offered=offered,
@@ -111,6 +134,8 @@ class CallRegistry:
             operation_context=body.get("operationContext"),
             media_streaming=media if isinstance(media, dict) else None,
             transcription=transcription if isinstance(transcription, dict) else None,
+            app_identity=self.app_identity,
+            cognitive_services_endpoint=endpoint if isinstance(endpoint, str) and endpoint else None,
             state="connecting" if offered.managed else "connected",
         )
         del self._offered[context]

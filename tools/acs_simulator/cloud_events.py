@@ -1,7 +1,8 @@
 """Call Automation callbacks as ACS posts them: a JSON array of CloudEvents 1.0. No I/O.
 
-Result codes follow ACS's documented ones where known (e.g. RecognizeCompleted 200/8531 "max digits
-received", PlayFailed 400/8536 "file could not be downloaded").
+Result codes and messages come from captures of the service published as SDK parser-test fixtures
+(Azure/azure-sdk-for-java `CallAutomationEventParser*UnitTests.java`) and from the real-time transcription
+tutorial's event-code table. Codes still without a published source are marked "not published".
 """
 
 from __future__ import annotations
@@ -30,32 +31,41 @@ class Result:
     message: str
 
 
-CONNECTED = Result(200, 0, "")
+# PlayCompleted 200/0 (Java parsePlayCompletedEvent); TranscriptionStarted/Stopped 200/0 (tutorial table).
 ACTION_OK = Result(200, 0, "Action completed successfully.")
-STREAMING_OK = Result(200, 0, "Action is completed successfully.")
+STREAMING_OK = ACTION_OK  # MediaStreamingStarted/Stopped: not published; the transcription events' wording
+# RecognizeCompleted for DTMF: 200/8533 "Action completed, DTMF option matched." (Java EVENT_RECOGNIZE_DTMF).
+# 8531 (max digits) and 8514 (stop tone) are the SDK's ReasonCode.Recognize values, messages not published.
+DTMF_MATCHED = Result(200, 8533, "Action completed, DTMF option matched.")
 MAX_DIGITS = Result(200, 8531, "Action completed, max digits received.")
 STOP_TONE = Result(200, 8514, "Action completed, stop tone detected.")
-INITIAL_SILENCE = Result(400, 8510, "Action failed, initial silence timeout reached.")
-PLAY_DOWNLOAD_FAILED = Result(400, 8536, "Action failed, file could not be downloaded.")
-TRANSFER_ACCEPTED = Result(202, 0, "The transfer operation completed successfully.")
-TRANSFER_FAILED = Result(500, 9999, "Transfer failed: the target did not answer.")
-HUNG_UP = Result(200, 0, "The conversation has ended.")
-ABANDONED = Result(487, 0, "The caller hung up before the call connected.")
+INITIAL_SILENCE = Result(400, 8510, "Action failed, initial silence timeout reached.")  # Java parser test
+PLAY_DOWNLOAD_FAILED = Result(400, 8536, "Action failed, file could not be downloaded.")  # Java parser test
+TRANSFER_ACCEPTED = Result(200, 7015, "The transfer operation completed successfully.")  # code: Java fixture
+TRANSFER_FAILED = Result(500, 9999, "Unknown internal server error.")  # 9999 wording: tutorial table
+MEDIA_SOCKET_FAILED = Result(500, 8603, "Action failed, not able to establish websocket connection.")
+TRANSCRIPTION_SOCKET_FAILED = Result(500, 8578, "Action failed, not able to establish WebSocket connection.")
+TRANSCRIPTION_NOT_SET_UP = Result(405, 8522,
+                                  "Request not allowed when Cognitive Service Configuration not set during call setup.")
+HUNG_UP = Result(200, 0, "The conversation has ended.")  # not published
+ABANDONED = Result(487, 0, "The caller hung up before the call connected.")  # not published
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def cloud_event(event_type: str, ids: CallIds, operation_context: str | None, result: Result,
+def cloud_event(event_type: str, ids: CallIds, operation_context: str | None, result: Result | None,
                 extra: dict[str, Any] | None = None, event_id: str | None = None) -> dict[str, Any]:
+    """`result=None` leaves `resultInformation` out, as in CallConnected (Java EVENT_CALL_CONNECTED)."""
     source = f"calling/callConnections/{ids.call_connection_id}"
     data: dict[str, Any] = {
         "callConnectionId": ids.call_connection_id,
         "serverCallId": ids.server_call_id,
         "correlationId": ids.correlation_id,
         "operationContext": operation_context,
-        "resultInformation": {"code": result.code, "subCode": result.sub_code, "message": result.message},
+        **({"resultInformation": {"code": result.code, "subCode": result.sub_code, "message": result.message}}
+           if result is not None else {}),
         **(extra or {}),
     }
     return {

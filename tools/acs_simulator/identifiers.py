@@ -43,6 +43,11 @@ def new_server_call_id() -> str:
     return _b64url(f"aHR0cHM6Ly9hcGk.simulated/conv/{uuid.uuid4()}".encode())
 
 
+def new_app_identity() -> str:
+    """An ACS user id, `8:acs:<resource id>_<user id>`, as the spec examples show the application's own."""
+    return f"8:acs:{uuid.uuid4()}_{uuid.uuid4()}"
+
+
 def new_call_connection_id() -> str:
     return f"{uuid.uuid4().hex[:8]}-{uuid.uuid4()}"
 

@@ -1,6 +1,9 @@
-"""The ACS side of bidirectional media streaming: a `websockets` client that sends AudioMetadata,
-then one AudioData every 20 ms in real time, plus scripted transcripts and DTMF, and records what the
-application sends back. Thin asyncio shell; message shapes live in `media_messages`."""
+"""The ACS side of media streaming: a `websockets` client that sends AudioMetadata, then one AudioData
+every 20 ms in real time, plus DTMF, and records what the application sends back. Transcripts have their
+own socket (`transcription_streamer`). Outbound audio is heard only when the answer set
+`enableBidirectional: true` (azure-sdk-for-python #37766; the audio-streaming quickstart's "bidirectional"
+option): otherwise it is counted as ignored and never reaches the call. Thin asyncio shell; message shapes
+live in `media_messages`."""
 
 from __future__ import annotations
 
@@ -29,17 +32,17 @@ class ScheduledSpeech:
 
 class MediaStreamer:
     def __init__(self, *, url: str, headers: dict[str, str], sample_rate: int, participant_raw_id: str,
-                 call_connection_id: str, correlation_id: str, stats: MediaStats,
-                 transcription_locale: str | None) -> None:
+                 call_connection_id: str, correlation_id: str, stats: MediaStats, bidirectional: bool) -> None:
         self._url = url
         self._headers = headers
         self._rate = sample_rate
         self._participant = participant_raw_id
         self._call_connection_id = call_connection_id
         self._correlation_id = correlation_id
-        self._locale = transcription_locale
+        self._bidirectional = bidirectional
         self.stats = stats
         self.stats.sample_rate = sample_rate
+        self.stats.bidirectional = bidirectional
         self._ws: ClientConnection | None = None
         self._speech: list[ScheduledSpeech] = []
         self._outbox: asyncio.Queue[str] = asyncio.Queue()
@@ -60,9 +63,6 @@ class MediaStreamer:
         self.start_time = loop.time()
         frame_bytes = self._rate * 2 // 50
         await self._ws.send(mm.audio_metadata(f"sub-{self._call_connection_id}", self._rate, frame_bytes))
-        if self._locale:
-            await self._ws.send(mm.transcription_metadata(f"tr-{self._call_connection_id}", self._locale,
-                                                          self._call_connection_id, self._correlation_id))
         self._tasks = [asyncio.create_task(self._send_frames()), asyncio.create_task(self._receive())]
         return True
 
@@ -97,14 +97,13 @@ class MediaStreamer:
         if self._ws is not None:
             self.stats.close_code = self._ws.close_code
 
-    def _frame(self, index: int) -> tuple[bytes, bool, ScheduledSpeech | None]:
-        """(pcm, silent, speech that ends at this frame)."""
+    def _frame(self, index: int) -> tuple[bytes, bool]:
+        """(pcm, silent)."""
         for speech in self._speech:
-            frames = speech.frames
             offset = index - speech.start_frame
-            if 0 <= offset < len(frames):
-                return frames[offset], False, speech if offset == len(frames) - 1 else None
-        return b"\x00" * (self._rate * 2 // 50), True, None
+            if 0 <= offset < len(speech.frames):
+                return speech.frames[offset], False
+        return b"\x00" * (self._rate * 2 // 50), True
 
     async def _send_frames(self) -> None:
         assert self._ws is not None
@@ -119,7 +118,7 @@ class MediaStreamer:
                 await asyncio.sleep(delay)
             else:
                 self.stats.max_send_lateness_ms = max(self.stats.max_send_lateness_ms, -delay * 1000)
-            pcm, silent, finished = self._frame(index)
+            pcm, silent = self._frame(index)
             try:
                 while not self._outbox.empty():
                     await self._ws.send(self._outbox.get_nowait())
@@ -127,11 +126,6 @@ class MediaStreamer:
                                                   self._participant, silent))
                 self.stats.frames_sent += 1
                 self.stats.speech_frames_sent += 0 if silent else 1
-                if finished is not None:
-                    await self._ws.send(mm.transcription_data(
-                        finished.text, finished.start_frame * mm.FRAME_SECONDS, finished.duration_s,
-                        self._participant))
-                    self.stats.transcripts_sent.append(finished.text)
             except ConnectionClosed:
                 return
             index += 1
@@ -141,7 +135,9 @@ class MediaStreamer:
         try:
             async for message in self._ws:
                 inbound = mm.parse_inbound(message)
-                if inbound.kind == "AudioData":
+                if inbound.kind == "AudioData" and not self._bidirectional:
+                    self.stats.frames_ignored += 1
+                elif inbound.kind == "AudioData":
                     self.stats.frames_received += 1
                     self.stats.bytes_received += len(inbound.pcm)
                     if len(self.stats.received_pcm) < self._rate * 2 * MAX_KEPT_INBOUND_S:

@@ -10,15 +10,16 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tools.acs_simulator import hmac_auth
+from tools.acs_simulator import hmac_auth, request_rules, request_schema
 from tools.acs_simulator.acs_errors import (
     AcsError,
     bad_request,
+    bearer_denied,
     denied,
     internal_error,
     not_found,
@@ -28,6 +29,8 @@ from tools.acs_simulator.call_registry import CallConnection, CallRegistry
 from tools.acs_simulator.email_message import parse_send_request
 from tools.acs_simulator.faults import FaultPlan, InjectedFault
 from tools.acs_simulator.records import CallOperation, DeliveredEmail
+
+BearerVerifier = Callable[[str], "str | None"]  # token -> None when valid, else the reason
 
 _CONNECTION = re.compile(r"^/calling/callConnections/(?P<id>[^/:]+)(?::(?P<action>[A-Za-z]+))?$")
 _PARTICIPANTS = re.compile(r"^/calling/callConnections/(?P<id>[^/:]+)/participants:(?P<action>[A-Za-z]+)$")
@@ -41,6 +44,7 @@ _CALL_ACTIONS: dict[str, tuple[str, int]] = {
     "transferToParticipant": ("transfer", 202),
     "startTranscription": ("start_transcription", 202),
     "stopTranscription": ("stop_transcription", 202),
+    "updateTranscription": ("update_transcription", 202),
     "cancelAllMediaOperations": ("cancel_media", 202),
     "startMediaStreaming": ("start_media_streaming", 202),
     "stopMediaStreaming": ("stop_media_streaming", 202),
@@ -114,8 +118,11 @@ class _EmailOperation:
 
 class RestApi:
     def __init__(self, access_key_b64: str, faults: FaultPlan, *, email_polls_running: int = 1,
-                 email_poll_interval: float = 0.05) -> None:
+                 email_poll_interval: float = 0.05, bearer_verifier: BearerVerifier | None = None,
+                 scheme: str = "http") -> None:
         self._access_key = access_key_b64
+        self._scheme = scheme
+        self._bearer_verifier = bearer_verifier
         self.faults = faults
         self.calls = CallRegistry()
         self._email_operations: dict[str, _EmailOperation] = {}
@@ -143,6 +150,39 @@ class RestApi:
                 return _CALL_ACTIONS[action][0], m["id"]
         return "unknown", None
 
+    def _authenticate(self, request: RestRequest, now: datetime | None) -> AcsError | None:
+        """HMAC with the access key, or (when a verifier is configured) an Entra bearer token."""
+        authorization = request.headers.get("authorization", "")
+        if authorization.startswith("Bearer ") and self._bearer_verifier is not None:
+            reason = self._bearer_verifier(authorization[len("Bearer "):])
+            return bearer_denied(reason) if reason is not None else None
+        verdict = hmac_auth.verify(access_key_b64=self._access_key, method=request.method,
+                                   path_and_query=request.raw_target, headers=request.headers,
+                                   body=request.body, now=now)
+        return None if verdict.ok else denied(verdict.reason)
+
+    def _refusal(self, operation: str, request: RestRequest, parsed: Any, now: datetime | None) -> AcsError | None:
+        rejection = self._authenticate(request, now)
+        if rejection is not None:
+            return rejection
+        if operation == "unknown":
+            return not_found(f"No route for {request.method} {request.path}.")
+        if operation in ("email", "email_status"):
+            if "api-version" not in request.query:
+                return bad_request("The api-version query parameter is required.")
+        else:
+            rejection = request_rules.check_api_version(request.query.get("api-version"))
+            if rejection is not None:
+                return rejection
+        if request.body and parsed is None:
+            return bad_request("The request body is not valid JSON.")
+        if operation in request_schema.OPERATION_MODELS:
+            problems = request_schema.validate(operation, parsed)
+            if problems:
+                return bad_request("The request is invalid: " + "; ".join(problems))
+            return request_rules.check_urls(operation, parsed)
+        return None
+
     def handle(self, request: RestRequest, now: datetime | None = None) -> RestOutcome:
         operation, target = self.route(request.method, request.path)
         parsed: Any = None
@@ -151,18 +191,7 @@ class RestApi:
                 parsed = json.loads(request.body)
             except ValueError:
                 parsed = None
-        verdict = hmac_auth.verify(access_key_b64=self._access_key, method=request.method,
-                                   path_and_query=request.raw_target, headers=request.headers,
-                                   body=request.body, now=now)
-        rejection: AcsError | None = None
-        if not verdict.ok:
-            rejection = denied(verdict.reason)
-        elif operation == "unknown":
-            rejection = not_found(f"No route for {request.method} {request.path}.")
-        elif "api-version" not in request.query:
-            rejection = bad_request("The api-version query parameter is required.")
-        elif request.body and parsed is None:
-            rejection = bad_request("The request body is not valid JSON.")
+        rejection = self._refusal(operation, request, parsed, now)
         if rejection is not None:
             return RestOutcome(operation, _error_response(rejection), parsed)
         fault = self.faults.take(operation)
@@ -209,6 +238,9 @@ class RestApi:
 
     def _call_action(self, operation: str, call: CallConnection, body_dict: dict[str, Any], body: Any) -> RestOutcome:
         effect = CallOperation(operation, call.call_connection_id, body_dict)
+        refusal = request_rules.check_call_action(operation, call, body_dict)
+        if refusal is not None:
+            return RestOutcome(operation, _error_response(refusal), body)
         if operation in ("terminate", "hang_up"):
             # A two-party call ends for everyone either way; the engine sends CallDisconnected.
             call.state = "disconnected"
@@ -220,8 +252,6 @@ class RestApi:
             return RestOutcome(operation, _json_response(200, {"operationContext": body_dict.get("operationContext")}),
                                body, call_operation=effect)
         if operation == "transfer":
-            if not isinstance(body_dict.get("targetParticipant"), dict):
-                return RestOutcome(operation, _error_response(bad_request("targetParticipant is required.")), body)
             return RestOutcome(operation, _json_response(202, {"operationContext": body_dict.get("operationContext")}),
                                body, call_operation=effect)
         if operation in ("play", "recognize") and call.state != "connected":
@@ -238,7 +268,7 @@ class RestApi:
         host = request.headers.get("host", "127.0.0.1")
         api_version = request.query.get("api-version", "")
         headers = {
-            "Operation-Location": f"http://{host}/emails/operations/{operation_id}?api-version={api_version}",
+            "Operation-Location": f"{self._scheme}://{host}/emails/operations/{operation_id}?api-version={api_version}",
             **poll_delay_headers(self._email_poll_interval),
         }
         accepted = _json_response(202, {"id": operation_id, "status": "Running", "error": None}, headers)

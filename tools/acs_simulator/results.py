@@ -32,7 +32,13 @@ class MediaStats:
     sample_rate: int = 0
     frames_sent: int = 0
     speech_frames_sent: int = 0
-    transcripts_sent: list[str] = field(default_factory=list)
+    transcripts_sent: list[str] = field(default_factory=list)  # on the transcription socket only
+    transcription_opened: bool = False
+    transcription_open_error: str = ""
+    transcription_close_code: int | None = None
+    transcription_inbound_ignored: int = 0
+    bidirectional: bool = False  # the answer's enableBidirectional: is outbound audio heard at all?
+    frames_ignored: int = 0  # outbound AudioData sent while bidirectional streaming was off
     dtmf_sent: list[str] = field(default_factory=list)
     frames_received: int = 0  # inbound AudioData from the application
     bytes_received: int = 0

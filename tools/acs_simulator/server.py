@@ -7,6 +7,7 @@ notifies observers (the call engine) of call operations.
 from __future__ import annotations
 
 import json
+import ssl
 import sys
 import threading
 from collections.abc import Callable
@@ -19,8 +20,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from tools.acs_simulator.call_registry import CallConnection, OfferedCall
 from tools.acs_simulator.email_message import render_eml
 from tools.acs_simulator.faults import FaultPlan
+from tools.acs_simulator.local_tls import LocalTls
 from tools.acs_simulator.records import CallOperation, DeliveredEmail, RecordedRequest
-from tools.acs_simulator.rest_api import RestApi, RestRequest, RestResponse
+from tools.acs_simulator.rest_api import BearerVerifier, RestApi, RestRequest, RestResponse
 
 CallObserver = Callable[[CallOperation], None]
 MAX_BODY_BYTES = 10 * 1024 * 1024 + 64 * 1024  # ACS Email's 10 MB message limit plus envelope
@@ -32,7 +34,7 @@ class _QuietThreadingHTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients drop idle keep-alive connections at exit; that is not an error worth a traceback.
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionResetError, BrokenPipeError, TimeoutError)):
+        if isinstance(exc, (ConnectionResetError, BrokenPipeError, TimeoutError, ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -49,16 +51,26 @@ class AcsSimulatorServer:
         port: int = 0,
         email_polls_running: int = 1,
         email_poll_interval: float = 0.05,
+        tls: LocalTls | None = None,
+        bearer_verifier: BearerVerifier | None = None,
     ) -> None:
+        """`tls`: serve https with that certificate (token credentials refuse http); `bearer_verifier`:
+        also accept `Authorization: Bearer <token>` (e.g. `EntraTokenIssuer.verify`) beside HMAC."""
         self.faults = FaultPlan()
         self.requests: list[RecordedRequest] = []
         self.emails: list[DeliveredEmail] = []
         self.eml_dir = eml_dir
+        self._scheme = "https" if tls is not None else "http"
         self._api = RestApi(access_key_b64, self.faults, email_polls_running=email_polls_running,
-                            email_poll_interval=email_poll_interval)
+                            email_poll_interval=email_poll_interval, bearer_verifier=bearer_verifier,
+                            scheme=self._scheme)
         self._lock = threading.Lock()
         self._observers: list[CallObserver] = []
         self._httpd = _QuietThreadingHTTPServer((host, port), _handler_class(self))
+        if tls is not None:
+            # Handshake in the handler thread (first read), so a stalled client cannot block accept().
+            self._httpd.socket = tls.server_context().wrap_socket(self._httpd.socket, server_side=True,
+                                                                  do_handshake_on_connect=False)
         self._thread: threading.Thread | None = None
 
     @property
@@ -67,7 +79,12 @@ class AcsSimulatorServer:
 
     @property
     def endpoint(self) -> str:
-        return f"http://{self._httpd.server_address[0]}:{self.port}"
+        return f"{self._scheme}://{self._httpd.server_address[0]}:{self.port}"
+
+    @property
+    def app_identity(self) -> str:
+        """The application's own ACS identity: `source` of every call connection."""
+        return self._api.calls.app_identity
 
     def start(self) -> AcsSimulatorServer:
         if self._thread is None:
