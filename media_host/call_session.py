@@ -21,7 +21,11 @@ from websockets.exceptions import ConnectionClosed
 from media_host.blob_store import CallBlobStore
 from media_host.call_control import CallControl
 from media_host.call_output import WebSocketCallOutput
-from media_host.call_transcripts import TRANSCRIPTION_CLOSE_WAIT_SECONDS, CallTranscripts
+from media_host.call_transcripts import (
+    TRANSCRIPTION_AFTER_DROP_WAIT_SECONDS,
+    TRANSCRIPTION_CLOSE_WAIT_SECONDS,
+    CallTranscripts,
+)
 from media_host.host_logging import CallLogger
 from media_host.inline_connection import InlineServerConnection
 from media_host.telemetry import MediaCallTelemetry
@@ -186,8 +190,9 @@ class CallSession:
             return await self._finish_transcription()
         if self.call_transcript.on_utterance is not None:
             self.call_transcript.on_utterance = None
+        clean = self.ws.close_code in (1000, 1001)
         transcription_closed = await self.transcripts.wait_for_transcription(
-            self.call_transcript, TRANSCRIPTION_CLOSE_WAIT_SECONDS)
+            self.call_transcript, TRANSCRIPTION_CLOSE_WAIT_SECONDS if clean else TRANSCRIPTION_AFTER_DROP_WAIT_SECONDS)
         flushed = await self.transcripts.release(self.route.instance_id, self.call_transcript, transcription=False,
                                                  flush_timeout=self.flush_timeout)
         if not flushed:

@@ -9,8 +9,9 @@ append to `calls/{id}/transcript.jsonl`. Appends are conditional on the blob's l
 share one `AppendBuffer` instead, held here while any of them is open.
 
 The media socket reports the call's end (media.json, then the function app's `MediaStreamEnded`). Before it
-does, it waits a bounded time for the call's transcription socket to close, so that the last segments are in
-the blob when the summary reads it.
+does, it waits for the call's transcription socket to close, so that the last segments are in the blob when
+the summary reads it: a few seconds when the media socket closed cleanly (the call is ending), and until the
+transcription socket closes when the media socket broke mid-call (the call, and its transcript, go on).
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from media_host.append_buffer import AppendBuffer
 from media_host.blob_store import CallBlobStore
 from shared.blob_names import transcript_blob
 
+# The media socket closed cleanly: the call is ending, and ACS closes the transcription socket with it.
 TRANSCRIPTION_CLOSE_WAIT_SECONDS = 5.0
+# The media socket broke while the call goes on: the transcription socket keeps transcribing until the call
+# ends (or goes idle and is closed), and the report, which ends the call's wait for media, waits for it.
+TRANSCRIPTION_AFTER_DROP_WAIT_SECONDS = 4 * 3600.0 + 120.0
 
 
 @dataclass

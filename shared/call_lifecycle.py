@@ -55,7 +55,7 @@ MAX_DETAIL_CHARS = 200
 # The media report is copied into history and the summary input: numbers and a few known short texts.
 MAX_MEDIA_FIELDS = 40
 MAX_MEDIA_KEY_CHARS = 64
-MEDIA_TEXT_FIELDS = ("type", "time", "closeReason")
+MEDIA_TEXT_FIELDS = ("type", "time", "closeReason", "voiceProcessor")
 
 
 @dataclass(frozen=True)
@@ -196,10 +196,19 @@ def compact_media_report(payload: Mapping[str, object]) -> dict[str, object]:
             continue
         if isinstance(value, str) and key in MEDIA_TEXT_FIELDS:
             report[key] = value[:MAX_DETAIL_CHARS]
-        elif isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-            # NaN and infinities are not JSON, and the host parses these payloads.
+        elif _finite_number(value):
             report[key] = value
+        elif key == TRANSCRIPTION_REPORT and isinstance(value, Mapping):
+            # The transcription socket's own figures (media_host/call_transcripts.py): numbers and flags only.
+            report[key] = {name: item for name, item in list(value.items())[:MAX_MEDIA_FIELDS]
+                           if isinstance(name, str) and len(name) <= MAX_MEDIA_KEY_CHARS
+                           and (_finite_number(item) or isinstance(item, bool))}
     return report
+
+
+def _finite_number(value: object) -> bool:
+    # NaN and infinities are not JSON, and the host parses these payloads.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def on_event(record: CallRecord, name: str, payload: Mapping[str, object], now: datetime) -> CallRecord:
@@ -298,20 +307,33 @@ def mark_summarized(record: CallRecord, now: datetime, email: Mapping[str, objec
     return replace(record, stage="summarized", stage_since=now, timeline=_note(record, iso(now), "summarized", detail))
 
 
+TRANSCRIPTION_REPORT = "transcription"
 # WebSocket close codes of a stream that ended cleanly (normal closure, going away). Anything else, 1006
 # for a connection lost without a close frame above all, means audio after the drop was never heard.
 CLEAN_CLOSE_CODES = (1000, 1001)
 
 
+def _broke(close_code: object) -> bool:
+    return isinstance(close_code, int) and close_code not in CLEAN_CLOSE_CODES
+
+
 def is_partial(record: CallRecord) -> bool:
     """True when the transcript may be incomplete: the media host never reported the stream's end, or the
-    stream broke off before the call ended."""
+    socket the transcript came from broke off before the call ended. ACS's transcription has a socket of its
+    own (media_host/call_transcripts.py): when it closed cleanly, a broken media socket loses only what the
+    voice processor itself would have written, which the `transcribe` processor never does."""
     if record.connected_at is None:
         return False
     if record.media_report_missing:
         return True
-    close_code = (record.media_report or {}).get("closeCode")
-    return isinstance(close_code, int) and close_code not in CLEAN_CLOSE_CODES
+    report = record.media_report or {}
+    media_broke = _broke(report.get("closeCode"))
+    transcription = report.get("transcription")
+    if not isinstance(transcription, Mapping):
+        return media_broke
+    if transcription.get("socketOpenAtReport") is True or _broke(transcription.get("closeCode")):
+        return True
+    return media_broke and report.get("voiceProcessor") != "transcribe"
 
 
 def custom_status(record: CallRecord) -> dict[str, object]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from shared import blob_names
 from tests.calls.test_events_http import raised_events
 from tools.acs_simulator.results import ScenarioResult
 from tools.acs_simulator.runner import run_scenario
@@ -159,14 +160,17 @@ def test_callbacks_duplicated_and_reordered(stack: LocalStack) -> None:
     assert SPOKEN in call.plain_text()
 
 
-def test_media_socket_dropped_keeps_the_transcript_up_to_the_drop(stack: LocalStack) -> None:
+def test_media_socket_dropped_loses_no_transcript_from_the_transcription_socket(stack: LocalStack) -> None:
+    # ACS transcribes on a socket of its own: cutting the media socket (no close frame) loses audio frames,
+    # not the transcript, and the summary is not marked incomplete for it.
     call = place_call(stack, "media_socket_dropped")
     assert call.result.media.dropped
     assert call.output["outcome"] == "completed"
     lines = [json.loads(line) for line in call.transcript.splitlines()]
-    assert [line["text"] for line in lines] == [SPOKEN]
-    assert call.output["partial"] is True
+    assert [line["text"] for line in lines] == [SPOKEN, "This second sentence is lost with the media socket."]
+    media = json.loads(stack.read_blob(blob_names.media_report_blob(call.instance_id)) or b"{}")
+    assert media.get("closeCode") == 1006 and media.get("transcription", {}).get("closeCode") == 1000, media
+    assert call.output["partial"] is False
     assert len(call.emails) == 1
-    assert SPOKEN in call.plain_text()
-    assert "second sentence" not in call.plain_text()
-    assert "incomplete" in call.plain_text().lower()
+    assert "second sentence" in call.plain_text()
+    assert "incomplete" not in call.plain_text().lower()

@@ -79,3 +79,28 @@ def test_a_transcription_socket_that_stays_open_does_not_hold_the_report_forever
     texts = [json.loads(line)["text"] for line in read_blob(transcript_blob(INSTANCE)).decode().splitlines()]
     assert texts == ["Early.", "Late."]
 
+
+
+def test_a_broken_media_socket_reports_once_the_transcription_socket_closes(media_config, read_blob) -> None:
+    # The media socket is cut mid-call (no close frame): ACS's transcription goes on on its own socket, and the
+    # report (which lets the call be summarised) waits for it, well past the few seconds of a clean close.
+    async def scenario() -> None:
+        async with serve_media_host(media_config, host="127.0.0.1", port=0) as host:
+            media = await connect(ws_url(host.port), compression=None)
+            transcription = await connect(ws_url(host.port, query="/transcription"), compression=None)
+            await media.send(metadata_message(16000))
+            await transcription.send(transcription_message("Before the cut.", 10_000_000, 10_000_000))
+            media.transport.abort()
+            await asyncio.sleep(6.0)  # longer than TRANSCRIPTION_CLOSE_WAIT_SECONDS
+            assert read_blob(media_report_blob(INSTANCE)) is None
+            await transcription.send(transcription_message("After the cut.", 90_000_000, 10_000_000))
+            await transcription.close()
+            await _wait_idle(host)
+
+    asyncio.run(scenario())
+    texts = [json.loads(line)["text"] for line in read_blob(transcript_blob(INSTANCE)).decode().splitlines()]
+    assert texts == ["Before the cut.", "After the cut."]
+    report = json.loads(read_blob(media_report_blob(INSTANCE)))
+    assert report["closeCode"] == 1006
+    assert report["transcription"] == {"segments": 2, "closeCode": 1000, "malformedMessages": 0,
+                                       "socketOpenAtReport": False}

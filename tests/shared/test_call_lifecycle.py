@@ -77,6 +77,31 @@ def test_media_report_timeout_makes_the_summary_partial() -> None:
     assert lc.summary_fields(record)["partial"] is True
 
 
+@pytest.mark.parametrize(("report", "partial"), [
+    ({"closeCode": 1000}, False),
+    ({"closeCode": 1001}, False),
+    ({"closeCode": 1006}, True),  # the media socket broke and the transcript came from it
+    ({"closeCode": 1011}, True),
+    ({}, False),  # no close code: nothing says the stream broke
+    # ACS's transcription on its own socket: a broken media socket loses nothing the transcribe processor keeps
+    ({"closeCode": 1006, "voiceProcessor": "transcribe", "transcription": {"closeCode": 1000}}, False),
+    ({"closeCode": 1006, "voiceProcessor": "realtime", "transcription": {"closeCode": 1000}}, True),
+    ({"closeCode": 1000, "voiceProcessor": "transcribe", "transcription": {"closeCode": 1006}}, True),
+    ({"closeCode": 1000, "voiceProcessor": "transcribe", "transcription": {"socketOpenAtReport": True}}, True),
+    ({"closeCode": 1000, "voiceProcessor": "transcribe", "transcription": {"closeCode": 1001,
+                                                                        "socketOpenAtReport": False}}, False),
+])
+def test_partial_follows_the_socket_the_transcript_came_from(report: dict[str, object], partial: bool) -> None:
+    reported = lc.on_event(ended(), lc.MEDIA_STREAM_ENDED, payload(61, **report), later(61))
+    assert lc.is_partial(reported) is partial
+    assert lc.summary_fields(reported)["partial"] is partial
+
+
+def test_a_call_that_never_connected_is_never_partial() -> None:
+    record = lc.on_timeout(ringing(), later(50))
+    assert record.connected_at is None and lc.is_partial(record) is False
+
+
 @pytest.mark.parametrize("name", [lc.CALL_ANSWERED, lc.CALL_CONNECTED, lc.CALL_DISCONNECTED,
                                   lc.ANSWER_FAILED_EVENT])
 def test_events_after_the_call_ended_change_nothing(name: str) -> None:
