@@ -1,8 +1,9 @@
 """One call's media socket: message handling, then the end-of-call writes.
 
-`handle_text` decodes each message (pure codec), updates statistics, hands audio to the voice processor and
-final transcription segments to the call's append buffer. It is synchronous and runs inside the socket's
-`data_received` (see inline_connection.py): nothing in it waits, on storage or on anything else.
+`run` receives with websockets' public `recv()`; `handle_text` decodes each message (pure codec), updates
+statistics, hands audio to the voice processor and final transcription segments to the call's append
+buffer. It is synchronous: nothing in it waits, on storage or on anything else, so the receive loop never
+stops reading while a frame is handled.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from media_host.blob_store import CallBlobStore
 from media_host.call_control import CallControl
 from media_host.call_output import WebSocketCallOutput
 from media_host.call_transcripts import TRANSCRIPTION_CLOSE_WAIT_SECONDS, CallTranscripts
-from media_host.inline_connection import InlineServerConnection
 from media_host.json_logging import CallLogger
 from media_host.telemetry import MediaCallTelemetry
 from media_host.voice import VoiceProcessor
@@ -56,7 +56,7 @@ class CallSession:
         store: CallBlobStore,
         *,
         flush_timeout: float = 10.0,
-        on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+        on_ended: Callable[[str, str, dict[str, Any]], Awaitable[object]] | None = None,
         call_control: CallControl | None = None,
         transcripts: CallTranscripts | None = None,
     ) -> None:
@@ -106,25 +106,36 @@ class CallSession:
     async def run(self) -> dict[str, Any]:
         """Serve the socket until it closes; then flush, write media.json and return it."""
         self.log.info("media socket opened", extra={"voiceProcessor": self.processor.name})
+        ws = self.ws
+        handle = self.handle_text
+        # Frames are handled while the processor starts: a realtime session connects to its model and waits
+        # for the call's AudioMetadata, and the caller's first words wait in the processor's bounded queue.
+        starting = asyncio.get_running_loop().create_task(self.processor.start(self.output))
+        starting.add_done_callback(self._started)
         try:
-            if isinstance(self.ws, InlineServerConnection):
-                # From here on complete text frames are handled inside data_received (no task switch),
-                # starting with those that arrived since the upgrade; the loop below only sees what
-                # websockets still queues: binary or fragmented messages.
-                self.ws.set_text_sink(self.handle_text)
-            await self.processor.start(self.output)
-            inline = isinstance(self.ws, InlineServerConnection)
-            async for message in self.ws:
-                if inline and self.ws.text_sink is None:  # type: ignore[attr-defined]
-                    continue  # handling failed and the socket is closing: discard
-                self.handle_text(message.encode() if isinstance(message, str) else b"")
+            while True:
+                message = await ws.recv()
+                try:
+                    handle(message if type(message) is str else "")  # a binary message is not ACS's protocol
+                except Exception:  # noqa: BLE001 - a bug in one call's handling must not break other calls
+                    self.log.exception("media frame handling failed; closing this socket")
+                    await ws.close(1011, "internal error")
+                    break
         except ConnectionClosed:
             pass
         finally:
-            if isinstance(self.ws, InlineServerConnection):
-                self.ws.set_text_sink(None)
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
             summary = await self._finish()
         return summary
+
+    def _started(self, starting: asyncio.Task[None]) -> None:
+        if not starting.cancelled() and starting.exception() is not None:
+            self.log.error("voice processor failed to start: %r; closing this socket", starting.exception())
+            self._closing = True
+            asyncio.get_running_loop().create_task(self.ws.close(1011, "internal error"))
 
     def handle_text(self, message: bytes | str) -> None:
         """Handle one message from ACS, synchronously. An empty message stands for a binary one."""

@@ -34,7 +34,6 @@ from media_host.call_session import CallSession
 from media_host.call_transcripts import CallTranscripts
 from media_host.config import MediaHostConfig
 from media_host.ended_notifier import EndedNotifier
-from media_host.inline_connection import InlineServerConnection
 from media_host.voice import EchoProcessor, TranscribeProcessor, VoiceProcessor
 from shared.media_route import TRANSCRIPTION, MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
 
@@ -43,6 +42,9 @@ log = logging.getLogger("media_host.server")
 ProcessorFactory = Callable[[MediaHostConfig], VoiceProcessor]
 CLOSE_GOING_AWAY = 1001
 IDLE_CHECK_SECONDS = 1.0
+# Above this much unsent data for one peer, `send()` waits and that call's writer drops audio
+# (frame_writer.py): about 50 frames for a peer that does not read.
+WRITE_LIMIT_BYTES = 64 * 1024
 
 
 def default_processor_factories() -> dict[str, ProcessorFactory]:
@@ -73,7 +75,7 @@ class MediaHost:
         store: CallBlobStore,
         *,
         processor_factories: dict[str, ProcessorFactory] | None = None,
-        on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+        on_ended: Callable[[str, str, dict[str, Any]], Awaitable[object]] | None = None,
         call_actions: CallActionsClient | None = None,
     ) -> None:
         self.config = config
@@ -177,7 +179,7 @@ async def serve_media_host(
     port: int | None = None,
     store: CallBlobStore | None = None,
     processor_factories: dict[str, ProcessorFactory] | None = None,
-    on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+    on_ended: Callable[[str, str, dict[str, Any]], Awaitable[object]] | None = None,
     acs_jwt: BearerVerifier | None = None,
 ) -> AsyncIterator[MediaHost]:
     """Run the media host until the block exits (then close all sockets and flush). ACS's handshake JWT is
@@ -199,11 +201,11 @@ async def serve_media_host(
         host if host is not None else config.bind_host,
         port if port is not None else config.base.port,
         compression=None,  # PCM does not compress; deflate cost 2.4x capacity
-        create_connection=InlineServerConnection,  # text frames handled in data_received: no task switch
         process_request=with_acs_jwt(media_host.process_request, acs_jwt),
         process_response=media_host._handshake_failed,
         max_size=config.max_message_bytes,
         max_queue=16,
+        write_limit=WRITE_LIMIT_BYTES,
         ping_interval=20,
         ping_timeout=20,
         close_timeout=5,
