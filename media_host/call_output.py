@@ -1,10 +1,10 @@
 """The outbound side of one call: audio frames (forwarded or paced), StopAudio, transcript segments.
 
-Nothing here waits on a peer: a frame is handed to the call's `FrameWriter` (frame_writer.py: a bounded
-queue drained by `await send()`), or dropped and counted, so one slow peer cannot hold up another call.
-Paced audio (a voice model's answer) goes through `AudioPacer`: frames whose real-time slot has come go to
-the writer at once; the rest wait in the pacer's bounded queue and a per-call sender task hands them over
-at their slot.
+All writes are synchronous (`FrameWriter`, websockets' public API): a frame is either written now or
+dropped and counted, so nothing here ever waits on a peer and one slow peer cannot hold up another call.
+Paced audio (a voice model's answer) goes through `AudioPacer`: frames whose real-time slot has come are
+written at once; the rest wait in the pacer's bounded queue and a per-call sender task writes them at
+their slot.
 """
 
 from __future__ import annotations
@@ -94,7 +94,6 @@ class WebSocketCallOutput:
         if self._slicer is not None:
             self._slicer.clear()
         self._room.set()
-        self._writer.drop_audio()
         if not self._closed:
             self._writer.control(encode_stop_audio())
 
@@ -131,4 +130,4 @@ class WebSocketCallOutput:
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
-        await self._writer.close()
+        self._writer.close()

@@ -42,9 +42,6 @@ log = logging.getLogger("media_host.server")
 ProcessorFactory = Callable[[MediaHostConfig], VoiceProcessor]
 CLOSE_GOING_AWAY = 1001
 IDLE_CHECK_SECONDS = 1.0
-# Above this much unsent data for one peer, `send()` waits and that call's writer drops audio
-# (frame_writer.py): about 50 frames for a peer that does not read.
-WRITE_LIMIT_BYTES = 64 * 1024
 
 
 def default_processor_factories() -> dict[str, ProcessorFactory]:
@@ -205,7 +202,6 @@ async def serve_media_host(
         process_response=media_host._handshake_failed,
         max_size=config.max_message_bytes,
         max_queue=16,
-        write_limit=WRITE_LIMIT_BYTES,
         ping_interval=20,
         ping_timeout=20,
         close_timeout=5,
