@@ -1,6 +1,6 @@
 """The outbound side of one call: audio frames (forwarded or paced), StopAudio, transcript segments.
 
-All writes are synchronous (`FrameWriter`, websockets' public API): a frame is either written now or
+All writes are synchronous (`InlineServerConnection.write_text`): a frame is either written now or
 dropped and counted, so nothing here ever waits on a peer and one slow peer cannot hold up another call.
 Paced audio (a voice model's answer) goes through `AudioPacer`: frames whose real-time slot has come are
 written at once; the rest wait in the pacer's bounded queue and a per-call sender task writes them at
@@ -14,10 +14,8 @@ import binascii
 import contextlib
 import time
 
-from websockets.asyncio.server import ServerConnection
-
 from media_host.append_buffer import AppendBuffer
-from media_host.frame_writer import FrameWriter
+from media_host.inline_connection import InlineServerConnection
 from shared.audio_pacing import AudioPacer, FrameSlicer
 from shared.media_call_stats import MediaCallStats
 from shared.media_codec import encode_audio_data_b64, encode_stop_audio, frame_bytes_for
@@ -27,13 +25,13 @@ from shared.media_transcript import TranscriptSegment
 class WebSocketCallOutput:
     def __init__(
         self,
-        ws: ServerConnection,
+        ws: InlineServerConnection,
         stats: MediaCallStats,
         transcript: AppendBuffer,
         *,
         pacer: AudioPacer[str] | None = None,
     ) -> None:
-        self._writer = FrameWriter(ws, stats)
+        self._ws = ws
         self._stats = stats
         self._transcript = transcript
         self._pacer: AudioPacer[str] = pacer or AudioPacer()
@@ -49,12 +47,18 @@ class WebSocketCallOutput:
         if self._slicer is None or self._slicer.frame_bytes != frame_bytes_for(sample_rate):
             self._slicer = FrameSlicer(sample_rate)
 
+    def _write_audio(self, message: str) -> None:
+        if self._ws.write_text(message):
+            self._stats.frames_sent += 1
+        else:
+            self._stats.frames_dropped += 1
+
     def forward_audio_b64(self, data_b64: str) -> None:
         """Send a frame now, outside the pacer: for audio that is itself a real-time stream (echo of
         ACS's inbound frames). Pacing it again would only turn the peer's network jitter into permanent
         extra delay, since a queue drained at exactly real-time rate never catches up."""
         if not self._closed:
-            self._writer.audio(encode_audio_data_b64(data_b64))
+            self._write_audio(encode_audio_data_b64(data_b64))
 
     def send_audio_b64(self, data_b64: str) -> None:
         """Send one 20 ms frame at its real-time slot: now, or later from the pacer's queue."""
@@ -63,7 +67,7 @@ class WebSocketCallOutput:
         message = encode_audio_data_b64(data_b64)
         dropped_before = self._pacer.dropped
         if self._pacer.offer(message, time.monotonic()):
-            self._writer.audio(message)
+            self._write_audio(message)
             return
         self._stats.frames_dropped += self._pacer.dropped - dropped_before
         self._kick()
@@ -95,7 +99,7 @@ class WebSocketCallOutput:
             self._slicer.clear()
         self._room.set()
         if not self._closed:
-            self._writer.control(encode_stop_audio())
+            self._ws.write_text(encode_stop_audio(), control=True)
 
     def add_transcript(self, segment: TranscriptSegment) -> None:
         self._transcript.add(segment.to_line())
@@ -113,7 +117,7 @@ class WebSocketCallOutput:
         pacer = self._pacer
         while not self._closed:
             for message in pacer.pop_due(time.monotonic()):
-                self._writer.audio(message)
+                self._write_audio(message)
             if pacer.has_room:
                 self._room.set()
             next_due = pacer.next_due()
@@ -130,4 +134,3 @@ class WebSocketCallOutput:
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
-        self._writer.close()

@@ -1,9 +1,9 @@
 """One call's media socket: message handling, then the end-of-call writes.
 
-`run` receives with websockets' public `recv()`; `handle_text` decodes each message (pure codec), updates
-statistics, hands audio to the voice processor and final transcription segments to the call's append
-buffer. It is synchronous: nothing in it waits, on storage or on anything else, so the receive loop never
-stops reading while a frame is handled.
+`handle_text` decodes each message (pure codec), updates statistics, hands audio to the voice processor and
+final transcription segments to the call's append buffer. It is synchronous and runs inside the socket's
+`data_received` (see inline_connection.py): nothing in it waits, on storage or on anything else. What
+websockets still queues (binary or fragmented messages) reaches it through the public `recv()` loop in `run`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from media_host.blob_store import CallBlobStore
 from media_host.call_control import CallControl
 from media_host.call_output import WebSocketCallOutput
 from media_host.call_transcripts import TRANSCRIPTION_CLOSE_WAIT_SECONDS, CallTranscripts
+from media_host.inline_connection import InlineServerConnection
 from media_host.json_logging import CallLogger
 from media_host.telemetry import MediaCallTelemetry
 from media_host.voice import VoiceProcessor
@@ -50,7 +50,7 @@ CLOSE_INVALID_DATA = 1007
 class CallSession:
     def __init__(
         self,
-        ws: ServerConnection,
+        ws: InlineServerConnection,
         route: MediaSocketRoute,
         processor: VoiceProcessor,
         store: CallBlobStore,
@@ -108,22 +108,22 @@ class CallSession:
         self.log.info("media socket opened", extra={"voiceProcessor": self.processor.name})
         ws = self.ws
         handle = self.handle_text
-        # Frames are handled while the processor starts: a realtime session connects to its model and waits
-        # for the call's AudioMetadata, and the caller's first words wait in the processor's bounded queue.
+        # From here on complete text frames are handled inside data_received (no task switch), starting with
+        # those that arrived since the upgrade, also while the processor starts (a realtime session connects
+        # to its model and waits for the call's AudioMetadata).
+        ws.set_text_sink(handle)
         starting = asyncio.get_running_loop().create_task(self.processor.start(self.output))
         starting.add_done_callback(self._started)
         try:
-            while True:
+            while True:  # only what websockets still queues: binary or fragmented messages
                 message = await ws.recv()
-                try:
-                    handle(message if type(message) is str else "")  # a binary message is not ACS's protocol
-                except Exception:  # noqa: BLE001 - a bug in one call's handling must not break other calls
-                    self.log.exception("media frame handling failed; closing this socket")
-                    await ws.close(1011, "internal error")
-                    break
+                if ws.text_sink is None:
+                    continue  # handling failed and the socket is closing: discard
+                handle(message if type(message) is str else "")  # a binary message is not ACS's protocol
         except ConnectionClosed:
             pass
         finally:
+            ws.set_text_sink(None)
             if not starting.done():
                 starting.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -34,6 +34,7 @@ from media_host.call_session import CallSession
 from media_host.call_transcripts import CallTranscripts
 from media_host.config import MediaHostConfig
 from media_host.ended_notifier import EndedNotifier
+from media_host.inline_connection import InlineServerConnection, check_websockets_compatible
 from media_host.voice import EchoProcessor, TranscribeProcessor, VoiceProcessor
 from shared.media_route import TRANSCRIPTION, MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
 
@@ -129,7 +130,8 @@ class MediaHost:
             if self.call_actions is not None:
                 control = CallControl(self.call_actions, route.instance_id, route.token,
                                       silence_seconds=self.config.caller_silence_seconds)
-        session = CallSession(ws, route, processor, self.store, on_ended=self.on_ended, call_control=control,
+        inline = cast(InlineServerConnection, ws)  # serve(create_connection=InlineServerConnection) below
+        session = CallSession(inline, route, processor, self.store, on_ended=self.on_ended, call_control=control,
                               transcripts=self.transcripts)
         self.sessions.add(session)
         try:
@@ -181,6 +183,7 @@ async def serve_media_host(
 ) -> AsyncIterator[MediaHost]:
     """Run the media host until the block exits (then close all sockets and flush). ACS's handshake JWT is
     required when `acs_jwt` is given or the config names ACS's resource (media_host/acs_jwt_gate.py)."""
+    check_websockets_compatible()  # before anything starts: a websockets upgrade must fail here, loudly
     acs_jwt = acs_jwt or verifier_for(config.acs_jwt)
     await warm(acs_jwt)
     own_store = store is None
@@ -198,6 +201,7 @@ async def serve_media_host(
         host if host is not None else config.bind_host,
         port if port is not None else config.base.port,
         compression=None,  # PCM does not compress; deflate cost 2.4x capacity
+        create_connection=InlineServerConnection,  # text frames handled in data_received: no task switch
         process_request=with_acs_jwt(media_host.process_request, acs_jwt),
         process_response=media_host._handshake_failed,
         max_size=config.max_message_bytes,
