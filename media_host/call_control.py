@@ -1,7 +1,7 @@
 """One call's link to the function app's call control: caller-silence reports and the voice processor's
 action requests (transfer, hang up), authenticated by the call's token.
 
-`on_frame` and `on_utterance` run on the hot path (inside the socket's `data_received`): they only count and
+`on_frame` and `on_utterance` run on the hot path (inside the call's receive loop): they only count and
 compare. The clock is the call's own audio (20 ms per ACS frame), so "N seconds of silence" means N seconds
 of audio heard, with no clock read per frame; `due` is asked once per second of audio. The flow tells a new
 silence from a continuing one by the utterance count, and ACS sends transcripts only when transcription runs:

@@ -2,7 +2,8 @@
 
 `handle_text` decodes each message (pure codec), updates statistics, hands audio to the voice processor and
 final transcription segments to the call's append buffer. It is synchronous and runs inside the socket's
-`data_received` (see inline_connection.py): nothing in it waits, on storage or on anything else.
+`data_received` (see inline_connection.py): nothing in it waits, on storage or on anything else. What
+websockets still queues (binary or fragmented messages) reaches it through the public `recv()` loop in `run`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from media_host.blob_store import CallBlobStore
@@ -54,13 +54,13 @@ CLOSE_INVALID_DATA = 1007
 class CallSession:
     def __init__(
         self,
-        ws: ServerConnection,
+        ws: InlineServerConnection,
         route: MediaSocketRoute,
         processor: VoiceProcessor,
         store: CallBlobStore,
         *,
         flush_timeout: float = 10.0,
-        on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+        on_ended: Callable[[str, str, dict[str, Any]], Awaitable[object]] | None = None,
         call_control: CallControl | None = None,
         transcripts: CallTranscripts | None = None,
     ) -> None:
@@ -110,25 +110,36 @@ class CallSession:
     async def run(self) -> dict[str, Any]:
         """Serve the socket until it closes; then flush, write media.json and return it."""
         self.log.info("media socket opened", extra={"voiceProcessor": self.processor.name})
+        ws = self.ws
+        handle = self.handle_text
+        # From here on complete text frames are handled inside data_received (no task switch), starting with
+        # those that arrived since the upgrade, also while the processor starts (a realtime session connects
+        # to its model and waits for the call's AudioMetadata).
+        ws.set_text_sink(handle)
+        starting = asyncio.get_running_loop().create_task(self.processor.start(self.output))
+        starting.add_done_callback(self._started)
         try:
-            if isinstance(self.ws, InlineServerConnection):
-                # From here on complete text frames are handled inside data_received (no task switch),
-                # starting with those that arrived since the upgrade; the loop below only sees what
-                # websockets still queues: binary or fragmented messages.
-                self.ws.set_text_sink(self.handle_text)
-            await self.processor.start(self.output)
-            inline = isinstance(self.ws, InlineServerConnection)
-            async for message in self.ws:
-                if inline and self.ws.text_sink is None:  # type: ignore[attr-defined]
+            while True:  # only what websockets still queues: binary or fragmented messages
+                message = await ws.recv()
+                if ws.text_sink is None:
                     continue  # handling failed and the socket is closing: discard
-                self.handle_text(message.encode() if isinstance(message, str) else b"")
+                handle(message if type(message) is str else "")  # a binary message is not ACS's protocol
         except ConnectionClosed:
             pass
         finally:
-            if isinstance(self.ws, InlineServerConnection):
-                self.ws.set_text_sink(None)
+            ws.set_text_sink(None)
+            if not starting.done():
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
             summary = await self._finish()
         return summary
+
+    def _started(self, starting: asyncio.Task[None]) -> None:
+        if not starting.cancelled() and starting.exception() is not None:
+            self.log.error("voice processor failed to start: %r; closing this socket", starting.exception())
+            self._closing = True
+            asyncio.get_running_loop().create_task(self.ws.close(1011, "internal error"))
 
     def handle_text(self, message: bytes | str) -> None:
         """Handle one message from ACS, synchronously. An empty message stands for a binary one."""

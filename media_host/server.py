@@ -19,7 +19,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -34,7 +34,7 @@ from media_host.call_session import CallSession
 from media_host.call_transcripts import CallTranscripts
 from media_host.config import MediaHostConfig
 from media_host.ended_notifier import EndedNotifier
-from media_host.inline_connection import InlineServerConnection
+from media_host.inline_connection import InlineServerConnection, check_websockets_compatible
 from media_host.voice import EchoProcessor, TranscribeProcessor, VoiceProcessor
 from shared.media_route import TRANSCRIPTION, MediaSocketRoute, ProbeRoute, RejectedRoute, route_request
 
@@ -73,7 +73,7 @@ class MediaHost:
         store: CallBlobStore,
         *,
         processor_factories: dict[str, ProcessorFactory] | None = None,
-        on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+        on_ended: Callable[[str, str, dict[str, Any]], Awaitable[object]] | None = None,
         call_actions: CallActionsClient | None = None,
     ) -> None:
         self.config = config
@@ -130,7 +130,8 @@ class MediaHost:
             if self.call_actions is not None:
                 control = CallControl(self.call_actions, route.instance_id, route.token,
                                       silence_seconds=self.config.caller_silence_seconds)
-        session = CallSession(ws, route, processor, self.store, on_ended=self.on_ended, call_control=control,
+        inline = cast(InlineServerConnection, ws)  # serve(create_connection=InlineServerConnection) below
+        session = CallSession(inline, route, processor, self.store, on_ended=self.on_ended, call_control=control,
                               transcripts=self.transcripts)
         self.sessions.add(session)
         try:
@@ -177,11 +178,12 @@ async def serve_media_host(
     port: int | None = None,
     store: CallBlobStore | None = None,
     processor_factories: dict[str, ProcessorFactory] | None = None,
-    on_ended: Callable[[str, str, dict[str, Any]], Awaitable[None]] | None = None,
+    on_ended: Callable[[str, str, dict[str, Any]], Awaitable[object]] | None = None,
     acs_jwt: BearerVerifier | None = None,
 ) -> AsyncIterator[MediaHost]:
     """Run the media host until the block exits (then close all sockets and flush). ACS's handshake JWT is
     required when `acs_jwt` is given or the config names ACS's resource (media_host/acs_jwt_gate.py)."""
+    check_websockets_compatible()  # before anything starts: a websockets upgrade must fail here, loudly
     acs_jwt = acs_jwt or verifier_for(config.acs_jwt)
     await warm(acs_jwt)
     own_store = store is None

@@ -2,8 +2,8 @@
 
 A processor sees a call's inbound audio and may produce outbound audio and transcript segments through
 the `CallOutput` it is given. The call loop owns storage and statistics; processors own only their logic.
-`on_audio` runs on the hot path (50 times a second per call), synchronously inside the socket's
-`data_received`: it must not block and must not await; long work belongs in the processor's own tasks.
+`on_audio` runs on the hot path (50 times a second per call), synchronously inside the call's receive
+loop: it must not block and must not await; long work belongs in the processor's own tasks.
 """
 
 from __future__ import annotations
