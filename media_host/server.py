@@ -131,7 +131,7 @@ class MediaHost:
                 control = CallControl(self.call_actions, route.instance_id, route.token,
                                       silence_seconds=self.config.caller_silence_seconds)
         session = CallSession(ws, route, processor, self.store, on_ended=self.on_ended, call_control=control,
-                              transcripts=self.transcripts)
+                              transcripts=self.transcripts, dead_air_seconds=self.config.dead_air_seconds)
         self.sessions.add(session)
         try:
             await session.run()
