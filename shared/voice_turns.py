@@ -122,6 +122,7 @@ class TurnTracker:
         if self._caller_speaking:
             return
         self._caller_speaking = True
+        self._upstream_count, self._upstream_total = 0, 0.0  # the turn's caller audio starts here
         self._end_quiet(at)
         self._awaiting = None  # the caller speaks again before any answer: a new turn starts
         if self._last_agent is not None and at - self._last_agent <= AGENT_SPEAKING_SECONDS and self._barge is None:
@@ -135,7 +136,6 @@ class TurnTracker:
         self._close_barge_in()
         self._awaiting = at
         self._quiet_since = at
-        self._upstream_count, self._upstream_total = 0, 0.0
 
     def caller_forwarded(self, delay_seconds: float) -> None:
         """A caller frame went to the model `delay_seconds` after it arrived (runs per frame: arithmetic only)."""
