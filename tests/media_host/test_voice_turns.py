@@ -73,12 +73,13 @@ def test_turns_barge_in_and_dead_air_are_measured_and_recorded(media_env, read_b
 
 def test_an_echo_call_has_turns_from_acs_silent_flags(media_env, read_blob) -> None:
     """Without a VAD of its own, the caller's speech is found from ACS's `silent` flag."""
+    from websockets.asyncio.client import connect
+
+    from media_host.config import load_media_host_config
+    from media_host.server import serve_media_host
     from tests.media_host.conftest import audio_message, metadata_message
     from tests.media_host.test_processors_and_limits import wait_until_idle
     from tests.media_host.test_server import ws_url
-    from media_host.config import load_media_host_config
-    from media_host.server import serve_media_host
-    from websockets.asyncio.client import connect
 
     async def scenario() -> None:
         async with serve_media_host(load_media_host_config(dict(media_env, VOICE_PROCESSOR="echo")),
