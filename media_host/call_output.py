@@ -15,6 +15,7 @@ import contextlib
 import time
 
 from media_host.append_buffer import AppendBuffer
+from media_host.call_turns import CallTurns
 from media_host.inline_connection import InlineServerConnection
 from shared.audio_pacing import AudioPacer, FrameSlicer
 from shared.media_call_stats import MediaCallStats
@@ -30,6 +31,7 @@ class WebSocketCallOutput:
         transcript: AppendBuffer,
         *,
         pacer: AudioPacer[str] | None = None,
+        turns: CallTurns | None = None,
     ) -> None:
         self._ws = ws
         self._stats = stats
@@ -42,6 +44,7 @@ class WebSocketCallOutput:
         self._room.set()
         self._sender: asyncio.Task[None] | None = None
         self._closed = False
+        self.turns = turns
 
     def set_sample_rate(self, sample_rate: int) -> None:
         if self._slicer is None or self._slicer.frame_bytes != frame_bytes_for(sample_rate):
@@ -50,6 +53,8 @@ class WebSocketCallOutput:
     def _write_audio(self, message: str) -> None:
         if self._ws.write_text(message):
             self._stats.frames_sent += 1
+            if self.turns is not None:
+                self.turns.agent_frame()
         else:
             self._stats.frames_dropped += 1
 
@@ -100,6 +105,8 @@ class WebSocketCallOutput:
         self._room.set()
         if not self._closed:
             self._ws.write_text(encode_stop_audio(), control=True)
+            if self.turns is not None:
+                self.turns.stop_audio()
 
     def add_transcript(self, segment: TranscriptSegment) -> None:
         self._transcript.add(segment.to_line())

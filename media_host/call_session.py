@@ -26,6 +26,7 @@ from media_host.call_transcripts import (
     TRANSCRIPTION_CLOSE_WAIT_SECONDS,
     CallTranscripts,
 )
+from media_host.call_turns import CallTurns
 from media_host.host_logging import CallLogger
 from media_host.inline_connection import InlineServerConnection
 from media_host.telemetry import MediaCallTelemetry
@@ -63,6 +64,7 @@ class CallSession:
         on_ended: Callable[[str, str, dict[str, Any]], Awaitable[object]] | None = None,
         call_control: CallControl | None = None,
         transcripts: CallTranscripts | None = None,
+        dead_air_seconds: float = 3.0,
     ) -> None:
         headers = ws.request.headers if ws.request is not None else {}
         self.ws = ws
@@ -84,7 +86,14 @@ class CallSession:
         self.transcripts = transcripts or CallTranscripts(store)
         self.call_transcript = self.transcripts.acquire(route.instance_id, transcription=self.is_transcription)
         self.transcript = self.call_transcript.buffer
-        self.output = WebSocketCallOutput(ws, self.stats, self.transcript)
+        # Turns of the media socket only; a processor with a VAD of its own reports the caller's speech itself.
+        self.turns = None if self.is_transcription else CallTurns(processor.name, dead_air_seconds)
+        bind_turns = getattr(processor, "bind_turns", None)
+        if self.turns is not None and bind_turns is not None:
+            bind_turns(self.turns)
+        self._on_caller_frame = (self.turns.caller_frame if self.turns is not None and bind_turns is None
+                                 else None)
+        self.output = WebSocketCallOutput(ws, self.stats, self.transcript, turns=self.turns)
         self.log = CallLogger(log, {"instanceId": route.instance_id, "correlationId": self.stats.correlation_id,
                                     "stream": route.stream})
         # The call's trace continues here (traceparent in the socket URL or headers); logs carry its ids.
@@ -170,6 +179,8 @@ class CallSession:
             self._on_audio(decoded)  # type: ignore[arg-type]
             if self._on_frame_silence is not None:
                 self._on_frame_silence(decoded.silent, duration)  # type: ignore[union-attr]
+            if self._on_caller_frame is not None:
+                self._on_caller_frame(decoded.silent, duration)  # type: ignore[union-attr]
         elif kind is TranscriptionData:
             if decoded.is_final and decoded.text:  # type: ignore[union-attr]
                 self.output.add_transcript(segment_from_acs(decoded))  # type: ignore[arg-type]
@@ -210,6 +221,8 @@ class CallSession:
             self.log.error("transcript lines lost: %d not written", self.transcript.pending_lines)
         summary = self.stats.summary(datetime.now(UTC), self.ws.close_code, self.ws.close_reason)
         summary["transcriptLinesDropped"] = self.transcript.dropped_lines + self.transcript.pending_lines
+        if self.turns is not None:
+            summary["turns"] = self.turns.finish()
         if self.call_transcript.transcription_stats or not transcription_closed:
             summary["transcription"] = {**self.call_transcript.transcription_stats,
                                         "socketOpenAtReport": not transcription_closed}

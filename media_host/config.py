@@ -48,6 +48,8 @@ class MediaHostConfig:
     drain_seconds: float
     # > 0: report every this many seconds without caller speech to the function app (needs CALLBACK_BASE_URL).
     caller_silence_seconds: int = 0
+    # A reply expected and nobody speaking for this long counts as dead air (media.json `turns`, voice.dead_air).
+    dead_air_seconds: float = 3.0
     # ACS's JWT on the socket handshake; None when ACS_RESOURCE_ID is unset (local runs only).
     acs_jwt: JwtSource | None = None
     telemetry: TelemetrySettings = TelemetrySettings(None, None)
@@ -106,6 +108,7 @@ def load_media_host_config(environ: Mapping[str, str]) -> MediaHostConfig:
         idle_timeout_seconds=float(read.integer("MEDIA_IDLE_TIMEOUT_SECONDS", 30, 1, 3600)),
         drain_seconds=float(read.integer("MEDIA_DRAIN_SECONDS", 30, 0, 3600)),
         caller_silence_seconds=read.integer("CALLER_SILENCE_SECONDS", 0, 0, 600),
+        dead_air_seconds=float(read.integer("MEDIA_DEAD_AIR_SECONDS", 3, 1, 60)),
         acs_jwt=load_acs_jwt_source(environ),
         telemetry=load_telemetry_settings(environ),
         use_uvloop=read.choice("MEDIA_HOST_UVLOOP", "1", ("0", "1")) == "1",

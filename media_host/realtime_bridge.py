@@ -24,6 +24,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from media_host.call_control import CallControl
+from media_host.call_turns import CallTurns
 from media_host.config import MediaHostConfig, RealtimeSettings
 from media_host.realtime_fallback import fallback_pcm
 from media_host.realtime_player import RealtimePlayer
@@ -41,6 +43,7 @@ from shared.call_action_tools import RESPONSE_CREATE, with_tools
 from shared.media_codec import AudioData, AudioMetadata
 from shared.transcript_lines import segment_from_voice
 from shared.voice_realtime_protocol import (
+    PREFIX_PADDING_MS,
     AssistantTranscript,
     AudioDelta,
     CallerTranscript,
@@ -50,6 +53,7 @@ from shared.voice_realtime_protocol import (
     ServerError,
     SessionOptions,
     SpeechStarted,
+    SpeechStopped,
     ToolCallDone,
     TranscriptionFailed,
     append_audio,
@@ -108,7 +112,8 @@ class RealtimeProcessor:
         self._metadata = asyncio.Event()
         self._upstream: Resampler | None = None
         self._downstream: Resampler | None = None
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=UPSTREAM_QUEUE_FRAMES)
+        # (base64 audio at the model's rate, when its frame arrived from ACS)
+        self._queue: asyncio.Queue[tuple[str, float]] = asyncio.Queue(maxsize=UPSTREAM_QUEUE_FRAMES)
         self._tasks: list[asyncio.Task[None]] = []
         self._responses = ResponseTracker()
         self._player: RealtimePlayer | None = None
@@ -117,6 +122,11 @@ class RealtimeProcessor:
         self._unavailable = False
         self._call_control: CallControl | None = None
         self._tools: RealtimeTools | None = None
+        self._turns: CallTurns | None = None
+
+    def bind_turns(self, turns: CallTurns) -> None:
+        """Report the caller's speech (the service's VAD), the model's audio and forwarded frames to `turns`."""
+        self._turns = turns
 
     def bind_call_control(self, control: CallControl) -> None:
         """Offer the model the call-control tools (transfer, end call); called before `start`."""
@@ -185,6 +195,7 @@ class RealtimeProcessor:
         # kept); after a failed connection there is nobody to send it to.
         if self._unavailable:
             return
+        arrived = time.monotonic()
         if self._upstream is None:
             audio_b64 = frame.data_b64  # already at the model's rate: forwarded as sent, not re-encoded
         else:
@@ -192,14 +203,17 @@ class RealtimeProcessor:
         if self._queue.full():  # the model's socket is behind: keep the most recent second
             self._queue.get_nowait()
             self.dropped_upstream += 1
-        self._queue.put_nowait(audio_b64)
+        self._queue.put_nowait((audio_b64, arrived))
 
     async def _send_upstream(self) -> None:
         assert self._model is not None
         with contextlib.suppress(ConnectionClosed):  # _receive reports the closure
             while True:
-                audio_b64 = await self._queue.get()
+                audio_b64, arrived = await self._queue.get()
                 await self._model.send(append_audio(audio_b64))
+                if self._turns is not None:
+                    # base64 length -> PCM bytes -> ms at the model's rate: the input buffer's own clock
+                    self._turns.forwarded(len(audio_b64) * 1500 / (4 * self._model_rate), arrived)
 
     # --- the model's events ---------------------------------------------------------------------------------
 
@@ -224,6 +238,8 @@ class RealtimeProcessor:
     async def _on_audio_delta(self, event: AudioDelta) -> None:
         assert self._player is not None
         if self._responses.plays(event.response_id):
+            if self._turns is not None:
+                self._turns.model_audio(event.response_id)
             pcm = base64.b64decode(event.audio_b64)
             model_ms = len(pcm) * 500 / self._model_rate
             if self._downstream is not None:
@@ -231,9 +247,15 @@ class RealtimeProcessor:
             self._player.add(pcm, event.item_id, event.response_id, model_ms)
 
     async def _on_speech_started(self, event: SpeechStarted) -> None:
+        if self._turns is not None:
+            self._turns.speech_started(event.audio_start_ms, PREFIX_PADDING_MS)
         await self._barge_in()
         if event.item_id is not None and event.audio_start_ms is not None and len(self._speech_starts) < 64:
             self._speech_starts[event.item_id] = event.audio_start_ms
+
+    async def _on_speech_stopped(self, event: SpeechStopped) -> None:
+        if self._turns is not None:
+            self._turns.speech_stopped(event.audio_end_ms)
 
     async def _on_caller_transcript(self, event: CallerTranscript) -> None:
         assert self._output is not None
@@ -334,6 +356,7 @@ class RealtimeProcessor:
 _HANDLERS: dict[type, Callable[[RealtimeProcessor, Any], Awaitable[None]]] = {
     AudioDelta: RealtimeProcessor._on_audio_delta,
     SpeechStarted: RealtimeProcessor._on_speech_started,
+    SpeechStopped: RealtimeProcessor._on_speech_stopped,
     CallerTranscript: RealtimeProcessor._on_caller_transcript,
     AssistantTranscript: RealtimeProcessor._on_assistant_transcript,
     ResponseStarted: RealtimeProcessor._on_response_started,

@@ -132,7 +132,7 @@ class MediaHost:
                                       silence_seconds=self.config.caller_silence_seconds)
         inline = cast(InlineServerConnection, ws)  # serve(create_connection=InlineServerConnection) below
         session = CallSession(inline, route, processor, self.store, on_ended=self.on_ended, call_control=control,
-                              transcripts=self.transcripts)
+                              transcripts=self.transcripts, dead_air_seconds=self.config.dead_air_seconds)
         self.sessions.add(session)
         try:
             await session.run()

@@ -25,6 +25,14 @@ MEDIA_FRAME_JITTER = "media.frame_jitter"
 MEDIA_GAPS = "media.gaps"
 MEDIA_LATE_FRAMES = "media.late_frames"
 REALTIME_FAILURES = "media.realtime_failures"  # error events, failed transcriptions, failed responses
+# Per-turn voice figures (shared/voice_turns.py), histograms in ms with the `voice.processor` attribute.
+VOICE_TURN_LATENCY = "voice.turn_latency"
+VOICE_MODEL_TO_ACS = "voice.model_to_acs"
+VOICE_CALLER_TO_MODEL = "voice.caller_to_model"
+VOICE_BARGE_IN_STOP_AUDIO = "voice.barge_in_stop_audio"
+VOICE_BARGE_IN_AUDIO_STOPPED = "voice.barge_in_audio_stopped"
+VOICE_DEAD_AIR = "voice.dead_air"
+VOICE_GREETING_LATENCY = "voice.greeting_latency"
 EMAIL_SENT = "email.sent"
 EMAIL_FAILED = "email.failed"
 

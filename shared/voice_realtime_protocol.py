@@ -114,11 +114,13 @@ def model_sample_rate(service: RealtimeService, call_rate: int) -> int:
 
 # interrupt_response: the service cancels the active response itself when the caller starts speaking
 # (realtime_audio_input_turn_detection_param.py), so the bridge never sends its own response.cancel.
-_SERVER_VAD = {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300, "silence_duration_ms": 500,
+PREFIX_PADDING_MS = 300  # `audio_start_ms` of speech_started is this much before the speech was detected
+_SERVER_VAD = {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": PREFIX_PADDING_MS,
+               "silence_duration_ms": 500,
                "create_response": True, "interrupt_response": True}
 # Voice Live: Azure semantic VAD ignores filler words while the agent talks (fewer false barge-ins) and
 # truncates the interrupted item itself (AzureSemanticVad.auto_truncate).
-_VOICE_LIVE_VAD = {"type": "azure_semantic_vad", "threshold": 0.5, "prefix_padding_ms": 300,
+_VOICE_LIVE_VAD = {"type": "azure_semantic_vad", "threshold": 0.5, "prefix_padding_ms": PREFIX_PADDING_MS,
                    "silence_duration_ms": 500, "remove_filler_words": True, "create_response": True,
                    "interrupt_response": True, "auto_truncate": True}
 
@@ -192,6 +194,15 @@ class SpeechStarted:
 
 
 @dataclass(frozen=True)
+class SpeechStopped:
+    """The caller stopped speaking (VAD). `audio_end_ms` is in the input buffer's time and includes the
+    `silence_duration_ms` the service waited (input_audio_buffer_speech_stopped_event.py)."""
+
+    item_id: str | None
+    audio_end_ms: int | None
+
+
+@dataclass(frozen=True)
 class AudioDelta:
     audio_b64: str
     response_id: str | None
@@ -253,8 +264,8 @@ class OtherEvent:
     type: str
 
 
-RealtimeEvent = (SpeechStarted | AudioDelta | CallerTranscript | TranscriptionFailed | AssistantTranscript
-                 | ResponseStarted | ResponseDone | ToolCallDone | ServerError | OtherEvent)
+RealtimeEvent = (SpeechStarted | SpeechStopped | AudioDelta | CallerTranscript | TranscriptionFailed
+                 | AssistantTranscript | ResponseStarted | ResponseDone | ToolCallDone | ServerError | OtherEvent)
 
 _AUDIO_DELTA = frozenset({"response.output_audio.delta", "response.audio.delta"})
 _ASSISTANT_DONE = frozenset({"response.output_audio_transcript.done", "response.audio_transcript.done"})
@@ -279,6 +290,11 @@ def _speech_started(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
     start = event.get("audio_start_ms")
     return SpeechStarted(_text(event, "item_id"), start if isinstance(start, int) and not isinstance(start, bool)
                          else None)
+
+
+def _speech_stopped(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
+    end = event.get("audio_end_ms")
+    return SpeechStopped(_text(event, "item_id"), end if isinstance(end, int) and not isinstance(end, bool) else None)
 
 
 def _caller_transcript(kind: str, event: Mapping[str, Any]) -> RealtimeEvent:
@@ -321,6 +337,7 @@ _PARSERS: dict[str, Callable[[str, Mapping[str, Any]], RealtimeEvent]] = {
     **{kind: _audio_delta for kind in _AUDIO_DELTA},
     **{kind: _assistant_transcript for kind in _ASSISTANT_DONE},
     "input_audio_buffer.speech_started": _speech_started,
+    "input_audio_buffer.speech_stopped": _speech_stopped,
     "conversation.item.input_audio_transcription.completed": _caller_transcript,
     "conversation.item.input_audio_transcription.failed": _transcription_failed,
     "response.created": _response_created,

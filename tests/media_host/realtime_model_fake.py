@@ -20,7 +20,8 @@ leave room, the fake is stricter than the service (it answers with an `error` ra
 - `response.create` while a response is active gets an `error`: one response writes to the default
   conversation at a time (response_create_event_param.py).
 - Audio streams faster than real time (conversation_item_truncate_event_param.py: "The server will produce
-  audio faster than realtime"); answers are as long as the test asks (20 s in the barge-in test).
+  audio faster than realtime"); answers are as long as the test asks (20 s in the barge-in test), after a
+  `think_seconds` the test may set (the model's own time to its first audio byte; 0 by default).
 - `conversation.item.truncate`: only an assistant item, `content_index` 0, and `audio_end_ms` not beyond
   the audio sent, else an `error`; success answers `conversation.item.truncated`
   (conversation_item_truncate_event_param.py, conversation_item_truncated_event.py).
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import itertools
 import json
 import math
@@ -62,6 +64,7 @@ class Answer:
     tool_after_seconds: float = 0.0
     status: Literal["completed", "failed"] = "completed"
     error_code: str = "rate_limit_exceeded"
+    think_seconds: float = 0.0  # from response.created to the first audio delta
 
 
 @dataclass
@@ -72,6 +75,7 @@ class Turn:
     transcription_fails: bool = False
 
 
+@functools.lru_cache(maxsize=32)  # the load bench asks for the same answers many times
 def tone(rate: int, seconds: float, frequency: float = 440.0) -> bytes:
     count = int(rate * seconds)
     return array("h", (int(8000 * math.sin(2 * math.pi * frequency * n / rate)) for n in range(count))).tobytes()
@@ -248,9 +252,12 @@ class LoopbackRealtimeModel:
                 "type": "failed", "error": {"type": "server_error", "code": answer.error_code,
                                             "message": "Rate limit reached for the deployment"}})
             return
+        thinking_from = time.monotonic()
+        audio = tone(self.output_rate, answer.audio_seconds)  # its own cost counts in the think time
+        if answer.think_seconds:
+            await asyncio.sleep(max(0.0, thinking_from + answer.think_seconds - time.monotonic()))
         output.append({"id": item_id, "type": "message", "role": "assistant", "status": "in_progress"})
         self.audio_items[item_id] = 0
-        audio = tone(self.output_rate, answer.audio_seconds)
         chunk = self.output_rate * 2 * self.chunk_ms // 1000
         sent_ms = 0.0
         for offset in range(0, len(audio), chunk):

@@ -1,0 +1,1 @@
+"""Conversational load benchmark of the realtime voice path: python -m bench.voice_load."""
