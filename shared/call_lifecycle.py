@@ -361,4 +361,5 @@ def summary_fields(record: CallRecord) -> dict[str, object]:
         "timeline": [entry.to_dict() for entry in record.timeline],
         "media": dict(record.media_report) if record.media_report else None,
         "partial": is_partial(record),
+        "transcription": record.start.transcription,
     }

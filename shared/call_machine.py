@@ -213,12 +213,20 @@ def _on_result(state: CallState, activity: Activity, result: Mapping[str, object
 
 def _summarized(state: CallState, summary: Mapping[str, object], now: datetime) -> tuple[CallState, list[Command]]:
     blob = summary.get("summaryBlob")
-    if not blob:
-        return replace(state, summary=summary, email={"status": "skipped", "reason": "no summary"}), []
+    email_input: dict[str, object] = {"instanceId": state.record.start.instance_id}
+    if blob:
+        email_input["summaryBlob"] = blob
+    else:
+        # Every call gets its email: when the summary failed on every attempt, the email activity renders the
+        # call's own record (no transcript) and says why.
+        error = str(summary.get("error") or "unknown error")[:MAX_SUMMARY_ERROR_CHARS]
+        email_input["call"] = {**lifecycle.summary_fields(state.record), "summary_error": error}
     state = replace(state, summary=summary, phase="emailing")
-    state, send = _start_activity(state, SEND_EMAIL, {"instanceId": state.record.start.instance_id,
-                                                      "summaryBlob": blob}, now)
+    state, send = _start_activity(state, SEND_EMAIL, email_input, now)
     return state, [send]
+
+
+MAX_SUMMARY_ERROR_CHARS = 300
 
 
 def _busy(state: CallState, name: str) -> bool:

@@ -27,6 +27,11 @@ class CallSummaryInput:
     transcript_blob: str | None
     media: dict[str, object] | None
     partial: bool = False  # transcript may be incomplete (media host lost)
+    # What the answer asked of ACS's real-time transcription: "requested", "off", "not_configured"
+    # (shared/transcription_settings.py); the email says why a call has no transcript.
+    transcription: str = "requested"
+    # Set when the summary could not be prepared and the email is the orchestration's own fallback.
+    summary_error: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form; `summary_input_from_dict` reads it back unchanged."""
@@ -83,4 +88,6 @@ def summary_input_from_dict(data: Mapping[str, object]) -> CallSummaryInput:
         transcript_blob=_field(data, "transcript_blob"),
         media=media,
         partial=partial,
+        transcription=_field(data, "transcription") or "requested",
+        summary_error=_field(data, "summary_error"),
     )

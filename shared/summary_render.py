@@ -32,6 +32,23 @@ OUTCOME_LABELS = {
     "transferred": "Call transferred",
 }
 INCOMPLETE_NOTE = "The transcript may be incomplete: the media connection was lost before the call ended."
+NOT_TRANSCRIBED_NOTE = ("No transcript: real-time transcription is not configured (ACS_COGNITIVE_SERVICES_ENDPOINT "
+                        "is not set), so ACS did not transcribe this call.")
+NOT_STARTED_NOTE = ("Real-time transcription was not started at answer (CALL_TRANSCRIPTION=off); only a "
+                    "start_transcription request transcribes a call.")
+SUMMARY_FAILED_NOTE = "The call's summary could not be prepared ({error}); this email holds what the call's record has."
+
+
+def summary_notes(call: CallSummaryInput) -> list[str]:
+    """Why this email may lack what a reader expects: a lost media connection, no transcription, a failure."""
+    notes = [INCOMPLETE_NOTE] if call.partial else []
+    if call.transcription == "not_configured":
+        notes.append(NOT_TRANSCRIBED_NOTE)
+    elif call.transcription == "off":
+        notes.append(NOT_STARTED_NOTE)
+    if call.summary_error is not None:
+        notes.append(SUMMARY_FAILED_NOTE.format(error=_one_line(call.summary_error, 200)))
+    return notes
 # C0/C1 controls and Unicode line breaks: none may reach a subject line or a one-line field.
 _CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
@@ -254,7 +271,7 @@ def render_summary(
     if missed:
         return RenderedSummary(subject, _plain_text(subject, facts, [], []), _html(subject, facts, [], []), (), False)
 
-    notes = [INCOMPLETE_NOTE] if call.partial else []
+    notes = summary_notes(call)
     if skipped_transcript_lines:
         notes.append(f"{skipped_transcript_lines} unreadable transcript line(s) were skipped.")
     sections: list[_Section] = []

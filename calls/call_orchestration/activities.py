@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 
 from azure.communication.callautomation import CommunicationIdentifier
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -140,6 +141,19 @@ def prepare_call_summary(payload: object) -> dict[str, object]:
             "transcriptTruncated": rendered.transcript_truncated}
 
 
+def _email_content(request: Mapping[str, object], instance_id: str) -> Mapping[str, Any]:
+    """The prepared summary, or, when it could not be prepared, one rendered from the call's own record."""
+    fallback = request.get("call")
+    if isinstance(fallback, Mapping) and not request.get("summaryBlob"):
+        rendered = render_summary(summary_input(fallback), [])
+        return {"subject": rendered.subject, "plainText": rendered.plain_text, "html": rendered.html}
+    summary_text = _read_text(str(request.get("summaryBlob") or blob_names.summary_blob(instance_id)))
+    if summary_text is None:
+        raise RuntimeError(f"summary blob missing for {instance_id}")
+    loaded: Mapping[str, Any] = json.loads(summary_text)
+    return loaded
+
+
 @bp.activity_trigger(input_name="payload", activity=SEND_EMAIL)
 @traced_activity(SEND_EMAIL)
 def send_summary_email(payload: object) -> dict[str, object]:
@@ -150,10 +164,7 @@ def send_summary_email(payload: object) -> dict[str, object]:
     if receipt:
         # A retry of an activity whose send already succeeded: report it, do not send again.
         return {**json.loads(receipt), "repeated": True}
-    summary_text = _read_text(str(request.get("summaryBlob") or blob_names.summary_blob(instance_id)))
-    if summary_text is None:
-        raise RuntimeError(f"summary blob missing for {instance_id}")
-    summary = json.loads(summary_text)
+    summary = _email_content(request, instance_id)
     settings = app_context.settings()
     message = {
         "senderAddress": settings.email_sender,

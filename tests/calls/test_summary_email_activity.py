@@ -76,3 +76,14 @@ def test_email_still_failing_after_the_client_retries_raises_for_durable_to_retr
     summary = BlobServiceClient.from_connection_string(azurite_connection_string).get_blob_client(
         "transcripts", blob_names.summary_blob(FAILING)).download_blob().readall()
     assert "missed" in json.loads(summary)["subject"].lower()  # the summary is kept for a later attempt
+
+
+def test_a_summary_that_failed_for_good_still_gets_an_email_from_the_record(
+        function_app: FunctionApp, simulator: AcsSimulatorServer, tmp_path: Path) -> None:
+    instance = "call-5e1f0000000000000000000000000003"
+    fallback = {**_call_fields(instance), "transcription": "not_configured", "summary_error": "blob down"}
+    sent = function_app.activity("send_summary_email", {"instanceId": instance, "call": fallback})
+    assert sent["status"] == "Succeeded"
+    (eml,) = sorted((tmp_path / "eml").glob("*.eml"))
+    text = eml.read_text()
+    assert "could not be prepared (blob down)" in text and "ACS_COGNITIVE_SERVICES_ENDPOINT" in text

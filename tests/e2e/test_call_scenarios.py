@@ -174,3 +174,16 @@ def test_media_socket_dropped_loses_no_transcript_from_the_transcription_socket(
     assert len(call.emails) == 1
     assert "second sentence" in call.plain_text()
     assert "incomplete" not in call.plain_text().lower()
+
+
+@pytest.mark.parametrize("stack", [{"ACS_COGNITIVE_SERVICES_ENDPOINT": ""}], indirect=True)
+def test_without_ai_services_acs_transcribes_nothing_and_the_email_says_why(stack: LocalStack) -> None:
+    # The strict simulator, like ACS, transcribes only when the answer asks for it; without an AI services
+    # endpoint the answer cannot, and the call's email says so instead of showing an empty transcript.
+    call = place_call(stack, "happy_path")
+    (answer,) = stack.simulator.requests_for("answer")
+    assert "transcriptionOptions" not in answer.json and "callIntelligenceOptions" not in answer.json
+    assert call.output["outcome"] == "completed"
+    assert call.transcript == ""
+    assert "real-time transcription is not configured" in call.plain_text()
+    assert SPOKEN not in call.plain_text()

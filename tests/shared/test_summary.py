@@ -317,3 +317,25 @@ def test_already_masked_parties_render_the_same() -> None:
     assert masked.subject == raw.subject == "Call completed: +1 555 *** **67, 2 min 5 s"
     assert masked.plain_text == raw.plain_text
     assert "Called: 8:acs:98e4...61f3" in masked.plain_text
+
+
+def test_the_email_says_why_a_call_has_no_transcript() -> None:
+    from shared.summary_render import NOT_STARTED_NOTE, NOT_TRANSCRIBED_NOTE
+
+    requested = render_summary(make_call(), [])
+    assert NOT_TRANSCRIBED_NOTE not in requested.plain_text and NOT_STARTED_NOTE not in requested.plain_text
+    not_configured = render_summary(make_call(transcription="not_configured"), [])
+    assert NOT_TRANSCRIBED_NOTE in not_configured.plain_text and "ACS_COGNITIVE_SERVICES_ENDPOINT" in not_configured.html
+    assert NOT_STARTED_NOTE in render_summary(make_call(transcription="off"), []).plain_text
+
+
+def test_a_fallback_email_names_the_summary_failure_escaped() -> None:
+    rendered = render_summary(make_call(summary_error="<b>blob down</b>\nsecond line"), [])
+    assert "The call's summary could not be prepared (<b>blob down</b> second line)" in rendered.plain_text
+    assert "&lt;b&gt;blob down&lt;/b&gt;" in rendered.html and "<b>blob down" not in rendered.html
+
+
+def test_the_new_fields_round_trip_through_the_strict_decoder() -> None:
+    call = make_call(transcription="not_configured", summary_error="x")
+    assert summary_input_from_dict(call.to_dict()) == call
+    assert summary_input_from_dict({**call.to_dict(), "transcription": None}).transcription == "requested"
