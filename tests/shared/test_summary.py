@@ -325,7 +325,8 @@ def test_the_email_says_why_a_call_has_no_transcript() -> None:
     requested = render_summary(make_call(), [])
     assert NOT_TRANSCRIBED_NOTE not in requested.plain_text and NOT_STARTED_NOTE not in requested.plain_text
     not_configured = render_summary(make_call(transcription="not_configured"), [])
-    assert NOT_TRANSCRIBED_NOTE in not_configured.plain_text and "ACS_COGNITIVE_SERVICES_ENDPOINT" in not_configured.html
+    assert NOT_TRANSCRIBED_NOTE in not_configured.plain_text
+    assert "ACS_COGNITIVE_SERVICES_ENDPOINT" in not_configured.html
     assert NOT_STARTED_NOTE in render_summary(make_call(transcription="off"), []).plain_text
 
 
