@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import json
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -95,3 +97,59 @@ def test_concurrent_deliveries_with_non_atomic_start_answer_once(racy_stack: Loc
     assert "AnswerFailed" not in [event.get("Name") for event in status["historyEvents"]]
     assert status["output"]["outcome"] == "completed"
     assert_one_summary_one_email_clean_replay(stack, instance_id, status)
+
+
+@pytest.mark.parametrize("stack", [(0.2, {"CALL_GREETING_TEXT": GREETING, "MAX_CALL_DURATION_SECONDS": "10"})],
+                         indirect=True)
+def test_action_result_callback_and_deadline_in_the_same_second(stack: LocalStack) -> None:
+    # At time scale 0.2 the 10 s maximum duration ends 2 s after CallConnected; the greeting's PlayCompleted
+    # and the caller's hang-up are timed to land within the same tenth of a second.
+    scenario = replace(load_scenario("greeting_played"), play_duration_s=2.0, hangup_at_s=2.05)
+    instance_id, status = place(stack, scenario)
+    assert_one_summary_one_email_clean_replay(stack, instance_id, status)
+    assert status["output"]["outcome"] in ("completed", "max_duration")
+    kinds = [_inbox_kind(event) for event in status["historyEvents"] if event["EventType"] == "EventRaised"]
+    assert "PlayCompleted" in kinds and "CallDisconnected" in kinds
+
+
+def _inbox_kind(event: dict[str, Any]) -> object:
+    payload = json.loads(event["Input"])
+    payload = json.loads(payload) if isinstance(payload, str) else payload  # JSON text through the SDK (#295)
+    return payload.get("type")
+
+
+PROMPTS = 25
+
+
+@pytest.mark.parametrize("stack", [(1.0, {})], indirect=True)
+def test_a_long_call_with_many_prompts(stack: LocalStack) -> None:
+    # 25 prompts asked through the control API while the caller stays on the line: a long history that
+    # the extension's replay must go through again at every episode.
+    async def run() -> str:
+        scenario = replace(load_scenario("greeting_played"), hangup_at_s=14.0, max_wait_s=40)
+        call = asyncio.create_task(run_scenario(scenario, events_url=stack.events_url, simulator=stack.simulator,
+                                                signer=stack.signer))
+        while not stack.simulator.requests_for("answer"):
+            await asyncio.sleep(0.05)
+        instance_id = str(stack.simulator.requests_for("answer")[0].json["operationContext"])
+        await asyncio.sleep(1.0)  # connected and listening
+        url = f"{stack.dev_host.base_url}/api/calls/{instance_id}/actions?code={stack.dev_host.function_key}"
+        for n in range(PROMPTS):
+            body = json.dumps({"action": "play", "url": f"https://cdn.contoso.com/prompt-{n}.wav"}).encode()
+            request = urllib.request.Request(url, data=body, method="POST",
+                                             headers={"Content-Type": "application/json"})
+            response = await asyncio.to_thread(urllib.request.urlopen, request, timeout=10)
+            assert response.status == 202
+            await asyncio.sleep(0.3)
+        result = await call
+        assert result.validation_ok, result.errors
+        return instance_id
+
+    instance_id = asyncio.run(run())
+    status = stack.wait_for_call(instance_id, timeout=120)
+    assert_one_summary_one_email_clean_replay(stack, instance_id, status)
+    plays = [r for r in stack.simulator.requests_for("play") if r.status == 202]
+    assert len(plays) == PROMPTS
+    completed = [event for event in status["historyEvents"]
+                 if event.get("FunctionName") == "run_call_action" and event["EventType"] == "TaskCompleted"]
+    assert len(completed) == PROMPTS
