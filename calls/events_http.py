@@ -191,6 +191,31 @@ def _cloud_events_handshake(req: func.HttpRequest) -> func.HttpResponse:
                                                        "WebHook-Allowed-Rate": "*"})
 
 
+def _validation_response(req: func.HttpRequest, delivery: list[EventGridEvent]) -> func.HttpResponse | None:
+    """The answer to a subscription validation handshake, or None for a delivery of events."""
+    validations = [event.data for event in delivery if isinstance(event.data, SubscriptionValidation)]
+    if req.headers.get("aeg-event-type", "").lower() != "subscriptionvalidation" and not validations:
+        return None
+    if not validations:
+        return error_response(BadRequest("SubscriptionValidation delivery without a validation event"))
+    return json_response(200, {"validationResponse": validations[0].validation_code})
+
+
+async def _take_calls(client: df.DurableOrchestrationClient, delivery: list[EventGridEvent]) -> func.HttpResponse:
+    calls = [(event, event.data) for event in delivery if isinstance(event.data, IncomingCall)]
+    for event in delivery:
+        if event.data is None:
+            log.info("Acknowledged Event Grid event %s of unhandled type %s", event.id, event.event_type)
+    gateway = DurableGateway(client)
+    try:
+        results = await asyncio.gather(*(_take_call(gateway, event, call) for event, call in calls))
+    except Exception:
+        # Durable itself is unavailable: a 503 makes Event Grid deliver again, so the call is not lost.
+        log.exception("Could not start call orchestrations")
+        return json_response(503, {"error": "unavailable", "message": "try again", "path": ""})
+    return json_response(200, {"calls": list(results), "ignored": sum(1 for e in delivery if e.data is None)})
+
+
 @bp.route(route="events", methods=["POST", "OPTIONS"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
@@ -205,22 +230,7 @@ async def events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
     except BadRequest as error:
         log.warning("Rejected Event Grid delivery: %s at %s", error.message, error.path or "body")
         return error_response(error)
-
-    validations = [event.data for event in delivery if isinstance(event.data, SubscriptionValidation)]
-    if req.headers.get("aeg-event-type", "").lower() == "subscriptionvalidation" or validations:
-        if not validations:
-            return error_response(BadRequest("SubscriptionValidation delivery without a validation event"))
-        return json_response(200, {"validationResponse": validations[0].validation_code})
-
-    calls = [(event, event.data) for event in delivery if isinstance(event.data, IncomingCall)]
-    for event in delivery:
-        if event.data is None:
-            log.info("Acknowledged Event Grid event %s of unhandled type %s", event.id, event.event_type)
-    gateway = DurableGateway(client)
-    try:
-        results = await asyncio.gather(*(_take_call(gateway, event, call) for event, call in calls))
-    except Exception:
-        # Durable itself is unavailable: a 503 makes Event Grid deliver again, so the call is not lost.
-        log.exception("Could not start call orchestrations")
-        return json_response(503, {"error": "unavailable", "message": "try again", "path": ""})
-    return json_response(200, {"calls": list(results), "ignored": sum(1 for e in delivery if e.data is None)})
+    validation = _validation_response(req, delivery)
+    if validation is not None:
+        return validation
+    return await _take_calls(client, delivery)

@@ -13,8 +13,9 @@ from calls.call_authorization import authorize_call
 from calls.callbacks_http import raise_outcome_response
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, read_json
-from shared.call_lifecycle import MEDIA_STREAM_ENDED, compact_media_report
+from shared.call_lifecycle import MEDIA_STREAM_ENDED
 from shared.json_body import BadRequest
+from shared.media_report import compact_media_report
 
 bp = df.Blueprint()
 

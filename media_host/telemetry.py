@@ -22,12 +22,12 @@ from adapters.telemetry_providers import configure_telemetry
 from shared import kpis
 from shared.media_call_stats import parse_timestamp_ms
 from shared.media_frame_timing import WINDOW_FRAMES, FrameTiming
+from shared.media_report import CLEAN_CLOSE_CODES
 from shared.telemetry_settings import TelemetrySettings
 from shared.trace_context import TRACEPARENT, TraceParent, parse_traceparent, traceparent_from_url
 
 SERVICE_NAME = "acs-calls-media-host"
 SAMPLE_EVERY = 5
-CLEAN_CLOSE_CODES = (1000, 1001)
 
 tracer = trace.get_tracer("media_host")
 _meter = metrics.get_meter("media_host")

@@ -18,14 +18,14 @@ transfer with `mark_transferred`; both end the call through the same waits as th
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from shared.call_start import CallStart, CallTimeouts  # noqa: F401 - re-exported
 from shared.call_timeline import TimelineEntry
+from shared.media_report import compact_media_report, transcript_may_be_incomplete
 
 Stage = Literal["ringing", "connected", "ended", "summarized"]
 # Why the orchestration is waiting, which is also what its deadline means.
@@ -53,9 +53,6 @@ EVENT_NAMES = (CALL_ANSWERED, ANSWER_FAILED_EVENT, CALL_CONNECTED, CALL_DISCONNE
 MAX_TIMELINE_ENTRIES = 200
 MAX_DETAIL_CHARS = 200
 # The media report is copied into history and the summary input: numbers and a few known short texts.
-MAX_MEDIA_FIELDS = 40
-MAX_MEDIA_KEY_CHARS = 64
-MEDIA_TEXT_FIELDS = ("type", "time", "closeReason", "voiceProcessor")
 
 
 @dataclass(frozen=True)
@@ -140,35 +137,48 @@ def _after(moment: datetime, seconds: int) -> datetime:
     return moment + timedelta(seconds=seconds)
 
 
+def _ringing_step(record: CallRecord) -> Step:
+    if record.disconnected_while_ringing:
+        return Wait("late_connect", _after(record.stage_since, record.start.timeouts.reorder_grace_seconds))
+    return Wait("answer", _after(record.stage_since, record.start.timeouts.connect_seconds))
+
+
+def _connected_step(record: CallRecord) -> Step:
+    since = record.stage_since
+    timeouts = record.start.timeouts
+    if record.hang_up is not None:
+        return Wait("disconnect_after_hang_up", _after(record.hang_up_at or since, timeouts.hang_up_wait_seconds))
+    if record.outcome == TRANSFERRED:
+        # ACS ends our leg after an accepted transfer; wait for that, bounded.
+        return Wait("disconnect_after_transfer", _after(record.transferred_at or since, timeouts.hang_up_wait_seconds))
+    if (record.outcome == MAX_DURATION or record.hang_up_wanted) and record.call_connection_id:
+        return HangUp(record.call_connection_id)
+    return Wait("disconnect", _after(since, timeouts.max_duration_seconds))
+
+
+def _ended_step(record: CallRecord) -> Step:
+    since = record.stage_since
+    timeouts = record.start.timeouts
+    if record.connected_at and record.media_report is None and not record.media_report_missing:
+        return Wait("media_report", _after(since, timeouts.media_report_wait_seconds))
+    if (record.outcome == MISSED and record.call_connection_id and record.hang_up is None
+            and not record.disconnected_while_ringing):
+        # Answered but never connected: release the call leg rather than leave it to ACS's own timeout.
+        return HangUp(record.call_connection_id)
+    if record.hang_up == "requested":
+        return Wait("hang_up_result", _after(record.hang_up_at or since, timeouts.hang_up_wait_seconds))
+    return Summarize()
+
+
+_STEP_BY_STAGE: dict[Stage, Callable[[CallRecord], Step]] = {
+    "ringing": _ringing_step, "connected": _connected_step, "ended": _ended_step,
+}
+
+
 def next_step(record: CallRecord) -> Step:
     """What the orchestration does next, given what it knows."""
-    timeouts = record.start.timeouts
-    since = record.stage_since
-    hang_up_since = record.hang_up_at or since
-    if record.stage == "ringing":
-        if record.disconnected_while_ringing:
-            return Wait("late_connect", _after(since, timeouts.reorder_grace_seconds))
-        return Wait("answer", _after(since, timeouts.connect_seconds))
-    if record.stage == "connected":
-        if record.hang_up is not None:
-            return Wait("disconnect_after_hang_up", _after(hang_up_since, timeouts.hang_up_wait_seconds))
-        if record.outcome == TRANSFERRED:
-            # ACS ends our leg after an accepted transfer; wait for that, bounded.
-            return Wait("disconnect_after_transfer",
-                        _after(record.transferred_at or since, timeouts.hang_up_wait_seconds))
-        if (record.outcome == MAX_DURATION or record.hang_up_wanted) and record.call_connection_id:
-            return HangUp(record.call_connection_id)
-        return Wait("disconnect", _after(since, timeouts.max_duration_seconds))
-    if record.stage == "ended":
-        if record.connected_at and record.media_report is None and not record.media_report_missing:
-            return Wait("media_report", _after(since, timeouts.media_report_wait_seconds))
-        if (record.outcome == MISSED and record.call_connection_id and record.hang_up is None
-                and not record.disconnected_while_ringing):
-            # Answered but never connected: release the call leg rather than leave it to ACS's own timeout.
-            return HangUp(record.call_connection_id)
-        if record.hang_up == "requested":
-            return Wait("hang_up_result", _after(hang_up_since, timeouts.hang_up_wait_seconds))
-    return Summarize()
+    step_for = _STEP_BY_STAGE.get(record.stage)
+    return step_for(record) if step_for is not None else Summarize()
 
 
 def _result_detail(payload: Mapping[str, object]) -> str | None:
@@ -182,68 +192,81 @@ def _result_detail(payload: Mapping[str, object]) -> str | None:
     return ", ".join(str(part) for part in parts) or None
 
 
-def compact_media_report(payload: Mapping[str, object]) -> dict[str, object]:
-    """The media host's report as bounded statistics: it goes into history and the summary input.
+@dataclass(frozen=True)
+class _Arrival:
+    """One inbox event as the lifecycle reads it: its name, when it happened, and ACS's result detail."""
 
-    Numbers only, plus a few known short texts, so no transcript text can ride along whatever the sender puts
-    in it.
-    """
-    report: dict[str, object] = {}
-    for key, value in payload.items():
-        if len(report) >= MAX_MEDIA_FIELDS:
-            break
-        if not isinstance(key, str) or len(key) > MAX_MEDIA_KEY_CHARS:
-            continue
-        if isinstance(value, str) and key in MEDIA_TEXT_FIELDS:
-            report[key] = value[:MAX_DETAIL_CHARS]
-        elif _finite_number(value):
-            report[key] = value
-        elif key == TRANSCRIPTION_REPORT and isinstance(value, Mapping):
-            # The transcription socket's own figures (media_host/call_transcripts.py): numbers and flags only.
-            report[key] = {name: item for name, item in list(value.items())[:MAX_MEDIA_FIELDS]
-                           if isinstance(name, str) and len(name) <= MAX_MEDIA_KEY_CHARS
-                           and (_finite_number(item) or isinstance(item, bool))}
-    return report
+    name: str
+    at: str
+    now: datetime
+    detail: str | None
+    payload: Mapping[str, object]
 
 
-def _finite_number(value: object) -> bool:
-    # NaN and infinities are not JSON, and the host parses these payloads.
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+def _on_answered(record: CallRecord, event: _Arrival) -> CallRecord:
+    if record.stage != "ringing" or record.answered:
+        return record
+    return replace(record, answered=True, timeline=_note(record, event.at, event.name))
+
+
+def _on_answer_failed(record: CallRecord, event: _Arrival) -> CallRecord:
+    if record.stage != "ringing":
+        return record
+    return replace(record, stage="ended", stage_since=event.now, outcome=ANSWER_FAILED, end_reason=event.detail,
+                   ended_at=record.ended_at or event.at, timeline=_note(record, event.at, event.name, event.detail))
+
+
+def _on_connected(record: CallRecord, event: _Arrival) -> CallRecord:
+    if record.stage != "ringing":
+        return record
+    timeline = _note(record, event.at, event.name)
+    if record.disconnected_while_ringing:
+        # The late CallConnected of a call whose CallDisconnected overtook it: the call did connect.
+        return replace(record, stage="ended", stage_since=event.now, outcome=COMPLETED, connected_at=event.at,
+                       timeline=timeline)
+    return replace(record, stage="connected", stage_since=event.now, connected_at=event.at, timeline=timeline)
+
+
+def _on_disconnected(record: CallRecord, event: _Arrival) -> CallRecord:
+    timeline = _note(record, event.at, event.name, event.detail)
+    if record.stage == "ringing" and not record.disconnected_while_ringing:
+        return replace(record, disconnected_while_ringing=True, stage_since=event.now, ended_at=event.at,
+                       end_reason=event.detail, timeline=timeline)
+    if record.stage == "connected":
+        outcome = record.outcome if record.outcome in (MAX_DURATION, TRANSFERRED) else COMPLETED
+        return replace(record, stage="ended", stage_since=event.now, outcome=outcome, ended_at=event.at,
+                       end_reason=record.end_reason or event.detail, timeline=timeline)
+    return record
+
+
+def _on_media_stream_ended(record: CallRecord, event: _Arrival) -> CallRecord:
+    if record.media_report is not None or record.stage == "summarized":
+        return record
+    # May come before CallDisconnected: kept, so the ended stage need not wait for it.
+    return replace(record, media_report=compact_media_report(event.payload),
+                   timeline=_note(record, event.at, event.name))
+
+
+_EVENT_HANDLERS: dict[str, Callable[[CallRecord, _Arrival], CallRecord]] = {
+    CALL_ANSWERED: _on_answered,
+    ANSWER_FAILED_EVENT: _on_answer_failed,
+    CALL_CONNECTED: _on_connected,
+    CALL_DISCONNECTED: _on_disconnected,
+    MEDIA_STREAM_ENDED: _on_media_stream_ended,
+}
 
 
 def on_event(record: CallRecord, name: str, payload: Mapping[str, object], now: datetime) -> CallRecord:
     """Apply one external event, whatever the stage: duplicates and events too late to matter change nothing."""
-    at = iso(parse_time(payload.get("time")) or now)
-    detail = _result_detail(payload)
     connection_id = payload.get("callConnectionId")
     if isinstance(connection_id, str) and connection_id and record.call_connection_id is None:
         # Kept whenever it first shows up: a late CallConnected still lets a missed call be hung up.
         record = replace(record, call_connection_id=connection_id[:MAX_DETAIL_CHARS])
-    ringing = record.stage == "ringing"
-
-    if name == CALL_ANSWERED and ringing and not record.answered:
-        return replace(record, answered=True, timeline=_note(record, at, name))
-    if name == ANSWER_FAILED_EVENT and ringing:
-        return replace(record, stage="ended", stage_since=now, outcome=ANSWER_FAILED, end_reason=detail,
-                       ended_at=record.ended_at or at, timeline=_note(record, at, name, detail))
-    if name == CALL_CONNECTED and ringing:
-        timeline = _note(record, at, name)
-        if record.disconnected_while_ringing:
-            # The late CallConnected of a call whose CallDisconnected overtook it: the call did connect.
-            return replace(record, stage="ended", stage_since=now, outcome=COMPLETED, connected_at=at,
-                           timeline=timeline)
-        return replace(record, stage="connected", stage_since=now, connected_at=at, timeline=timeline)
-    if name == CALL_DISCONNECTED and ringing and not record.disconnected_while_ringing:
-        return replace(record, disconnected_while_ringing=True, stage_since=now, ended_at=at,
-                       end_reason=detail, timeline=_note(record, at, name, detail))
-    if name == CALL_DISCONNECTED and record.stage == "connected":
-        outcome = record.outcome if record.outcome in (MAX_DURATION, TRANSFERRED) else COMPLETED
-        return replace(record, stage="ended", stage_since=now, outcome=outcome, ended_at=at,
-                       end_reason=record.end_reason or detail, timeline=_note(record, at, name, detail))
-    if name == MEDIA_STREAM_ENDED and record.media_report is None and record.stage != "summarized":
-        # May come before CallDisconnected: kept, so the ended stage need not wait for it.
-        return replace(record, media_report=compact_media_report(payload), timeline=_note(record, at, name))
-    return record
+    handler = _EVENT_HANDLERS.get(name)
+    if handler is None:
+        return record
+    at = iso(parse_time(payload.get("time")) or now)
+    return handler(record, _Arrival(name, at, now, _result_detail(payload), payload))
 
 
 def on_timeout(record: CallRecord, now: datetime) -> CallRecord:
@@ -307,33 +330,11 @@ def mark_summarized(record: CallRecord, now: datetime, email: Mapping[str, objec
     return replace(record, stage="summarized", stage_since=now, timeline=_note(record, iso(now), "summarized", detail))
 
 
-TRANSCRIPTION_REPORT = "transcription"
-# WebSocket close codes of a stream that ended cleanly (normal closure, going away). Anything else, 1006
-# for a connection lost without a close frame above all, means audio after the drop was never heard.
-CLEAN_CLOSE_CODES = (1000, 1001)
-
-
-def _broke(close_code: object) -> bool:
-    return isinstance(close_code, int) and close_code not in CLEAN_CLOSE_CODES
-
-
 def is_partial(record: CallRecord) -> bool:
-    """True when the transcript may be incomplete: the media host never reported the stream's end, or the
-    socket the transcript came from broke off before the call ended. ACS's transcription has a socket of its
-    own (media_host/call_transcripts.py): when it closed cleanly, a broken media socket loses only what the
-    voice processor itself would have written, which the `transcribe` processor never does."""
+    """True when the transcript may be incomplete (shared/media_report.py says when)."""
     if record.connected_at is None:
         return False
-    if record.media_report_missing:
-        return True
-    report = record.media_report or {}
-    media_broke = _broke(report.get("closeCode"))
-    transcription = report.get("transcription")
-    if not isinstance(transcription, Mapping):
-        return media_broke
-    if transcription.get("socketOpenAtReport") is True or _broke(transcription.get("closeCode")):
-        return True
-    return media_broke and report.get("voiceProcessor") != "transcribe"
+    return record.media_report_missing or transcript_may_be_incomplete(record.media_report or {})
 
 
 def custom_status(record: CallRecord) -> dict[str, object]:

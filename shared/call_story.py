@@ -13,7 +13,7 @@ carries more than the history does, and usually less.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -179,35 +179,65 @@ def _raised_event(raw: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     return name, payload
 
 
+def _started_entry(raw: Mapping[str, Any], start: Mapping[str, Any]) -> dict[str, Any] | None:
+    caller = _text(start.get("caller"), 80)
+    at = _text(start.get("ringingAt"), 64) or _text(raw.get("Timestamp"), 64)
+    return _entry(at, "ringing", "The call rang and the app took it.", f"from {caller}" if caller else None)
+
+
+def _raised_entry(raw: Mapping[str, Any], start: Mapping[str, Any]) -> dict[str, Any] | None:
+    name, payload = _raised_event(raw)
+    at = _text(payload.get("time"), 64) if parse_time(payload.get("time")) else None
+    status = "error" if _is_failure(name) else "info"
+    return _entry(at or _text(raw.get("Timestamp"), 64), name, _event_meaning(name, payload),
+                  _result_text(payload), status=status)
+
+
+def _task_completed_entry(raw: Mapping[str, Any], start: Mapping[str, Any]) -> dict[str, Any] | None:
+    return _activity_entry(raw, failed=False)
+
+
+def _task_failed_entry(raw: Mapping[str, Any], start: Mapping[str, Any]) -> dict[str, Any] | None:
+    return _activity_entry(raw, failed=True)
+
+
+def _terminated_entry(raw: Mapping[str, Any], start: Mapping[str, Any]) -> dict[str, Any] | None:
+    return _entry(_text(raw.get("Timestamp"), 64), "terminated", "An operator terminated the orchestration.",
+                  _text(raw.get("Input")), status="error")
+
+
+def _failed_entry(raw: Mapping[str, Any], start: Mapping[str, Any]) -> dict[str, Any] | None:
+    return _entry(_text(raw.get("Timestamp"), 64), "failed", "The orchestration failed.",
+                  _text(raw.get("Reason") or raw.get("Result")), status="error")
+
+
+def _execution_completed_entry(raw: Mapping[str, Any], start: Mapping[str, Any]) -> dict[str, Any] | None:
+    return _failed_entry(raw, start) if raw.get("OrchestrationStatus") == "Failed" else None
+
+
+# The history events that tell something about the call, by EventType; the rest (timers, orchestrator
+# episodes, scheduled tasks) are machinery.
+_HISTORY_ENTRIES: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any] | None]] = {
+    "ExecutionStarted": _started_entry,
+    "EventRaised": _raised_entry,
+    "TaskCompleted": _task_completed_entry,
+    "TaskFailed": _task_failed_entry,
+    "ExecutionTerminated": _terminated_entry,
+    "ExecutionFailed": _failed_entry,
+    "ExecutionCompleted": _execution_completed_entry,
+}
+
+
 def _history_entries(history: Sequence[object], start: Mapping[str, Any]) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for raw in history:
         if not isinstance(raw, Mapping):
             continue
         kind = raw.get("EventType")
-        if kind == "ExecutionStarted":
-            caller = _text(start.get("caller"), 80)
-            at = _text(start.get("ringingAt"), 64) or _text(raw.get("Timestamp"), 64)
-            entries.append(_entry(at, "ringing", "The call rang and the app took it.",
-                                  f"from {caller}" if caller else None))
-        elif kind == "EventRaised":
-            name, payload = _raised_event(raw)
-            at = _text(payload.get("time"), 64) if parse_time(payload.get("time")) else None
-            detail = _result_text(payload)
-            status = "error" if _is_failure(name) else "info"
-            entries.append(_entry(at or _text(raw.get("Timestamp"), 64), name, _event_meaning(name, payload),
-                                  detail, status=status))
-        elif kind == "TaskCompleted":
-            entries.append(_activity_entry(raw, failed=False))
-        elif kind == "TaskFailed":
-            entries.append(_activity_entry(raw, failed=True))
-        elif kind == "ExecutionTerminated":
-            entries.append(_entry(_text(raw.get("Timestamp"), 64), "terminated",
-                                  "An operator terminated the orchestration.", _text(raw.get("Input")),
-                                  status="error"))
-        elif kind == "ExecutionFailed" or (kind == "ExecutionCompleted" and raw.get("OrchestrationStatus") == "Failed"):
-            entries.append(_entry(_text(raw.get("Timestamp"), 64), "failed", "The orchestration failed.",
-                                  _text(raw.get("Reason") or raw.get("Result")), status="error"))
+        to_entry = _HISTORY_ENTRIES.get(kind) if isinstance(kind, str) else None
+        entry = to_entry(raw, start) if to_entry is not None else None
+        if entry is not None:
+            entries.append(entry)
     return entries
 
 
@@ -283,6 +313,30 @@ def _outcome(status: Mapping[str, Any], history: Sequence[object], output: Mappi
     return _text(outcome, 40)
 
 
+def _story_timeline(history: Sequence[object], start: Mapping[str, Any],
+                    output: Mapping[str, Any]) -> list[dict[str, Any]]:
+    timeline = _history_entries(history, start) + _decision_entries(output)
+    # Sorted by time (history order breaks ties); the summary and the email always come after the call, so
+    # they close the story even where timer clocks were accelerated (local runs) or skewed.
+    timeline.sort(key=_sort_key)
+    timeline.sort(key=lambda entry: entry["event"] in _CLOSING_ACTIVITIES)
+    return timeline[:MAX_TIMELINE_ENTRIES]
+
+
+def _durations(ringing_at: str | None, answered_at: object, connected_at: str | None, ended_at: str | None,
+               finished_at: str | None) -> dict[str, float | None]:
+    return {
+        "answerSeconds": _seconds_between(ringing_at, answered_at),
+        "ringSeconds": _seconds_between(ringing_at, connected_at or ended_at),
+        "talkSeconds": _seconds_between(connected_at, ended_at) if connected_at else None,
+        "totalSeconds": _seconds_between(ringing_at, finished_at or ended_at),
+    }
+
+
+def _end_reason(output: Mapping[str, Any], disconnected: Mapping[str, Any] | None) -> str | None:
+    return _text(output.get("endReason")) or (_result_text(disconnected) if disconnected else None)
+
+
 def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
     """The story of one call from its Durable status (with history, history output and input)."""
     history = status.get("historyEvents") or status.get("history") or []
@@ -291,22 +345,15 @@ def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
     output = _mapping(status.get("output"))
     custom = _mapping(status.get("customStatus"))
     instance_id = _text(status.get("instanceId"), 256) or ""
+    timeline = _story_timeline(history, start, output)
 
-    timeline = _history_entries(history, start) + _decision_entries(output)
-    # Sorted by time (history order breaks ties); the summary and the email always come after the call, so
-    # they close the story even where timer clocks were accelerated (local runs) or skewed.
-    timeline.sort(key=_sort_key)
-    timeline.sort(key=lambda entry: entry["event"] in _CLOSING_ACTIVITIES)
-    timeline = timeline[:MAX_TIMELINE_ENTRIES]
-
-    answered = _raised(history, "CallAnswered")
+    answered = _mapping(_raised(history, "CallAnswered"))
     ringing_at = _text(start.get("ringingAt"), 64)
     connected = _mapping(_raised(history, "CallConnected"))
     connected_at = _text(output.get("connectedAt"), 64) or _text(connected.get("time"), 64)
     disconnected = _raised(history, "CallDisconnected")
     ended_at = _text(output.get("endedAt"), 64) or _text(_mapping(disconnected).get("time"), 64)
     finished_at = timeline[-1]["at"] if timeline and status.get("runtimeStatus") != "Running" else None
-    media = _media(history, output)
     return {
         "instanceId": instance_id,
         "runtimeStatus": _text(status.get("runtimeStatus"), 40),
@@ -315,19 +362,14 @@ def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
         "caller": _text(start.get("caller"), 80),
         "callee": _text(start.get("callee"), 80),
         "correlationId": _text(start.get("correlationId") or custom.get("correlationId"), 128),
-        "callConnectionId": _text(custom.get("callConnectionId") or _mapping(answered).get("callConnectionId"), 128),
+        "callConnectionId": _text(custom.get("callConnectionId") or answered.get("callConnectionId"), 128),
         "ringingAt": ringing_at,
         "connectedAt": connected_at,
         "endedAt": ended_at,
-        "endReason": _text(output.get("endReason")) or (_result_text(disconnected) if disconnected else None),
+        "endReason": _end_reason(output, disconnected),
         "partial": bool(output.get("partial", False)),
-        "durations": {
-            "answerSeconds": _seconds_between(ringing_at, _mapping(answered).get("time")),
-            "ringSeconds": _seconds_between(ringing_at, connected_at or ended_at),
-            "talkSeconds": _seconds_between(connected_at, ended_at) if connected_at else None,
-            "totalSeconds": _seconds_between(ringing_at, finished_at or ended_at),
-        },
-        "media": media,
+        "durations": _durations(ringing_at, answered.get("time"), connected_at, ended_at, finished_at),
+        "media": _media(history, output),
         "transcriptBlob": blob_names.transcript_blob(instance_id) if connected_at and instance_id else None,
         "summaryBlob": _text(output.get("summaryBlob"), 256),
         "email": _email(history, output),

@@ -58,10 +58,28 @@ def _tokens(text: str) -> list[str | None]:
     ]
 
 
-def extract_topics(texts: Sequence[str], limit: int = 5) -> tuple[str, ...]:
-    """Up to `limit` topic words or two-word phrases, most frequent first; equal input gives equal output."""
-    if limit <= 0:
-        return ()
+def _count_tokens(tokens: list[str | None], terms: dict[tuple[str, ...], _Term], position: int) -> int:
+    """Count each word and each two-word phrase of one text into `terms`; returns the position after it."""
+    previous: str | None = None
+    for token in tokens:
+        position += 1
+        if token is None:
+            previous = None
+            continue
+        keys: list[tuple[str, ...]] = [(token,)]
+        if previous is not None and previous != token:
+            keys.append((previous, token))
+        for key in keys:
+            term = terms.get(key)
+            if term is None:
+                terms[key] = _Term(key, 1, position)
+            else:
+                term.count += 1
+        previous = token
+    return position
+
+
+def _count_terms(texts: Sequence[str]) -> dict[tuple[str, ...], _Term]:
     terms: dict[tuple[str, ...], _Term] = {}
     position = 0
     remaining = MAX_SCANNED_CHARS
@@ -70,22 +88,12 @@ def extract_topics(texts: Sequence[str], limit: int = 5) -> tuple[str, ...]:
             break
         tokens = _tokens(text[:remaining])
         remaining -= len(text)
-        previous: str | None = None
-        for token in tokens:
-            position += 1
-            if token is None:
-                previous = None
-                continue
-            keys: list[tuple[str, ...]] = [(token,)]
-            if previous is not None and previous != token:
-                keys.append((previous, token))
-            for key in keys:
-                term = terms.get(key)
-                if term is None:
-                    terms[key] = _Term(key, 1, position)
-                else:
-                    term.count += 1
-            previous = token
+        position = _count_tokens(tokens, terms, position)
+    return terms
+
+
+def _choose(terms: dict[tuple[str, ...], _Term], limit: int) -> list[_Term]:
+    """The best-scoring terms, skipping any that repeats a word of one already chosen."""
     candidates = [term for term in terms.values() if len(term.words) == 1 or term.count >= MIN_PHRASE_COUNT]
     candidates.sort(key=lambda term: (-term.score, term.first, term.words))
     chosen: list[_Term] = []
@@ -97,4 +105,11 @@ def extract_topics(texts: Sequence[str], limit: int = 5) -> tuple[str, ...]:
         covered.update(term.words)
         if len(chosen) == limit:
             break
-    return tuple(" ".join(term.words) for term in chosen)
+    return chosen
+
+
+def extract_topics(texts: Sequence[str], limit: int = 5) -> tuple[str, ...]:
+    """Up to `limit` topic words or two-word phrases, most frequent first; equal input gives equal output."""
+    if limit <= 0:
+        return ()
+    return tuple(" ".join(term.words) for term in _choose(_count_terms(texts), limit))

@@ -176,7 +176,7 @@ def send_summary_email(payload: object) -> dict[str, object]:
     poller = app_context.email_client().begin_send(message, operation_id=operation_id)
     result = poller.result()
     status = str((result or {}).get("status", "Unknown"))
-    sent = {"status": status, "operationId": operation_id}
+    sent: dict[str, object] = {"status": status, "operationId": operation_id}
     if status.lower() == "succeeded":
         _write_json(receipt_name, sent)
     else:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared import call_lifecycle as lc
+from shared.media_report import MAX_MEDIA_FIELDS, compact_media_report
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 TIMEOUTS = lc.CallTimeouts(connect_seconds=45, max_duration_seconds=600, reorder_grace_seconds=5,
@@ -205,14 +206,14 @@ def test_event_times_are_normalised_and_bad_ones_fall_back_to_now() -> None:
 
 
 def test_media_report_keeps_bounded_statistics_only() -> None:
-    report = lc.compact_media_report({"type": "MediaStreamEnded", "time": "t", "closeReason": "x" * 500,
+    report = compact_media_report({"type": "MediaStreamEnded", "time": "t", "closeReason": "x" * 500,
                                       "audioFrames": 10, "gapMs": 1.5, "transcript": "private words",
                                       "nested": {"a": 1}, "flag": True, "nan": float("nan"), "k" * 65: 1,
                                       **{f"n{index}": index for index in range(100)}})
     assert report["closeReason"] == "x" * lc.MAX_DETAIL_CHARS
     assert report["audioFrames"] == 10 and report["gapMs"] == 1.5
     assert not {"transcript", "nested", "flag", "nan", "k" * 65} & report.keys()
-    assert len(report) == lc.MAX_MEDIA_FIELDS
+    assert len(report) == MAX_MEDIA_FIELDS
 
 
 def test_timeline_is_bounded() -> None:

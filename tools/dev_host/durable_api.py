@@ -89,7 +89,7 @@ def _time(request: web.Request, name: str) -> datetime | None:
     if not value:
         return None
     try:
-        moment = isoparse(value)
+        moment: datetime = isoparse(value)
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

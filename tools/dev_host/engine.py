@@ -317,9 +317,11 @@ class OrchestrationEngine:
     def _start_child(self, parent: Instance, command: StartSubOrchestration) -> None:
         existing = self._instances.get(command.instance_id)
         if command.name not in self._index.orchestrators or (existing is not None and existing.is_running):
-            reason = (f"The function '{command.name}' doesn't exist, is disabled, or is not an orchestrator function."
-                      if command.name not in self._index.orchestrators
-                      else f"An Orchestration instance with the status {existing.runtime_status} already exists.")
+            if existing is not None and command.name in self._index.orchestrators:
+                reason = f"An Orchestration instance with the status {existing.runtime_status} already exists."
+            else:
+                reason = (f"The function '{command.name}' doesn't exist, is disabled, "
+                          "or is not an orchestrator function.")
             self._deliver(parent.instance_id, parent.execution_id,
                           h.sub_orchestration_failed(utc_now(), command.task_id, reason=reason, details=None))
             return

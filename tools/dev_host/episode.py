@@ -159,8 +159,8 @@ def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer:
         instance.updated = moment
         return commands
     if error is not None:
-        output = f"Orchestrator function '{instance.name}' failed: {error}"
-        commands.extend(_complete(instance, events, moment, "Failed", output))
+        failure = f"Orchestrator function '{instance.name}' failed: {error}"
+        commands.extend(_complete(instance, events, moment, "Failed", failure))
     elif state.get("isDone"):
         continuation = next((a for a in new_actions if a.get("actionType") == A.CONTINUE_AS_NEW), None)
         if continuation is not None:

@@ -88,10 +88,14 @@ def _build_index(app: func.FunctionRegister) -> FunctionIndex:
     activities: dict[str, ActivityFunction] = {}
     not_served: list[str] = []
     for function in app.get_functions():
-        name = function.get_function_name()
-        trigger = function.get_trigger()
-        trigger_type = trigger.get_binding_name() if trigger is not None else None
         user_function = function.get_user_function()
+        # The worker names a function by its `function_name` setting, else by the Python function's name.
+        name = function.get_function_name() or user_function.__name__
+        trigger = function.get_trigger()
+        if trigger is None:
+            not_served.append(f"{name} (None)")
+            continue
+        trigger_type = trigger.get_binding_name()
         if trigger_type == "httpTrigger":
             client = next((b for b in function.get_bindings() if b.type == "durableClient"), None)
             methods = getattr(trigger, "methods", None)
@@ -196,4 +200,6 @@ async def run_activity(activity: ActivityFunction, input_json: str | None, execu
 def run_orchestrator(context_param: str, handle: Callable[..., Any], context_json: str) -> str:
     """One replay through the SDK (synchronous; the caller runs it in a worker thread)."""
     context = OrchestrationTriggerConverter.decode(meta.Datum(type="json", value=context_json), trigger_metadata={})
-    return handle(**{context_param: context})
+    # The Durable SDK's handler returns the replay's JSON state as text.
+    state: str = handle(**{context_param: context})
+    return state

@@ -1,0 +1,67 @@
+"""The media host's end-of-call report as the orchestration keeps it, and what it says of the transcript (pure).
+
+The report arrives from outside (`POST /api/media/{id}/ended`, media_host/call_session.py) and goes into
+Durable history and the summary input, so it is cut down to bounded statistics first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+MAX_DETAIL_CHARS = 200
+MAX_MEDIA_FIELDS = 40
+MAX_MEDIA_KEY_CHARS = 64
+MEDIA_TEXT_FIELDS = ("type", "time", "closeReason", "voiceProcessor")
+
+
+def compact_media_report(payload: Mapping[str, object]) -> dict[str, object]:
+    """The media host's report as bounded statistics: it goes into history and the summary input.
+
+    Numbers only, plus a few known short texts, so no transcript text can ride along whatever the sender puts
+    in it.
+    """
+    report: dict[str, object] = {}
+    for key, value in payload.items():
+        if len(report) >= MAX_MEDIA_FIELDS:
+            break
+        if not isinstance(key, str) or len(key) > MAX_MEDIA_KEY_CHARS:
+            continue
+        if isinstance(value, str) and key in MEDIA_TEXT_FIELDS:
+            report[key] = value[:MAX_DETAIL_CHARS]
+        elif _finite_number(value):
+            report[key] = value
+        elif key == TRANSCRIPTION_REPORT and isinstance(value, Mapping):
+            # The transcription socket's own figures (media_host/call_transcripts.py): numbers and flags only.
+            report[key] = {name: item for name, item in list(value.items())[:MAX_MEDIA_FIELDS]
+                           if isinstance(name, str) and len(name) <= MAX_MEDIA_KEY_CHARS
+                           and (_finite_number(item) or isinstance(item, bool))}
+    return report
+
+
+def _finite_number(value: object) -> bool:
+    # NaN and infinities are not JSON, and the host parses these payloads.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+TRANSCRIPTION_REPORT = "transcription"
+# WebSocket close codes of a stream that ended cleanly (normal closure, going away). Anything else, 1006
+# for a connection lost without a close frame above all, means audio after the drop was never heard.
+CLEAN_CLOSE_CODES = (1000, 1001)
+
+
+def _broke(close_code: object) -> bool:
+    return isinstance(close_code, int) and close_code not in CLEAN_CLOSE_CODES
+
+
+def transcript_may_be_incomplete(report: Mapping[str, object]) -> bool:
+    """True when the socket the transcript came from broke off before the call ended. ACS's transcription has
+    a socket of its own (media_host/call_transcripts.py): when it closed cleanly, a broken media socket loses
+    only what the voice processor itself would have written, which the `transcribe` processor never does."""
+    media_broke = _broke(report.get("closeCode"))
+    transcription = report.get(TRANSCRIPTION_REPORT)
+    if not isinstance(transcription, Mapping):
+        return media_broke
+    if transcription.get("socketOpenAtReport") is True or _broke(transcription.get("closeCode")):
+        return True
+    return media_broke and report.get("voiceProcessor") != "transcribe"
