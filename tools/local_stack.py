@@ -200,7 +200,7 @@ def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: 
         **(settings or {}),
     }
     tls, entra = identity if identity is not None else (None, None)
-    if entra is not None:
+    if entra is not None and tls is not None:
         del env["ACS_ACCESS_KEY"]
         env.update({**entra.identity_env(), "REQUESTS_CA_BUNDLE": str(tls.ca_path)})
     saved = {name: os.environ.get(name) for name in [*env, "ACS_ENDPOINT", "ACS_RESOURCE_ID", "ACS_OPENID_CONFIG_URL",

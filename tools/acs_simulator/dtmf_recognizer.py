@@ -22,8 +22,8 @@ class PendingRecognize:
 
     @classmethod
     def from_request(cls, body: dict[str, Any]) -> PendingRecognize:
-        options = body.get("recognizeOptions") if isinstance(body.get("recognizeOptions"), dict) else {}
-        dtmf = options.get("dtmfOptions") if isinstance(options.get("dtmfOptions"), dict) else {}
+        options = _object(body.get("recognizeOptions"))
+        dtmf = _object(options.get("dtmfOptions"))
         max_tones = dtmf.get("maxTonesToCollect")
         silence = options.get("initialSilenceTimeoutInSeconds")
         return cls(
@@ -41,3 +41,7 @@ class PendingRecognize:
             return STOP_TONE
         self.tones.append(digit)
         return MAX_DIGITS if len(self.tones) >= self.max_tones else None
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

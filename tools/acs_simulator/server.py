@@ -79,14 +79,15 @@ class AcsSimulatorServer:
 
     @property
     def endpoint(self) -> str:
-        return f"{self._scheme}://{self._httpd.server_address[0]}:{self.port}"
+        host = self._httpd.server_address[0]
+        return f"{self._scheme}://{host if isinstance(host, str) else host.decode()}:{self.port}"
 
     @property
     def app_identity(self) -> str:
         """The application's own ACS identity: `source` of every call connection."""
         return self._api.calls.app_identity
 
-    def start(self) -> AcsSimulatorServer:
+    def start(self) -> Self:
         if self._thread is None:
             self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="acs-simulator",
                                             daemon=True)
