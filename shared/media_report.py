@@ -31,12 +31,40 @@ def compact_media_report(payload: Mapping[str, object]) -> dict[str, object]:
             report[key] = value[:MAX_DETAIL_CHARS]
         elif _finite_number(value):
             report[key] = value
+        elif key == TURNS_REPORT and isinstance(value, Mapping):
+            report.update(turn_figures(value))
         elif key == TRANSCRIPTION_REPORT and isinstance(value, Mapping):
             # The transcription socket's own figures (media_host/call_transcripts.py): numbers and flags only.
             report[key] = {name: item for name, item in list(value.items())[:MAX_MEDIA_FIELDS]
                            if isinstance(name, str) and len(name) <= MAX_MEDIA_KEY_CHARS
                            and (_finite_number(item) or isinstance(item, bool))}
     return report
+
+
+TURNS_REPORT = "turns"
+# media.json's `turns` section (shared/voice_turns.py) flattened to the few figures the story and email show.
+_TURN_DISTRIBUTIONS = {"latencyMs": "turnLatency", "bargeInStopAudioMs": "bargeInStopAudio"}
+
+
+def turn_figures(turns: Mapping[str, object]) -> dict[str, object]:
+    """Voice turn figures as flat numbers: `turns`, `turnLatencyP50Ms`/`P95Ms`/`MaxMs`, `bargeIns`,
+    `bargeInStopAudioP95Ms`, `deadAirCount`, `deadAirMs`, `greetingMs` (each only when measured)."""
+    figures: dict[str, object] = {}
+    for key, name in (("turns", "turns"), ("bargeIns", "bargeIns"), ("greetingMs", "greetingMs")):
+        if _finite_number(turns.get(key)):
+            figures[name] = turns[key]
+    for key, prefix in _TURN_DISTRIBUTIONS.items():
+        distribution = turns.get(key)
+        if isinstance(distribution, Mapping):
+            for part in ("p50", "p95", "max"):
+                if _finite_number(distribution.get(part)):
+                    figures[f"{prefix}{part.capitalize()}Ms"] = distribution[part]
+    dead_air = turns.get("deadAir")
+    if isinstance(dead_air, Mapping):
+        for key, name in (("count", "deadAirCount"), ("totalMs", "deadAirMs")):
+            if _finite_number(dead_air.get(key)):
+                figures[name] = dead_air[key]
+    return figures
 
 
 def _finite_number(value: object) -> bool:

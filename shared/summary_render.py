@@ -39,6 +39,21 @@ NOT_STARTED_NOTE = ("Real-time transcription was not started at answer (CALL_TRA
 SUMMARY_FAILED_NOTE = "The call's summary could not be prepared ({error}); this email holds what the call's record has."
 
 
+def voice_line(media: Mapping[str, object] | None) -> str | None:
+    """One line on the voice agent's turns (shared/media_report.py `turn_figures`), or None without turns."""
+    if not media or not isinstance(media.get("turns"), int | float) or not media.get("turns"):
+        return None
+    parts = [f"{media['turns']} turn(s)"]
+    if "turnLatencyP50Ms" in media:
+        parts.append(f"latency p50 {media['turnLatencyP50Ms']} ms, p95 {media.get('turnLatencyP95Ms')} ms, "
+                     f"max {media.get('turnLatencyMaxMs')} ms")
+    if media.get("bargeIns"):
+        parts.append(f"{media['bargeIns']} barge-in(s), StopAudio p95 {media.get('bargeInStopAudioP95Ms', '-')} ms")
+    if media.get("deadAirCount"):
+        parts.append(f"dead air {media['deadAirCount']} time(s), {media.get('deadAirMs')} ms in all")
+    return "; ".join(parts)
+
+
 def summary_notes(call: CallSummaryInput) -> list[str]:
     """Why this email may lack what a reader expects: a lost media connection, no transcription, a failure."""
     notes = [INCOMPLETE_NOTE] if call.partial else []
@@ -272,6 +287,9 @@ def render_summary(
         return RenderedSummary(subject, _plain_text(subject, facts, [], []), _html(subject, facts, [], []), (), False)
 
     notes = summary_notes(call)
+    voice = voice_line(call.media)
+    if voice is not None:
+        notes.append(f"Voice: {voice}.")
     if skipped_transcript_lines:
         notes.append(f"{skipped_transcript_lines} unreadable transcript line(s) were skipped.")
     sections: list[_Section] = []

@@ -268,3 +268,16 @@ def test_any_order_of_events_moves_forward_and_always_finishes(actions: list[tup
             record = lc.on_timeout(record, step.deadline)
     assert lc.next_step(record) == lc.Summarize()
     assert record.stage == "ended" and record.outcome is not None and record.ended_at is not None
+
+
+def test_voice_turns_are_kept_as_a_few_flat_figures() -> None:
+    turns = {"turns": 3, "latencyMs": {"p50": 410.5, "p95": 620.0, "max": 700.2, "count": 3}, "greetingMs": 250,
+             "bargeIns": 1, "bargeInStopAudioMs": {"p50": 1.0, "p95": 2.5, "max": 2.5, "count": 1},
+             "deadAir": {"count": 2, "totalMs": 9000.0, "thresholdMs": 3000.0},
+             "entries": {"turns": [{"latencyMs": 410.5, "text": "never kept"}]}, "modelToAcsMs": None}
+    report = compact_media_report({"closeCode": 1000, "turns": turns})
+    assert report == {"closeCode": 1000, "turns": 3, "bargeIns": 1, "greetingMs": 250, "turnLatencyP50Ms": 410.5,
+                      "turnLatencyP95Ms": 620.0, "turnLatencyMaxMs": 700.2, "bargeInStopAudioP50Ms": 1.0,
+                      "bargeInStopAudioP95Ms": 2.5, "bargeInStopAudioMaxMs": 2.5, "deadAirCount": 2,
+                      "deadAirMs": 9000.0}
+    assert compact_media_report({"turns": {"turns": "3", "latencyMs": [1, 2]}}) == {}

@@ -340,3 +340,12 @@ def test_the_new_fields_round_trip_through_the_strict_decoder() -> None:
     call = make_call(transcription="not_configured", summary_error="x")
     assert summary_input_from_dict(call.to_dict()) == call
     assert summary_input_from_dict({**call.to_dict(), "transcription": None}).transcription == "requested"
+
+
+def test_the_email_has_one_line_on_the_voice_turns() -> None:
+    media = {"turns": 3, "turnLatencyP50Ms": 410.5, "turnLatencyP95Ms": 620.0, "turnLatencyMaxMs": 700.2,
+             "bargeIns": 1, "bargeInStopAudioP95Ms": 2.5, "deadAirCount": 2, "deadAirMs": 9000.0}
+    rendered = render_summary(make_call(media=media), [])
+    assert ("Voice: 3 turn(s); latency p50 410.5 ms, p95 620.0 ms, max 700.2 ms; 1 barge-in(s), StopAudio p95 "
+            "2.5 ms; dead air 2 time(s), 9000.0 ms in all.") in rendered.plain_text
+    assert "Voice:" not in render_summary(make_call(media={"turns": 0}), []).plain_text
