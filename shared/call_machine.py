@@ -219,7 +219,9 @@ def _summarized(state: CallState, summary: Mapping[str, object], now: datetime) 
     else:
         # Every call gets its email: when the summary failed on every attempt, the email activity renders the
         # call's own record (no transcript) and says why.
-        error = str(summary.get("error") or "unknown error")[:MAX_SUMMARY_ERROR_CHARS]
+        # The failure's first line: Durable appends the activity's stack trace, which has no place in an email.
+        error = (str(summary.get("error") or "").strip().splitlines() or ["unknown error"])[0]
+        error = error.strip()[:MAX_SUMMARY_ERROR_CHARS]
         email_input["call"] = {**lifecycle.summary_fields(state.record), "summary_error": error}
     state = replace(state, summary=summary, phase="emailing")
     state, send = _start_activity(state, SEND_EMAIL, email_input, now)

@@ -309,13 +309,13 @@ def test_email_failing_after_all_retries_completes_with_status_failed(call: Dura
     assert output["summaryBlob"] == "call-abc/summary.json"
 
 
-def test_summary_failing_after_all_retries_completes_without_email(call: DurableHistory) -> None:
+def test_summary_failing_after_all_retries_still_emails_the_record(call: DurableHistory) -> None:
     call.advance(CONNECT)
     call.fail_for_good(SUMMARY, "blob unavailable")
-    assert call.state["isDone"] and call.scheduled_inputs(EMAIL) == []
-    output = call.state["output"]
-    assert output["summary"]["status"] == "failed" and output["email"]["status"] == "skipped"
-    assert output["outcome"] == "missed"
+    (email,) = call.scheduled_inputs(EMAIL)
+    assert "summaryBlob" not in email and email["call"]["summary_error"] == "blob unavailable"
+    assert email["call"]["outcome"] == "missed" and "14255550100" not in json.dumps(email)
+    assert not call.state["isDone"]
 
 
 def test_payloads_sent_as_json_text_are_decoded(handle: Callable[[str], str]) -> None:
