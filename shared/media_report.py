@@ -25,20 +25,24 @@ def compact_media_report(payload: Mapping[str, object]) -> dict[str, object]:
     for key, value in payload.items():
         if len(report) >= MAX_MEDIA_FIELDS:
             break
-        if not isinstance(key, str) or len(key) > MAX_MEDIA_KEY_CHARS:
-            continue
-        if isinstance(value, str) and key in MEDIA_TEXT_FIELDS:
-            report[key] = value[:MAX_DETAIL_CHARS]
-        elif _finite_number(value):
-            report[key] = value
-        elif key == TURNS_REPORT and isinstance(value, Mapping):
-            report.update(turn_figures(value))
-        elif key == TRANSCRIPTION_REPORT and isinstance(value, Mapping):
-            # The transcription socket's own figures (media_host/call_transcripts.py): numbers and flags only.
-            report[key] = {name: item for name, item in list(value.items())[:MAX_MEDIA_FIELDS]
-                           if isinstance(name, str) and len(name) <= MAX_MEDIA_KEY_CHARS
-                           and (_finite_number(item) or isinstance(item, bool))}
+        if isinstance(key, str) and len(key) <= MAX_MEDIA_KEY_CHARS:
+            report.update(_compact_field(key, value))
     return report
+
+
+def _compact_field(key: str, value: object) -> dict[str, object]:
+    if isinstance(value, str):
+        return {key: value[:MAX_DETAIL_CHARS]} if key in MEDIA_TEXT_FIELDS else {}
+    if _finite_number(value):
+        return {key: value}
+    if key == TURNS_REPORT and isinstance(value, Mapping):
+        return turn_figures(value)
+    if key == TRANSCRIPTION_REPORT and isinstance(value, Mapping):
+        # The transcription socket's own figures (media_host/call_transcripts.py): numbers and flags only.
+        return {key: {name: item for name, item in list(value.items())[:MAX_MEDIA_FIELDS]
+                      if isinstance(name, str) and len(name) <= MAX_MEDIA_KEY_CHARS
+                      and (_finite_number(item) or isinstance(item, bool))}}
+    return {}
 
 
 TURNS_REPORT = "turns"
