@@ -29,6 +29,7 @@ from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from calls import answer_claim, app_context, call_index, telemetry
 from calls.acs_auth import refuse_unauthenticated
+from calls.answer_timing import AnswerTiming
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
 from shared.call_activity_names import ORCHESTRATOR
@@ -117,19 +118,21 @@ def _answer_latency_ms(event: EventGridEvent, received: float) -> float:
     return (time.monotonic() - received) * 1000.0
 
 
-async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall) -> dict[str, str]:
+async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall,
+                     timing: AnswerTiming) -> dict[str, str]:
     # One call, one trace: this span is its root; its traceparent travels with every later step.
     instance_id = instance_id_for_call(call.server_call_id)
     with telemetry.call_span("IncomingCall", kind=SpanKind.SERVER, attributes={
             "call.instance_id": instance_id, "call.correlation_id": call.correlation_id,
             "eventgrid.event_id": event.id}) as span:
-        result = await _take_call_in_span(gateway, event, call, instance_id, span)
+        result = await _take_call_in_span(gateway, event, call, instance_id, span, timing)
         span.set_attribute("call.answer_status", result["status"])
+        timing.done(result["status"])
         return result
 
 
 async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall, instance_id: str,
-                             span: Span) -> dict[str, str]:
+                             span: Span, timing: AnswerTiming) -> dict[str, str]:
     received = time.monotonic()
     settings = app_context.settings()
     traceparent = telemetry.traceparent_of(span)
@@ -148,11 +151,16 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
                               max_duration_seconds=settings.max_call_duration_seconds),
     )
     payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {})}
-    if not await gateway.start_once(ORCHESTRATOR, instance_id, payload):
+    timing.step("prepare")
+    started = await gateway.start_once(ORCHESTRATOR, instance_id, payload)
+    timing.step("durable_start")
+    if not started:
         log.info("Duplicate IncomingCall delivery %s for %s (correlation %s): not answered again",
                  event.id, instance_id, call.correlation_id)
         return {"instanceId": instance_id, "status": "duplicate"}
-    if not await asyncio.to_thread(answer_claim.claim_answer, instance_id, str(event.id)):
+    claimed = await asyncio.to_thread(answer_claim.claim_answer, instance_id, str(event.id))
+    timing.step("claim")
+    if not claimed:
         # Both starts succeeded (non-atomic on Azure Storage): the other delivery answers this call.
         log.info("Duplicate IncomingCall delivery %s for %s: answer already claimed", event.id, instance_id)
         return {"instanceId": instance_id, "status": "duplicate"}
@@ -160,6 +168,7 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
     try:
         telemetry.calls_incoming.add(1)
         answered = await asyncio.to_thread(_answer, settings, call, instance_id, traceparent)
+        timing.step("answer")
     except AzureError as error:
         span.set_status(StatusCode.ERROR, "answer failed")
         span.set_attribute("call.outcome", "answer_failed")
@@ -177,9 +186,17 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
         "time": iso(datetime.now(UTC)),
         "callConnectionId": answered.call_connection_id,
     })
+    timing.step("raise")
     log.info("Answered %s (correlation %s, connection %s)", instance_id, call.correlation_id,
              answered.call_connection_id)
     return {"instanceId": instance_id, "status": "answered"}
+
+
+def _timing(received: float, authenticated: float, parsed: float) -> AnswerTiming:
+    timing = AnswerTiming(received)
+    timing.step("auth", authenticated)
+    timing.step("parse", parsed)
+    return timing
 
 
 def _cloud_events_handshake(req: func.HttpRequest) -> func.HttpResponse:
@@ -194,10 +211,12 @@ def _cloud_events_handshake(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="events", methods=["POST", "OPTIONS"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    received = time.perf_counter()
     # On top of the function key: Event Grid's Entra token, when EVENTGRID_AAD_APP_ID is set.
     refusal = await refuse_unauthenticated(app_context.event_grid_jwt_verifier(), req, "Event Grid delivery")
     if refusal is not None:
         return refusal
+    authenticated = time.perf_counter()
     if req.method == "OPTIONS":
         return _cloud_events_handshake(req)
     try:
@@ -217,8 +236,10 @@ async def events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
         if event.data is None:
             log.info("Acknowledged Event Grid event %s of unhandled type %s", event.id, event.event_type)
     gateway = DurableGateway(client)
+    parsed = time.perf_counter()
     try:
-        results = await asyncio.gather(*(_take_call(gateway, event, call) for event, call in calls))
+        results = await asyncio.gather(*(_take_call(gateway, event, call, _timing(received, authenticated, parsed))
+                                         for event, call in calls))
     except Exception:
         # Durable itself is unavailable: a 503 makes Event Grid deliver again, so the call is not lost.
         log.exception("Could not start call orchestrations")

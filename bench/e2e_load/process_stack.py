@@ -23,6 +23,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 
+from calls import answer_timing
 from shared import blob_names
 from tools.acs_simulator import AcsSimulatorServer
 from tools.acs_simulator.jwt_signer import AcsTokenIssuer
@@ -38,6 +39,19 @@ class ProcessStack:
     env: dict[str, str]
     base_url: str
     function_key: str
+    work_dir: Path
+
+    def answer_timings(self) -> list[dict[str, float]]:
+        """The function app's per-call answer-path steps (calls/answer_timing.py), from the dev host's log."""
+        timings = []
+        for line in (self.work_dir / "dev_host.log").read_text(errors="replace").splitlines():
+            if answer_timing.MESSAGE not in line or not line.startswith("{"):
+                continue
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                if record.get("answerOutcome") == "answered":
+                    timings.append(answer_timing.steps_of(record))
+        return timings
 
     @property
     def events_url(self) -> str:
@@ -120,7 +134,7 @@ def process_stack(storage_connection_string: str, work_dir: Path) -> Iterator[Pr
                     children.append(subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=output,
                                                      stderr=subprocess.STDOUT))
                 _wait_until_up(health, children[-1], log)
-            yield ProcessStack(simulator, issuer, env, f"http://127.0.0.1:{dev_port}", function_key)
+            yield ProcessStack(simulator, issuer, env, f"http://127.0.0.1:{dev_port}", function_key, work_dir)
         finally:
             for child in children:
                 child.terminate()
