@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import azure.durable_functions as df
@@ -45,6 +46,10 @@ from shared.trace_context import TRACEPARENT, with_traceparent
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
+# The answer path's blocking SDK calls (claim, answer) get their own threads: asyncio's default pool has
+# min(32, cores + 4) threads, 6 here, which a burst of ringing calls would queue behind. Sized like the ACS
+# and Blob clients' connection pools, so no request waits for a connection (calls/app_context.py).
+_ANSWER_POOL = ThreadPoolExecutor(max_workers=app_context.ANSWER_CONCURRENCY, thread_name_prefix="answer")
 
 
 def callback_url(settings: FunctionAppSettings, instance_id: str, token: str) -> str:
@@ -118,6 +123,39 @@ def _answer_latency_ms(event: EventGridEvent, received: float) -> float:
     return (time.monotonic() - received) * 1000.0
 
 
+async def _start_and_claim(gateway: DurableGateway, instance_id: str, payload: dict[str, object], delivery_id: str,
+                           timing: AnswerTiming) -> bool:
+    """True when this delivery may answer: it won the call's claim and the call's orchestration is live.
+
+    The claim runs beside the start rather than after it (both are round trips the caller hears as ringing).
+    Exactly one delivery wins the claim, so at most one answers; the winner answers only a live orchestration,
+    whoever started it (two starts of one instance can both succeed on Azure Storage: calls/answer_claim.py).
+    """
+    loop = asyncio.get_running_loop()
+    began = time.perf_counter()
+    claiming = loop.run_in_executor(_ANSWER_POOL, answer_claim.claim_answer, instance_id, delivery_id)
+    try:
+        start = await gateway.start_once(ORCHESTRATOR, instance_id, payload)
+    except Exception:
+        # Event Grid will deliver again (503): a claim kept now would leave that redelivery unable to answer.
+        if await _claimed_quietly(claiming):
+            await loop.run_in_executor(_ANSWER_POOL, answer_claim.release_claim, instance_id, delivery_id)
+        raise
+    timing.record("durable_start", began)
+    claimed = await claiming
+    timing.record("claim", began)
+    timing.step("start_and_claim")
+    # Claimed but not live: the orchestration already finished without an answer (a late redelivery).
+    return claimed and start.live
+
+
+async def _claimed_quietly(claiming: asyncio.Future[bool]) -> bool:
+    try:
+        return await claiming
+    except Exception:  # noqa: BLE001 - storage failed too: nothing was claimed, the start's error is the one raised
+        return False
+
+
 async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall,
                      timing: AnswerTiming) -> dict[str, str]:
     # One call, one trace: this span is its root; its traceparent travels with every later step.
@@ -152,22 +190,15 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
     )
     payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {})}
     timing.step("prepare")
-    started = await gateway.start_once(ORCHESTRATOR, instance_id, payload)
-    timing.step("durable_start")
-    if not started:
+    if not await _start_and_claim(gateway, instance_id, payload, str(event.id), timing):
         log.info("Duplicate IncomingCall delivery %s for %s (correlation %s): not answered again",
                  event.id, instance_id, call.correlation_id)
-        return {"instanceId": instance_id, "status": "duplicate"}
-    claimed = await asyncio.to_thread(answer_claim.claim_answer, instance_id, str(event.id))
-    timing.step("claim")
-    if not claimed:
-        # Both starts succeeded (non-atomic on Azure Storage): the other delivery answers this call.
-        log.info("Duplicate IncomingCall delivery %s for %s: answer already claimed", event.id, instance_id)
         return {"instanceId": instance_id, "status": "duplicate"}
     call_index.record_call_started(start)  # queued, not awaited: the caller is ringing
     try:
         telemetry.calls_incoming.add(1)
-        answered = await asyncio.to_thread(_answer, settings, call, instance_id, traceparent)
+        answered = await asyncio.get_running_loop().run_in_executor(
+            _ANSWER_POOL, _answer, settings, call, instance_id, traceparent)
         timing.step("answer")
     except AzureError as error:
         span.set_status(StatusCode.ERROR, "answer failed")
