@@ -133,7 +133,7 @@ async def _start_and_claim(gateway: DurableGateway, instance_id: str, payload: d
     """
     loop = asyncio.get_running_loop()
     began = time.perf_counter()
-    claiming = loop.run_in_executor(_ANSWER_POOL, answer_claim.claim_answer, instance_id, delivery_id)
+    claiming = loop.run_in_executor(_ANSWER_POOL, _timed_claim, instance_id, delivery_id, timing)
     try:
         start = await gateway.start_once(ORCHESTRATOR, instance_id, payload)
     except Exception:
@@ -143,10 +143,17 @@ async def _start_and_claim(gateway: DurableGateway, instance_id: str, payload: d
         raise
     timing.record("durable_start", began)
     claimed = await claiming
-    timing.record("claim", began)
     timing.step("start_and_claim")
     # Claimed but not live: the orchestration already finished without an answer (a late redelivery).
     return claimed and start.live
+
+
+def _timed_claim(instance_id: str, delivery_id: str, timing: AnswerTiming) -> bool:
+    began = time.perf_counter()
+    try:
+        return answer_claim.claim_answer(instance_id, delivery_id)
+    finally:
+        timing.record("claim", began)  # its own time, not when the start let us look at it
 
 
 async def _claimed_quietly(claiming: asyncio.Future[bool]) -> bool:

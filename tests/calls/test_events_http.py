@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import threading
 import time
 import urllib.request
@@ -14,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from calls import app_context
+from calls import answer_timing, app_context
 from shared.blob_names import answer_claim_blob
 from shared.call_inbox import INBOX_EVENT, read_inbox
 from shared.call_token import call_token, instance_id_for_call
@@ -273,3 +274,19 @@ def test_a_finished_call_whose_claim_is_free_is_still_not_answered(
 
 def _claim_exists(instance_id: str) -> bool:
     return app_context.transcripts_container().get_blob_client(answer_claim_blob(instance_id)).exists()
+
+
+def test_each_answered_call_logs_where_its_answer_time_went(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=answer_timing.log.name)
+    post_events(function_app, durable, offered_delivery(simulator))
+    (record,) = [r for r in caplog.records if r.name == answer_timing.log.name]
+    assert record.answerOutcome == "answered"
+    steps = answer_timing.steps_of(vars(record))
+    assert set(steps) == {"auth", "parse", "prepare", "durable_start", "claim", "start_and_claim", "answer",
+                          "raise", "total"}
+    assert all(value >= 0 for value in steps.values())
+    # The claim runs beside the start: the pair takes as long as the slower one, and the total holds them all.
+    assert steps["start_and_claim"] >= max(steps["durable_start"], steps["claim"])
+    sequential = ("auth", "parse", "prepare", "start_and_claim", "answer", "raise")
+    assert steps["total"] >= sum(steps[name] for name in sequential) - 0.1  # each rounded to 0.01 ms
