@@ -6,6 +6,7 @@ The Python durable client reports a conflict on start (409) and a finished or un
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from enum import Enum
@@ -52,6 +53,20 @@ class DurableGateway:
         if runtime is None:
             return None
         return str(getattr(runtime, "value", runtime))
+
+    async def orchestration_input(self, instance_id: str) -> dict[str, object] | None:
+        """The instance's input as a JSON object, or None (no such instance, or no object input)."""
+        try:
+            status = await self._client.get_status(instance_id, show_input=True)
+        except Exception:  # noqa: BLE001 - a 404 arrives as a body the SDK cannot parse
+            return None
+        value = getattr(status, "input_", None)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        return value if isinstance(value, dict) else None
 
     async def start_once(self, orchestrator: str, instance_id: str, payload: dict[str, object]) -> StartResult:
         """Start the instance unless it already exists: whether this call started it, else the status found.
