@@ -7,6 +7,10 @@ so `start_once` may say True to two deliveries of one IncomingCall. The claim is
 storage (If-None-Match: *), which exactly one writer wins; the loser answers nothing and raises nothing, so a
 refused duplicate never ends a live call.
 
+The claim runs beside the orchestration's start (calls/events_http.py), so the winner answers only when the
+orchestration exists and is live; a winner whose start failed releases its claim (`release_claim`) before
+asking Event Grid to deliver again, so that the redelivery can claim and answer.
+
 A delivery that claims and then crashes before answering leaves a claim that no redelivery can take: the call
 then rings out and the orchestration records a missed call, which is the safe side (never two answers).
 """
@@ -16,7 +20,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import ContainerClient
 
 from calls import app_context
@@ -40,6 +45,24 @@ def claim_answer(instance_id: str, delivery_id: str) -> bool:
                 raise
             _create_container(container)
     return False
+
+
+def release_claim(instance_id: str, delivery_id: str) -> bool:
+    """Deletes this delivery's claim (its start failed, nothing was answered); True when it is gone.
+
+    Conditional on the blob being the one this delivery wrote (its ETag), so another delivery's claim is kept.
+    """
+    blob = app_context.transcripts_container().get_blob_client(answer_claim_blob(instance_id))
+    try:
+        downloaded = blob.download_blob()
+        if json.loads(downloaded.readall()).get("deliveryId") != delivery_id:
+            return False
+        blob.delete_blob(etag=downloaded.properties.etag, match_condition=MatchConditions.IfNotModified)
+    except ResourceNotFoundError:
+        return True
+    except (AzureError, ValueError):  # changed by another writer, or storage unavailable: kept
+        return False
+    return True
 
 
 def _create_container(container: ContainerClient) -> None:

@@ -11,10 +11,13 @@ import functools
 import os
 from typing import Any
 
+import requests
 from azure.communication.callautomation import CallAutomationClient
 from azure.communication.email import EmailClient
 from azure.core.credentials import AzureKeyCredential, TokenCredential
+from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobServiceClient, ContainerClient
+from urllib3.util.retry import Retry
 
 from adapters.jwks_keys import BearerVerifier
 from shared.app_config import AppConfig, load_app_config
@@ -28,6 +31,9 @@ ANSWER_RETRY: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.4, "
                 "connection_timeout": 5, "read_timeout": 10}
 EMAIL_CLIENT_RETRY: dict[str, Any] = {"retry_total": 4, "retry_backoff_factor": 1.0, "retry_backoff_max": 30,
                "connection_timeout": 10, "read_timeout": 30}
+# Concurrent answers a burst of ringing calls may have in flight (calls/events_http.py's threads). requests
+# keeps 10 connections per host by default and opens, then discards, one more for each request beyond that.
+ANSWER_CONCURRENCY = 32
 # Storage's default waits 15 s, then 18 s, ... inside one call; activities are retried by Durable instead.
 BLOB_RETRY: dict[str, Any] = {"retry_total": 3, "initial_backoff": 1, "increment_base": 2}
 
@@ -74,10 +80,26 @@ def _credential() -> AzureKeyCredential | TokenCredential:
     return DefaultAzureCredential()
 
 
+def _pooled_transport() -> RequestsTransport:
+    """A transport whose session keeps ANSWER_CONCURRENCY connections per host, reused by every thread.
+
+    Retries stay off in urllib3, as in azure-core's own session (RequestsTransport._init_session): the client's
+    RetryPolicy does them.
+    """
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=ANSWER_CONCURRENCY, max_retries=Retry(
+        total=False, redirect=False, raise_on_status=False))
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, adapter)
+    return RequestsTransport(session=session, session_owner=True)
+
+
 @functools.cache
 def call_automation_client() -> CallAutomationClient:
     # The constructor, not from_connection_string: the latter forces https, which local simulators lack.
-    return CallAutomationClient(settings().acs_endpoint, _credential(), **ANSWER_RETRY)
+    # Cached: one client, so one session and its connection pool, for every answer in this process.
+    return CallAutomationClient(settings().acs_endpoint, _credential(), transport=_pooled_transport(),
+                                **ANSWER_RETRY)
 
 
 @functools.cache
@@ -89,11 +111,13 @@ def email_client() -> EmailClient:
 def transcripts_container() -> ContainerClient:
     storage = settings().storage
     if storage.connection_string is not None:
-        service = BlobServiceClient.from_connection_string(storage.connection_string, **BLOB_RETRY)
+        service = BlobServiceClient.from_connection_string(storage.connection_string, transport=_pooled_transport(),
+                                                           **BLOB_RETRY)
     else:
         from azure.identity import DefaultAzureCredential
 
-        service = BlobServiceClient(storage.blob_service_uri or "", credential=DefaultAzureCredential(), **BLOB_RETRY)
+        service = BlobServiceClient(storage.blob_service_uri or "", credential=DefaultAzureCredential(),
+                                    transport=_pooled_transport(), **BLOB_RETRY)
     return service.get_container_client(storage.transcripts_container)
 
 

@@ -11,14 +11,16 @@ import logging
 
 import azure.durable_functions as df
 import azure.functions as func
+from opentelemetry.trace import SpanKind
 
-from calls import app_context
+from calls import app_context, telemetry
 from calls.acs_auth import refuse_unauthenticated
 from calls.call_authorization import authorize_call
+from calls.call_trace import call_traceparent
 from calls.durable_gateway import DurableGateway, RaiseResult
 from calls.http_responses import error_response, json_response, read_json
 from shared.call_progress import UNKNOWN_CALLBACK
-from shared.callback_events import parse_callback_delivery
+from shared.callback_events import CallAutomationEvent, parse_callback_delivery
 from shared.json_body import BadRequest
 
 bp = df.Blueprint()
@@ -50,6 +52,15 @@ async def callbacks(req: func.HttpRequest, client: df.DurableOrchestrationClient
         return error_response(error)
 
     gateway = DurableGateway(client)
+    traceparent = await call_traceparent(gateway, instance_id, req.headers)
+    # A span in the call's trace for each delivery, so one trace shows every callback.
+    with telemetry.call_span("Callback", traceparent=traceparent, kind=SpanKind.SERVER, attributes={
+            "call.instance_id": instance_id, "acs.callback_types": ",".join(e.type for e in events)[:256]}):
+        outcomes = await _raise_all(gateway, instance_id, events)
+    return raise_outcome_response(instance_id, outcomes)
+
+
+async def _raise_all(gateway: DurableGateway, instance_id: str, events: list[CallAutomationEvent]) -> list[RaiseResult]:
     outcomes: list[RaiseResult] = []
     for event in events:
         if not event.known:
@@ -60,4 +71,4 @@ async def callbacks(req: func.HttpRequest, client: df.DurableOrchestrationClient
         outcomes.append(outcome)
         if outcome is RaiseResult.NOT_FOUND:
             break
-    return raise_outcome_response(instance_id, outcomes)
+    return outcomes

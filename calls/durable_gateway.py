@@ -6,7 +6,9 @@ The Python durable client reports a conflict on start (409) and a finished or un
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
 from enum import Enum
 
 import azure.durable_functions as df
@@ -20,6 +22,21 @@ class RaiseResult(Enum):
     RAISED = "raised"
     FINISHED = "finished"      # the instance completed, failed or was terminated
     NOT_FOUND = "not_found"
+
+
+# An instance in one of these exists and will take the call's events (Durable's OrchestrationRuntimeStatus).
+LIVE_STATES = frozenset({"Pending", "Running", "Suspended"})
+
+
+@dataclass(frozen=True)
+class StartResult:
+    started: bool            # this request created the instance
+    existing: str | None     # otherwise the runtime status it found
+
+    @property
+    def live(self) -> bool:
+        """The call's orchestration exists and is not finished, whoever started it."""
+        return self.started or self.existing in LIVE_STATES
 
 
 class DurableGateway:
@@ -37,22 +54,38 @@ class DurableGateway:
             return None
         return str(getattr(runtime, "value", runtime))
 
-    async def start_once(self, orchestrator: str, instance_id: str, payload: dict[str, object]) -> bool:
-        """Start the instance unless it already exists. True when this call started it.
+    async def orchestration_input(self, instance_id: str) -> dict[str, object] | None:
+        """The instance's input as a JSON object, or None (no such instance, or no object input)."""
+        try:
+            status = await self._client.get_status(instance_id, show_input=True)
+        except Exception:  # noqa: BLE001 - a 404 arrives as a body the SDK cannot parse
+            return None
+        value = getattr(status, "input_", None)
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return None
+        return value if isinstance(value, dict) else None
+
+    async def start_once(self, orchestrator: str, instance_id: str, payload: dict[str, object]) -> StartResult:
+        """Start the instance unless it already exists: whether this call started it, else the status found.
 
         A check first, so that a redelivery after the call finished does not replace its history; then the
         start itself, which the host refuses for a running instance (NonRunningStates), so concurrent
         duplicates still start exactly one.
         """
-        if await self.runtime_status(instance_id) is not None:
-            return False
+        existing = await self.runtime_status(instance_id)
+        if existing is not None:
+            return StartResult(started=False, existing=existing)
         try:
             await self._client.start_new(orchestrator, instance_id, payload)
         except Exception:
-            if await self.runtime_status(instance_id) is not None:
-                return False
+            existing = await self.runtime_status(instance_id)
+            if existing is not None:
+                return StartResult(started=False, existing=existing)
             raise
-        return True
+        return StartResult(started=True, existing=None)
 
     async def raise_event(self, instance_id: str, kind: str, payload: dict[str, object]) -> RaiseResult:
         """Raise one event of `kind` on the call's single inbox (shared/call_inbox.py)."""

@@ -11,6 +11,8 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import azure.durable_functions as df
@@ -29,6 +31,7 @@ from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from calls import answer_claim, app_context, call_index, telemetry
 from calls.acs_auth import refuse_unauthenticated
+from calls.answer_timing import AnswerTiming
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
 from shared.call_activity_names import ORCHESTRATOR
@@ -44,6 +47,10 @@ from shared.trace_context import TRACEPARENT, with_traceparent
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
+# The answer path's blocking SDK calls (claim, answer) get their own threads: asyncio's default pool has
+# min(32, cores + 4) threads, 6 here, which a burst of ringing calls would queue behind. Sized like the ACS
+# and Blob clients' connection pools, so no request waits for a connection (calls/app_context.py).
+_ANSWER_POOL = ThreadPoolExecutor(max_workers=app_context.ANSWER_CONCURRENCY, thread_name_prefix="answer")
 
 
 def callback_url(settings: FunctionAppSettings, instance_id: str, token: str) -> str:
@@ -117,19 +124,61 @@ def _answer_latency_ms(event: EventGridEvent, received: float) -> float:
     return (time.monotonic() - received) * 1000.0
 
 
-async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall) -> dict[str, str]:
+async def _start_and_claim(gateway: DurableGateway, instance_id: str, payload: dict[str, object], delivery_id: str,
+                           timing: AnswerTiming) -> bool:
+    """True when this delivery may answer: it won the call's claim and the call's orchestration is live.
+
+    The claim runs beside the start rather than after it (both are round trips the caller hears as ringing).
+    Exactly one delivery wins the claim, so at most one answers; the winner answers only a live orchestration,
+    whoever started it (two starts of one instance can both succeed on Azure Storage: calls/answer_claim.py).
+    """
+    loop = asyncio.get_running_loop()
+    began = time.perf_counter()
+    claiming = loop.run_in_executor(_ANSWER_POOL, _timed_claim, instance_id, delivery_id, timing)
+    try:
+        start = await gateway.start_once(ORCHESTRATOR, instance_id, payload)
+    except Exception:
+        # Event Grid will deliver again (503): a claim kept now would leave that redelivery unable to answer.
+        if await _claimed_quietly(claiming):
+            await loop.run_in_executor(_ANSWER_POOL, answer_claim.release_claim, instance_id, delivery_id)
+        raise
+    timing.record("durable_start", began)
+    claimed = await claiming
+    timing.step("start_and_claim")
+    # Claimed but not live: the orchestration already finished without an answer (a late redelivery).
+    return claimed and start.live
+
+
+def _timed_claim(instance_id: str, delivery_id: str, timing: AnswerTiming) -> bool:
+    began = time.perf_counter()
+    try:
+        return answer_claim.claim_answer(instance_id, delivery_id)
+    finally:
+        timing.record("claim", began)  # its own time, not when the start let us look at it
+
+
+async def _claimed_quietly(claiming: asyncio.Future[bool]) -> bool:
+    try:
+        return await claiming
+    except Exception:  # noqa: BLE001 - storage failed too: nothing was claimed, the start's error is the one raised
+        return False
+
+
+async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall,
+                     timing: AnswerTiming) -> dict[str, str]:
     # One call, one trace: this span is its root; its traceparent travels with every later step.
     instance_id = instance_id_for_call(call.server_call_id)
     with telemetry.call_span("IncomingCall", kind=SpanKind.SERVER, attributes={
             "call.instance_id": instance_id, "call.correlation_id": call.correlation_id,
             "eventgrid.event_id": event.id}) as span:
-        result = await _take_call_in_span(gateway, event, call, instance_id, span)
+        result = await _take_call_in_span(gateway, event, call, instance_id, span, timing)
         span.set_attribute("call.answer_status", result["status"])
+        timing.done(result["status"])
         return result
 
 
 async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall, instance_id: str,
-                             span: Span) -> dict[str, str]:
+                             span: Span, timing: AnswerTiming) -> dict[str, str]:
     received = time.monotonic()
     settings = app_context.settings()
     traceparent = telemetry.traceparent_of(span)
@@ -148,18 +197,17 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
                               max_duration_seconds=settings.max_call_duration_seconds),
     )
     payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {})}
-    if not await gateway.start_once(ORCHESTRATOR, instance_id, payload):
+    timing.step("prepare")
+    if not await _start_and_claim(gateway, instance_id, payload, str(event.id), timing):
         log.info("Duplicate IncomingCall delivery %s for %s (correlation %s): not answered again",
                  event.id, instance_id, call.correlation_id)
-        return {"instanceId": instance_id, "status": "duplicate"}
-    if not await asyncio.to_thread(answer_claim.claim_answer, instance_id, str(event.id)):
-        # Both starts succeeded (non-atomic on Azure Storage): the other delivery answers this call.
-        log.info("Duplicate IncomingCall delivery %s for %s: answer already claimed", event.id, instance_id)
         return {"instanceId": instance_id, "status": "duplicate"}
     call_index.record_call_started(start)  # queued, not awaited: the caller is ringing
     try:
         telemetry.calls_incoming.add(1)
-        answered = await asyncio.to_thread(_answer, settings, call, instance_id, traceparent)
+        answered = await asyncio.get_running_loop().run_in_executor(
+            _ANSWER_POOL, _answer, settings, call, instance_id, traceparent)
+        timing.step("answer")
     except AzureError as error:
         span.set_status(StatusCode.ERROR, "answer failed")
         span.set_attribute("call.outcome", "answer_failed")
@@ -177,9 +225,17 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
         "time": iso(datetime.now(UTC)),
         "callConnectionId": answered.call_connection_id,
     })
+    timing.step("raise")
     log.info("Answered %s (correlation %s, connection %s)", instance_id, call.correlation_id,
              answered.call_connection_id)
     return {"instanceId": instance_id, "status": "answered"}
+
+
+def _timing(received: float, authenticated: float, parsed: float) -> AnswerTiming:
+    timing = AnswerTiming(received)
+    timing.step("auth", authenticated)
+    timing.step("parse", parsed)
+    return timing
 
 
 def _cloud_events_handshake(req: func.HttpRequest) -> func.HttpResponse:
@@ -201,14 +257,15 @@ def _validation_response(req: func.HttpRequest, delivery: list[EventGridEvent]) 
     return json_response(200, {"validationResponse": validations[0].validation_code})
 
 
-async def _take_calls(client: df.DurableOrchestrationClient, delivery: list[EventGridEvent]) -> func.HttpResponse:
+async def _take_calls(client: df.DurableOrchestrationClient, delivery: list[EventGridEvent],
+                      timing: Callable[[], AnswerTiming]) -> func.HttpResponse:
     calls = [(event, event.data) for event in delivery if isinstance(event.data, IncomingCall)]
     for event in delivery:
         if event.data is None:
             log.info("Acknowledged Event Grid event %s of unhandled type %s", event.id, event.event_type)
     gateway = DurableGateway(client)
     try:
-        results = await asyncio.gather(*(_take_call(gateway, event, call) for event, call in calls))
+        results = await asyncio.gather(*(_take_call(gateway, event, call, timing()) for event, call in calls))
     except Exception:
         # Durable itself is unavailable: a 503 makes Event Grid deliver again, so the call is not lost.
         log.exception("Could not start call orchestrations")
@@ -219,10 +276,12 @@ async def _take_calls(client: df.DurableOrchestrationClient, delivery: list[Even
 @bp.route(route="events", methods=["POST", "OPTIONS"], auth_level=func.AuthLevel.FUNCTION)
 @bp.durable_client_input(client_name="client")
 async def events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    received = time.perf_counter()
     # On top of the function key: Event Grid's Entra token, when EVENTGRID_AAD_APP_ID is set.
     refusal = await refuse_unauthenticated(app_context.event_grid_jwt_verifier(), req, "Event Grid delivery")
     if refusal is not None:
         return refusal
+    authenticated = time.perf_counter()
     if req.method == "OPTIONS":
         return _cloud_events_handshake(req)
     try:
@@ -233,4 +292,5 @@ async def events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
     validation = _validation_response(req, delivery)
     if validation is not None:
         return validation
-    return await _take_calls(client, delivery)
+    parsed = time.perf_counter()
+    return await _take_calls(client, delivery, lambda: _timing(received, authenticated, parsed))

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import azure.durable_functions as df
 import azure.functions as func
+from opentelemetry.trace import SpanKind
 
+from calls import telemetry
 from calls.call_authorization import authorize_call
+from calls.call_trace import call_traceparent
 from calls.callbacks_http import raise_outcome_response
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, read_json
@@ -39,5 +42,9 @@ async def media_stream_ended(req: func.HttpRequest, client: df.DurableOrchestrat
         payload = media_report_payload(read_json(req))
     except BadRequest as error:
         return error_response(error)
-    outcome = await DurableGateway(client).raise_event(instance_id, MEDIA_STREAM_ENDED, payload)
+    gateway = DurableGateway(client)
+    traceparent = await call_traceparent(gateway, instance_id, req.headers)
+    with telemetry.call_span("MediaStreamEnded", traceparent=traceparent, kind=SpanKind.SERVER,
+                             attributes={"call.instance_id": instance_id}):
+        outcome = await gateway.raise_event(instance_id, MEDIA_STREAM_ENDED, payload)
     return raise_outcome_response(instance_id, [outcome])

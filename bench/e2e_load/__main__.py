@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -36,8 +37,10 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
-async def place_all(stack: ProcessStack, calls: int, spread_s: float) -> list[ScenarioResult]:
+async def place_all(stack: ProcessStack, calls: int, spread_s: float, warmup: int) -> list[ScenarioResult]:
     scenario = load_scenario("happy_path")
+    for _ in range(warmup):  # one at a time, to the end, before the measured calls ring
+        await run_scenario(scenario, events_url=stack.events_url, simulator=stack.simulator, signer=stack.signer)
 
     async def one(number: int) -> ScenarioResult:
         await asyncio.sleep(spread_s * number / calls)  # all ringing within `spread_s`, then all talking at once
@@ -47,26 +50,43 @@ async def place_all(stack: ProcessStack, calls: int, spread_s: float) -> list[Sc
     return list(await asyncio.gather(*(one(n) for n in range(calls))))
 
 
+def print_answer_steps(steps: list[dict[str, float]]) -> None:
+    """Per step of the answer path, as the function app timed it (calls/answer_timing.py)."""
+    if not steps:
+        print("  answer path by step:   no timing records in the dev host's log")
+        return
+    print(f"  answer path by step (function app, n={len(steps)}; 'total' is request to answer returned + raise):")
+    names = list(dict.fromkeys(name for record in steps for name in record))
+    for name in names:
+        values = [record[name] for record in steps if name in record]
+        print(f"    {name:<14} p50 {statistics.median(values):7.1f} ms   p99 {percentile(values, 0.99):7.1f} ms")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--spread", type=float, default=1.0, help="seconds over which the calls start")
+    parser.add_argument("--warmup", type=int, default=0,
+                        help="calls placed first and not counted (the first call in a process and against a fresh "
+                             "Azurite also pays for connections and the claim container's creation)")
     args = parser.parse_args()
+    print("machine load before (1/5/15 min): " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
     started = time.monotonic()
     with running_azurite() as azurite, tempfile.TemporaryDirectory(prefix="e2e-load-") as work:
         with process_stack(azurite.connection_string, Path(work)) as stack:
             try:
                 import uvloop  # the load generator's own loop overhead counts against the latencies it measures
 
-                results = uvloop.run(place_all(stack, args.calls, args.spread))
+                results = uvloop.run(place_all(stack, args.calls, args.spread, args.warmup))
             except ImportError:
-                results = asyncio.run(place_all(stack, args.calls, args.spread))
-            answers = [r for r in stack.simulator.requests_for("answer") if r.status == 200]
+                results = asyncio.run(place_all(stack, args.calls, args.spread, args.warmup))
+            answers = [r for r in stack.simulator.requests_for("answer") if r.status == 200][args.warmup:]
             instance_ids = sorted({r.json["operationContext"] for r in answers})
             finished = {i: stack.wait_for_call(i, timeout=180) for i in instance_ids}
             emails = {e.operation_id for e in stack.simulator.emails}
             emailed = sum(1 for i in instance_ids if email_operation_id(i) in emails)
             complete = sum(1 for i in instance_ids if SPOKEN in stack.transcript(i))
+            steps = stack.answer_timings()[args.warmup:]
             outcomes = [((s.get("output") or {}).get("outcome"), (s.get("output") or {}).get("partial"))
                         for s in finished.values()]
     latencies = [1000 * (r.timings["answered"] - r.timings["incoming_sent"]) for r in results
@@ -84,9 +104,11 @@ def main() -> int:
     if latencies:
         print(f"  IncomingCall->answer:  p50 {statistics.median(latencies):.0f} ms, "
               f"p99 {percentile(latencies, 0.99):.0f} ms, max {max(latencies):.0f} ms (n={len(latencies)})")
+    print_answer_steps(steps)
     frames_late = max((r.media.max_send_lateness_ms for r in results), default=0.0)
     print(f"  simulator's worst frame lateness: {frames_late:.0f} ms (behind real time: load-generator saturation)")
-    ok = len(instance_ids) == emailed == complete == args.calls and len(stack.simulator.emails) == args.calls
+    ok = (len(instance_ids) == emailed == complete == args.calls
+          and len(stack.simulator.emails) - args.warmup == args.calls)
     return 0 if ok else 1
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 
+from calls import answer_timing
 from shared import blob_names
 from tools.acs_simulator import AcsSimulatorServer
 from tools.acs_simulator.jwt_signer import AcsTokenIssuer
@@ -38,6 +39,19 @@ class ProcessStack:
     env: dict[str, str]
     base_url: str
     function_key: str
+    work_dir: Path
+
+    def answer_timings(self) -> list[dict[str, float]]:
+        """The function app's per-call answer-path steps (calls/answer_timing.py), from the dev host's log."""
+        timings = []
+        for line in (self.work_dir / "dev_host.log").read_text(errors="replace").splitlines():
+            if answer_timing.MESSAGE not in line or not line.startswith("{"):
+                continue
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                if record.get("answerOutcome") == "answered":
+                    timings.append(answer_timing.steps_of(record))
+        return timings
 
     @property
     def events_url(self) -> str:
@@ -106,6 +120,8 @@ def process_stack(storage_connection_string: str, work_dir: Path) -> Iterator[Pr
             "EMAIL_SENDER": "DoNotReply@calls.localhost", "SUMMARY_RECIPIENTS": "ops@calls.localhost",
             "CALL_TOKEN_SECRET": secrets.token_urlsafe(32), "AzureWebJobsStorage": storage_connection_string,
             "TRANSCRIPTS_CONTAINER": "transcripts",
+            # An AI services resource named at answer: the strict simulator, like ACS, transcribes only then.
+            "ACS_COGNITIVE_SERVICES_ENDPOINT": "https://simulated-ai.cognitiveservices.azure.com/",
         }
         child_env = {**os.environ, **env}
         children: list[subprocess.Popen[bytes]] = []
@@ -120,7 +136,7 @@ def process_stack(storage_connection_string: str, work_dir: Path) -> Iterator[Pr
                     children.append(subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=output,
                                                      stderr=subprocess.STDOUT))
                 _wait_until_up(health, children[-1], log)
-            yield ProcessStack(simulator, issuer, env, f"http://127.0.0.1:{dev_port}", function_key)
+            yield ProcessStack(simulator, issuer, env, f"http://127.0.0.1:{dev_port}", function_key, work_dir)
         finally:
             for child in children:
                 child.terminate()

@@ -12,6 +12,7 @@ import pytest
 from shared.call_token import call_token
 from tests.calls.test_events_http import offered_delivery, post_events, raised_events, wait_until
 from tests.conftest import TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
+from tests.otel_memory import memory_telemetry
 from tools.acs_simulator import AcsSimulatorServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
@@ -102,3 +103,23 @@ def test_a_bad_callback_changes_nothing_stored(function_app: FunctionApp, durabl
     after = durable.instance_status(instance_id)
     assert raised_events(after) == raised_events(before)
     assert after["customStatus"] == before["customStatus"]
+
+
+def test_callbacks_and_the_media_report_have_spans_in_the_calls_trace(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    telemetry = memory_telemetry()
+    instance_id = ringing_call(function_app, durable, simulator)
+    (incoming,) = [s for s in telemetry.finished_spans()
+                   if s.name == "IncomingCall" and s.attributes.get("call.instance_id") == instance_id]
+    token = call_token(TEST_CALL_TOKEN_SECRET, instance_id)
+    # The callback URL is the one ACS was given at answer: no trace context in it.
+    assert callback(function_app, durable, instance_id, events_for(instance_id, "CallConnected")).status_code == 200
+    report = function_app.http("media_stream_ended", body={"framesReceived": 1},
+                               route_params={"instanceId": instance_id}, params={"token": token},
+                               client=durable_client_binding(durable.base_url))
+    assert report.status_code == 200
+    spans = {s.name: s for s in telemetry.finished_spans() if s.attributes.get("call.instance_id") == instance_id}
+    for name in ("Callback", "MediaStreamEnded"):
+        assert spans[name].context.trace_id == incoming.context.trace_id, name
+        assert spans[name].parent is not None and spans[name].parent.span_id == incoming.context.span_id, name
+    assert spans["Callback"].attributes["acs.callback_types"] == "Microsoft.Communication.CallConnected"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import threading
 import time
 import urllib.request
@@ -14,10 +15,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from calls import answer_timing, app_context
+from shared.blob_names import answer_claim_blob
 from shared.call_inbox import INBOX_EVENT, read_inbox
 from shared.call_token import call_token, instance_id_for_call
 from tests.conftest import TEST_CALL_TOKEN_SECRET, FunctionApp, durable_client_binding
 from tools.acs_simulator import AcsSimulatorServer
+from tools.azurite import free_port
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
 NOTIFICATION = {"content-type": "application/json", "aeg-event-type": "Notification"}
@@ -231,3 +235,58 @@ def test_the_caller_is_kept_sealed_in_the_orchestration_input(
     start = json.loads(status["input"]) if isinstance(status["input"], str) else status["input"]
     assert start["callerKind"] == "phoneNumber"
     assert unseal(TEST_CALL_TOKEN_SECRET, CALLER, instance_id, start["callerRef"]) == "4:+14255550199"
+
+
+def test_a_delivery_whose_start_fails_releases_its_claim_so_the_redelivery_answers(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    # The claim runs beside the start: when Durable is down the claim may be won, and must not be kept, or the
+    # redelivery Event Grid makes after the 503 could not answer the call.
+    delivery = offered_delivery(simulator)
+    nothing_listening = f"http://127.0.0.1:{free_port()}"
+    refused = function_app.http("events", body=delivery, headers=NOTIFICATION,
+                                client=durable_client_binding(nothing_listening))
+    assert refused.status_code == 503
+    assert simulator.requests_for("answer") == []
+    instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
+    assert _claim_exists(instance_id) is False
+
+    redelivered = post_events(function_app, durable, delivery)
+    assert json.loads(redelivered.get_body())["calls"] == [{"instanceId": instance_id, "status": "answered"}]
+    assert [r.status for r in simulator.requests_for("answer")] == [200]
+
+
+def test_a_finished_call_whose_claim_is_free_is_still_not_answered(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
+    # A late redelivery may win a claim no delivery holds (the blob is gone): the orchestration it would
+    # answer for has finished, so it answers nothing.
+    delivery = docs_sample()  # refused by ACS, so the call ends at once
+    delivery[0]["data"]["serverCallId"] += "-claim-released"  # a call of its own, not the other tests' sample
+    post_events(function_app, durable, delivery)
+    instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
+    durable.wait_for_instance(instance_id, timeout=30)
+    app_context.transcripts_container().delete_blob(answer_claim_blob(instance_id))
+
+    response = post_events(function_app, durable, delivery)
+    assert json.loads(response.get_body())["calls"][0]["status"] == "duplicate"
+    assert len(simulator.requests_for("answer")) == 1
+    assert _claim_exists(instance_id) is True
+
+
+def _claim_exists(instance_id: str) -> bool:
+    return app_context.transcripts_container().get_blob_client(answer_claim_blob(instance_id)).exists()
+
+
+def test_each_answered_call_logs_where_its_answer_time_went(
+        function_app: FunctionApp, durable, simulator: AcsSimulatorServer, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger=answer_timing.log.name)
+    post_events(function_app, durable, offered_delivery(simulator))
+    (record,) = [r for r in caplog.records if r.name == answer_timing.log.name]
+    assert record.answerOutcome == "answered"
+    steps = answer_timing.steps_of(vars(record))
+    assert set(steps) == {"auth", "parse", "prepare", "durable_start", "claim", "start_and_claim", "answer",
+                          "raise", "total"}
+    assert all(value >= 0 for value in steps.values())
+    # The claim runs beside the start: the pair takes as long as the slower one, and the total holds them all.
+    assert steps["start_and_claim"] >= max(steps["durable_start"], steps["claim"])
+    sequential = ("auth", "parse", "prepare", "start_and_claim", "answer", "raise")
+    assert steps["total"] >= sum(steps[name] for name in sequential) - 0.1  # each rounded to 0.01 ms
