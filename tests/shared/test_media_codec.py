@@ -345,6 +345,7 @@ def test_audio_of_a_half_sample_or_over_one_second_is_refused(rate: int, data: s
 
 def test_audio_length_edges() -> None:
     assert (MAX_AUDIO_MS, BYTES_PER_SAMPLE, FRAME_MS, SUPPORTED_SAMPLE_RATES) == (1000, 2, 20, (16000, 24000))
+    assert type(max_audio_bytes_for(16000)) is int
     assert (max_audio_bytes_for(16000), max_audio_bytes_for(24000), max_audio_bytes_for(None)) == (32000, 48000,
                                                                                                   48000)
 
