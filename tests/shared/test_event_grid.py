@@ -299,7 +299,7 @@ ONE_CLOUD_EVENT = {"specversion": "1.0", "id": "1", "type": INCOMING_CALL, "sour
          "unsupported CloudEvents specversion '11111111111111111111'"),
         ({**ONE_CLOUD_EVENT, "id": 1}, "id", "expected a string, got number"),
         ({**ONE_CLOUD_EVENT, "subject": 1}, "subject", "expected a string, got number"),
-        ([ONE_CLOUD_EVENT, {**ONE_CLOUD_EVENT, "id": 1}], "[1].id", "expected a string, got number"),
+        ([{**ONE_CLOUD_EVENT, "type": "X"}, {**ONE_CLOUD_EVENT, "id": 1}], "[1].id", "expected a string, got number"),
         ([{**ONE_CLOUD_EVENT, "subject": 1}], "[0].subject", "expected a string, got number"),
         (_set(fixture("incoming_call_eventgrid.json"), [0, "data", "customContext"], {"sipHeaders": {"a": 1}}),
          "[0].data.customContext.sipHeaders.a", "expected a string header value"),
