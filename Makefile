@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: deps test demo run lint bench-media fuzz clean infra-check
+.PHONY: deps test demo run lint bench-media fuzz clean infra-check mutation
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -55,3 +55,20 @@ infra-check:
 	$(INFRA_VENV)/bin/python infra/scripts/parse_bicep.py
 	$(INFRA_VENV)/bin/python infra/scripts/check_azure_yaml.py
 	env -u BC_API_KEY -u PRISMA_API_URL BC_SKIP_MAPPING=TRUE $(INFRA_VENV)/bin/checkov $(CHECKOV_ARGS)
+
+# --- mutation testing of the pure core (a bench, not part of `make test`; see docs/mutation.md) ---
+# mutmut in its own venv, .venv-mutation. MODULES picks modules (default: bench/mutation's list), e.g.
+# `make mutation MODULES="shared/acs_jwt.py shared/call_token.py"`.
+MUTATION_VENV := .venv-mutation
+MODULES ?=
+MUTATION_ARGS ?=
+
+mutation:
+	@if [ ! -f $(MUTATION_VENV)/.installed ] || [ requirements-mutation.txt -nt $(MUTATION_VENV)/.installed ] \
+			|| [ requirements-dev.txt -nt $(MUTATION_VENV)/.installed ]; then \
+		rm -rf $(MUTATION_VENV) && $(PYTHON) -m venv $(MUTATION_VENV) && \
+		$(MUTATION_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+			-r requirements-mutation.txt -c constraints.txt && \
+		touch $(MUTATION_VENV)/.installed; \
+	fi
+	$(MUTATION_VENV)/bin/python -m bench.mutation $(MUTATION_ARGS) $(MODULES)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from shared.json_body import BadRequest, child_path, optional_int, optional_str, require_object, require_str
-from shared.pii import mask_phone_numbers_in_text, mask_raw_id
+from shared.pii import mask_raw_id
 
 PLAY = "play"
 RECOGNIZE_DTMF = "recognize_dtmf"
@@ -94,11 +94,8 @@ class CallAction:
 
 
 def mask_target(target: str) -> str:
-    if target == CONFIGURED_TARGET:
-        return "configured target"
-    if target.startswith("+"):
-        return mask_phone_numbers_in_text(target)
-    return mask_raw_id(target)
+    # mask_raw_id masks an E.164 number as it masks "4:+1..." raw ids, and shortens an ACS user id.
+    return "configured target" if target == CONFIGURED_TARGET else mask_raw_id(target)
 
 
 # --- field validators: BadRequest naming the JSON path ---------------------------------------------------
@@ -220,8 +217,9 @@ def action_from_payload(payload: Mapping[str, object]) -> CallAction | None:
     target = payload.get("target")
     if target is not None and target != CONFIGURED_TARGET:
         request["target"] = target
+    # Fields of other kinds are passed on too: the parser reads only the ones of the action's kind.
     for key in ("maxTones", "timeoutSeconds", "locale"):
-        if kind in (RECOGNIZE_DTMF, START_TRANSCRIPTION) and payload.get(key) is not None:
+        if payload.get(key) is not None:
             request[key] = payload[key]
     try:
         action = parse_action_request(request, action_id, str(source))

@@ -26,7 +26,7 @@ def instance_id_for_call(server_call_id: str) -> str:
     Derived from `serverCallId` so that every Event Grid delivery of the same call, whatever its event id,
     maps to the same instance. Hashed because `serverCallId` is opaque base64 that may contain "/".
     """
-    digest = hashlib.sha256(server_call_id.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(server_call_id.encode()).hexdigest()  # str.encode() is UTF-8
     return f"{INSTANCE_ID_PREFIX}{digest[:32]}"
 
 
@@ -41,8 +41,8 @@ def is_valid_instance_id(instance_id: str) -> bool:
 
 def call_token(secret: str, instance_id: str) -> str:
     """The per-call token: unpadded urlsafe base64 of HMAC-SHA256(secret, instance_id)."""
-    mac = hmac.new(secret.encode("utf-8"), instance_id.encode("utf-8"), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+    mac = hmac.new(secret.encode(), instance_id.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode()[:43]  # 32 bytes are 43 characters and one "=" of padding
 
 
 def verify_call_token(secret: str, instance_id: str, token: str | None) -> bool:

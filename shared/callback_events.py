@@ -218,21 +218,27 @@ def _tone_details(data: dict[str, object], path: str) -> dict[str, object]:
     )
 
 
-def _status_update_details(update_key: str, status_key: str) -> DetailExtractor:
-    def extract(data: dict[str, object], path: str) -> dict[str, object]:
-        update = optional_object(data, update_key, path)
-        if update is None:
-            return {}
-        update_path = child_path(path, update_key)
-        return _without_none(
-            {
-                "contentType": _masked_text(update, "contentType", update_path),
-                "status": _masked_text(update, status_key, update_path),
-                "statusDetails": _masked_text(update, f"{status_key}Details", update_path),
-            }
-        )
+def _status_update(data: dict[str, object], path: str, update_key: str, status_key: str) -> dict[str, object]:
+    update = optional_object(data, update_key, path)
+    if update is None:
+        return {}
+    update_path = child_path(path, update_key)
+    return _without_none(
+        {
+            "contentType": _masked_text(update, "contentType", update_path),
+            "status": _masked_text(update, status_key, update_path),
+            "statusDetails": _masked_text(update, f"{status_key}Details", update_path),
+        }
+    )
 
-    return extract
+
+# Plain functions, not closures made at import: what runs per event is then code a test can reach.
+def _media_streaming_details(data: dict[str, object], path: str) -> dict[str, object]:
+    return _status_update(data, path, "mediaStreamingUpdate", "mediaStreamingStatus")
+
+
+def _transcription_details(data: dict[str, object], path: str) -> dict[str, object]:
+    return _status_update(data, path, "transcriptionUpdate", "transcriptionStatus")
 
 
 def _recording_details(data: dict[str, object], path: str) -> dict[str, object]:
@@ -245,9 +251,6 @@ def _recording_details(data: dict[str, object], path: str) -> dict[str, object]:
         }
     )
 
-
-_MEDIA_STREAMING = _status_update_details("mediaStreamingUpdate", "mediaStreamingStatus")
-_TRANSCRIPTION = _status_update_details("transcriptionUpdate", "transcriptionStatus")
 
 DETAIL_EXTRACTORS: dict[str, DetailExtractor] = {
     "CallConnected": _no_details,
@@ -277,13 +280,13 @@ DETAIL_EXTRACTORS: dict[str, DetailExtractor] = {
     "ContinuousDtmfRecognitionStopped": _no_details,
     "SendDtmfTonesCompleted": _no_details,
     "SendDtmfTonesFailed": _no_details,
-    "MediaStreamingStarted": _MEDIA_STREAMING,
-    "MediaStreamingStopped": _MEDIA_STREAMING,
-    "MediaStreamingFailed": _MEDIA_STREAMING,
-    "TranscriptionStarted": _TRANSCRIPTION,
-    "TranscriptionStopped": _TRANSCRIPTION,
-    "TranscriptionUpdated": _TRANSCRIPTION,
-    "TranscriptionFailed": _TRANSCRIPTION,
+    "MediaStreamingStarted": _media_streaming_details,
+    "MediaStreamingStopped": _media_streaming_details,
+    "MediaStreamingFailed": _media_streaming_details,
+    "TranscriptionStarted": _transcription_details,
+    "TranscriptionStopped": _transcription_details,
+    "TranscriptionUpdated": _transcription_details,
+    "TranscriptionFailed": _transcription_details,
     "RecordingStateChanged": _recording_details,
     "StartRecordingFailed": _recording_details,
     "HoldFailed": _no_details,

@@ -18,7 +18,7 @@ import binascii
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, Union
 
 import msgspec
@@ -28,6 +28,11 @@ TICKS_PER_MS = 10_000
 SUPPORTED_SAMPLE_RATES = (16000, 24000)
 BYTES_PER_SAMPLE = 2  # PCM 16-bit mono
 FRAME_MS = 20
+# Nothing published promises that every AudioData message is exactly one 20 ms frame: the docs show 640-byte
+# frames at 16 kHz, no more (shared/reference/acs-wire-formats.md, "Media frames"; issue 12). So any whole
+# number of 16-bit samples is taken, up to one second of audio at the stream's rate: far more than any frame
+# seen, and a bound on what one message can make the host buffer.
+MAX_AUDIO_MS = 1000
 MAX_DTMF_LENGTH = 32
 
 _json_decoder = msgspec.json.Decoder()
@@ -41,6 +46,13 @@ class MediaMessageError(ValueError):
 def frame_bytes_for(sample_rate: int) -> int:
     """Bytes in one 20 ms PCM 16-bit mono frame: 640 at 16 kHz, 960 at 24 kHz."""
     return sample_rate * FRAME_MS // 1000 * BYTES_PER_SAMPLE
+
+
+def max_audio_bytes_for(sample_rate: int | None) -> int:
+    """The most PCM bytes one AudioData may carry: MAX_AUDIO_MS at `sample_rate` (the highest supported rate
+    while the stream's rate is not known yet)."""
+    rate = max(SUPPORTED_SAMPLE_RATES) if sample_rate is None else sample_rate
+    return rate * MAX_AUDIO_MS // 1000 * BYTES_PER_SAMPLE
 
 
 def base64_length(byte_count: int) -> int:
@@ -63,12 +75,15 @@ class AudioMetadata:
 
 @dataclass(frozen=True)
 class AudioData:
-    """One inbound audio frame. `data_b64` is the payload as sent; `pcm` decodes it on first use."""
+    """One inbound audio message: any whole number of 16-bit samples, not necessarily 20 ms (see MAX_AUDIO_MS).
+    `data_b64` is the payload as sent; `pcm` decodes it on first use. `sample_rate` is the stream's, when the
+    decoder was told it; pace and count by `sample_count` / `duration_ms`, not by message."""
 
     data_b64: str
     timestamp: str | None
     participant_raw_id: str | None
     silent: bool
+    sample_rate: int | None = None
 
     @cached_property
     def pcm(self) -> bytes:
@@ -79,6 +94,15 @@ class AudioData:
         """PCM byte count computed from the base64 text, without decoding it."""
         text = self.data_b64
         return len(text) // 4 * 3 - text.endswith("=") - text.endswith("==")
+
+    @property
+    def sample_count(self) -> int:
+        return self.byte_length // BYTES_PER_SAMPLE
+
+    @property
+    def duration_ms(self) -> float | None:
+        """The audio's length in milliseconds (20.0 for a 640-byte frame at 16 kHz); None without a sample rate."""
+        return None if self.sample_rate is None else self.sample_count * 1000 / self.sample_rate
 
 
 @dataclass(frozen=True)
@@ -145,17 +169,16 @@ def _decode_base64(text: str) -> bytes:
         raise MediaMessageError(f"audio data is not valid base64: {error}") from None
 
 
-_PASCAL: dict[str, str] = {}
+@cache
+def _pascal(key: str) -> str:
+    return key[:1].upper() + key[1:]
 
 
 def _get(obj: Mapping[str, Any], key: str) -> Any:
     """`obj[key]` under camelCase or PascalCase; camelCase (what ACS sends) wins when both are present."""
     value = obj.get(key)
     if value is None:
-        pascal = _PASCAL.get(key)
-        if pascal is None:
-            pascal = _PASCAL[key] = key[:1].upper() + key[1:]
-        value = obj.get(pascal)
+        value = obj.get(_pascal(key))
     return value
 
 
@@ -206,7 +229,8 @@ def _confidence(obj: Mapping[str, Any]) -> float | None:
     return float(value)
 
 
-def _audio_data(body: Mapping[str, Any], frame_bytes: int | None, validate_audio: bool) -> AudioData:
+def _audio_data(body: Mapping[str, Any], frame_bytes: int | None, validate_audio: bool,
+                sample_rate: int | None) -> AudioData:
     # The hot path: written out with direct lookups (camelCase first, as ACS sends it) rather than through
     # the generic helpers, which halves its cost.
     data = body.get("data")
@@ -216,7 +240,7 @@ def _audio_data(body: Mapping[str, Any], frame_bytes: int | None, validate_audio
         raise MediaMessageError("data must be a base64 string")
     silent = body.get("silent")
     if silent is None:
-        silent = body.get("Silent", False)
+        silent = body.get("Silent")
         if silent is None:
             silent = False
     if type(silent) is not bool:
@@ -226,16 +250,22 @@ def _audio_data(body: Mapping[str, Any], frame_bytes: int | None, validate_audio
         timestamp = body.get("Timestamp")
     if timestamp is not None and type(timestamp) is not str:
         raise MediaMessageError("timestamp must be a string")
+    frame = AudioData(data, timestamp, _string(body, "participantRawID"), silent, sample_rate)
     if frame_bytes is not None:
-        if len(data) != base64_length(frame_bytes):
+        if len(data) != base64_length(frame_bytes) or frame.byte_length != frame_bytes:
             raise MediaMessageError(f"audio frame must be {frame_bytes} bytes")
-    elif not data or len(data) % 4:
-        raise MediaMessageError("audio data must be non-empty padded base64")
-    frame = AudioData(data, timestamp, _string(body, "participantRawID"), silent)
-    if validate_audio:
-        pcm = frame.pcm
-        if (frame_bytes is not None and len(pcm) != frame_bytes) or len(pcm) % BYTES_PER_SAMPLE:
-            raise MediaMessageError("audio frame has the wrong length")
+    else:
+        size = frame.byte_length
+        if not size or len(data) % 4:
+            raise MediaMessageError("audio data must be non-empty padded base64")
+        if size % BYTES_PER_SAMPLE:
+            raise MediaMessageError("audio data must be a whole number of 16-bit samples")
+        if size > max_audio_bytes_for(sample_rate):
+            raise MediaMessageError(f"audio data longer than {MAX_AUDIO_MS} ms")
+    # Strict base64 still takes surplus padding ("AAAA===="), so the decoded length is compared with the one
+    # checked above from the text.
+    if validate_audio and len(frame.pcm) != frame.byte_length:
+        raise MediaMessageError("audio data has surplus base64 padding")
     return frame
 
 
@@ -292,11 +322,14 @@ def _transcription_data(body: Mapping[str, Any]) -> TranscriptionData:
 
 
 def decode_media_message(
-    message: str | bytes, *, frame_bytes: int | None = None, validate_audio: bool = True
+    message: str | bytes, *, frame_bytes: int | None = None, validate_audio: bool = True,
+    sample_rate: int | None = None,
 ) -> MediaMessage:
     """Decode one text message from ACS.
 
-    `frame_bytes`, when known (from AudioMetadata), makes AudioData of any other length an error.
+    `sample_rate`, when known (from AudioMetadata), bounds AudioData to MAX_AUDIO_MS at that rate and is
+    carried on it for `duration_ms`; AudioData may hold any whole number of 16-bit samples up to that bound.
+    `frame_bytes` (older callers) instead demands exactly that many bytes, one 20 ms frame.
     `validate_audio=False` skips decoding the base64 payload: for callers that never read `pcm` (the
     transcribe processor) or forward the text unchanged (echo). Its length is still checked.
     Raises `MediaMessageError` for anything malformed, never another exception.
@@ -314,7 +347,7 @@ def decode_media_message(
         body = root.get("audioData") or root.get("AudioData")
         if type(body) is not dict:
             raise MediaMessageError("audioData must be an object")
-        return _audio_data(body, frame_bytes, validate_audio)
+        return _audio_data(body, frame_bytes, validate_audio, sample_rate)
     if kind == "AudioMetadata":
         return _audio_metadata(_object(root, "audioMetadata"))
     if kind == "DtmfData":
@@ -352,7 +385,7 @@ def encode_audio_data_b64(data_b64: str) -> str:
 
 def encode_audio_data(pcm: bytes) -> str:
     """Outbound AudioData for raw PCM bytes."""
-    return _AUDIO_PREFIX + binascii.b2a_base64(pcm, newline=False).decode("ascii") + _AUDIO_SUFFIX
+    return _AUDIO_PREFIX + binascii.b2a_base64(pcm, newline=False).decode() + _AUDIO_SUFFIX
 
 
 def encode_stop_audio() -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 import azure.functions as func
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tools.acs_simulator import AcsSimulatorServer
 from tools.azurite import running_azurite
@@ -24,6 +25,13 @@ from tools.dev_host.durable_api import client_binding_json
 from tools.dev_host.functions import index_functions
 
 TEST_CALL_TOKEN_SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+
+# `make mutation` (bench/mutation) runs every mutant against the same examples: a mutant must be killed or
+# survive for what it changes, not for the examples a random seed happened to draw. No example database
+# either, so that one mutant's failure does not steer the next mutant's run.
+hypothesis_settings.register_profile("mutation", derandomize=True, database=None, deadline=None)
+if os.environ.get("HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,13 @@ from shared.callback_events import (
     CALLBACK_TYPE_PREFIX,
     KNOWN_CALLBACK_TYPES,
     MAX_DETAIL_CHARS,
+    MAX_ID_CHARS,
     MAX_PARTICIPANTS,
+    MAX_TONES,
     CallAutomationEvent,
     ResultInformation,
     parse_callback_delivery,
+    truncate,
 )
 from shared.json_body import BadRequest, load_json_body
 
@@ -344,3 +347,123 @@ def test_known_types_with_arbitrary_data_raise_only_bad_request(name: str, extra
     except BadRequest:
         return
     assert json.loads(json.dumps(parsed.to_payload()))["type"] == name
+
+
+def test_limits_are_pinned_at_their_edges() -> None:
+    assert (MAX_DETAIL_CHARS, MAX_ID_CHARS, MAX_PARTICIPANTS, MAX_TONES) == (512, 1024, 20, 64)
+    assert truncate("x" * 512) == "x" * 512
+    assert truncate("x" * 513) == "x" * 509 + "..."
+    longest = parse_one("CallConnected", {"callConnectionId": "c" * 1024, "serverCallId": "s" * 1024})
+    assert (longest.call_connection_id, longest.server_call_id) == ("c" * 1024, "s" * 1024)
+    assert parse_callback_delivery([event("CallConnected", time="t" * 64)])[0].time == "t" * 64
+    assert parse_callback_delivery([event("CallConnected", time="t" * 65)])[0].time == "t" * 61 + "..."
+    tones = parse_one("RecognizeCompleted", {"dtmfResult": {"tones": ["one"] * 64 + ["two"]}})
+    assert tones.details["dtmfTones"] == "1" * 64
+
+
+def test_status_updates_recordings_and_unknown_tones() -> None:
+    streaming = parse_one("MediaStreamingFailed", {"mediaStreamingUpdate": {
+        "contentType": "Audio", "mediaStreamingStatus": "mediaStreamingFailed",
+        "mediaStreamingStatusDetails": "streamConnectionUnsuccessful"}})
+    assert streaming.details == {"contentType": "Audio", "status": "mediaStreamingFailed",
+                                 "statusDetails": "streamConnectionUnsuccessful"}
+    assert parse_one("TranscriptionStarted").details == {}
+    transcription = parse_one("TranscriptionFailed", {"transcriptionUpdate": {
+        "transcriptionStatus": "transcriptionFailed", "transcriptionStatusDetails": "speechServicesConnectionError"}})
+    assert transcription.details == {"status": "transcriptionFailed", "statusDetails": "speechServicesConnectionError"}
+    recording = parse_one("StartRecordingFailed", {"recordingId": "r", "startDateTime": "2026-11-25T21:00:00Z"})
+    assert recording.details == {"recordingId": "r", "startDateTime": "2026-11-25T21:00:00Z"}
+    assert parse_one("ContinuousDtmfRecognitionToneReceived", {"tone": "eleven"}).details == {"tone": "?"}
+    assert parse_one("RecognizeCompleted", {"dtmfResult": {"tones": ["Pound", "bogus", "A"]}}).details == {
+        "dtmfTones": "#?A"}
+    assert parse_one("PlayFailed", {"failedPlaySourceIndex": 2}).details == {"failedPlaySourceIndex": 2}
+    participants = parse_one("ParticipantsUpdated", {"participants": [{"isOnHold": True}]})
+    assert participants.details == {"participantCount": 1, "participants": [{"isOnHold": True}]}
+
+
+def _data_error(event_type: str, data: dict[str, object]) -> tuple[str, str]:
+    with pytest.raises(BadRequest) as caught:
+        parse_callback_delivery([event(event_type, data)])
+    return caught.value.path, caught.value.message
+
+
+@pytest.mark.parametrize(("event_type", "data", "path", "message"), [
+    ("AddParticipantFailed", {"participant": 1}, "[0].data.participant", "expected an object, got number"),
+    ("AddParticipantFailed", {"participant": {"rawId": 1}}, "[0].data.participant.rawId",
+     "expected a string, got number"),
+    ("AddParticipantFailed", {"participant": {"phoneNumber": 1}}, "[0].data.participant.phoneNumber",
+     "expected an object, got number"),
+    ("AddParticipantFailed", {"participant": {"phoneNumber": {}}}, "[0].data.participant.phoneNumber.value",
+     "missing required string 'value'"),
+    ("MoveParticipantSucceeded", {"fromCall": 1}, "[0].data.fromCall", "expected a string, got number"),
+    ("CancelAddParticipantFailed", {"invitationId": 1}, "[0].data.invitationId", "expected a string, got number"),
+    ("CallTransferAccepted", {"transferee": []}, "[0].data.transferee", "expected an object, got array"),
+    ("CallTransferAccepted", {"transferTarget": "x"}, "[0].data.transferTarget", "expected an object, got string"),
+    ("ParticipantsUpdated", {"sequenceNumber": "1"}, "[0].data.sequenceNumber", "expected an integer, got string"),
+    ("ParticipantsUpdated", {"participants": [{"isOnHold": 1}]}, "[0].data.participants[0].isOnHold",
+     "expected a boolean"),
+    ("PlayFailed", {"failedPlaySourceIndex": "0"}, "[0].data.failedPlaySourceIndex", "expected an integer, got string"),
+    ("RecognizeCompleted", {"recognitionType": 1}, "[0].data.recognitionType", "expected a string, got number"),
+    ("RecognizeCompleted", {"dtmfResult": 1}, "[0].data.dtmfResult", "expected an object, got number"),
+    ("RecognizeCompleted", {"dtmfResult": {"tones": "12"}}, "[0].data.dtmfResult.tones",
+     "expected an array, got string"),
+    ("RecognizeCompleted", {"dtmfResult": {"tones": ["one", 2]}}, "[0].data.dtmfResult.tones[1]",
+     "expected a string tone"),
+    ("RecognizeCompleted", {"choiceResult": []}, "[0].data.choiceResult", "expected an object, got array"),
+    ("RecognizeCompleted", {"choiceResult": {"label": 1}}, "[0].data.choiceResult.label",
+     "expected a string, got number"),
+    ("RecognizeCompleted", {"choiceResult": {"recognizedPhrase": 1}}, "[0].data.choiceResult.recognizedPhrase",
+     "expected a string, got number"),
+    ("RecognizeCompleted", {"choiceResult": {"confidence": "high"}}, "[0].data.choiceResult.confidence",
+     "expected a number"),
+    ("RecognizeCompleted", {"choiceResult": {"confidence": True}}, "[0].data.choiceResult.confidence",
+     "expected a number"),
+    ("RecognizeCompleted", {"speechResult": 1}, "[0].data.speechResult", "expected an object, got number"),
+    ("RecognizeCompleted", {"speechResult": {"speech": 1}}, "[0].data.speechResult.speech",
+     "expected a string, got number"),
+    ("RecognizeCompleted", {"speechResult": {"confidence": "x"}}, "[0].data.speechResult.confidence",
+     "expected a number"),
+    ("ContinuousDtmfRecognitionToneReceived", {"tone": 1}, "[0].data.tone", "expected a string, got number"),
+    ("ContinuousDtmfRecognitionToneReceived", {"sequenceId": "1"}, "[0].data.sequenceId",
+     "expected an integer, got string"),
+    ("MediaStreamingStarted", {"mediaStreamingUpdate": 1}, "[0].data.mediaStreamingUpdate",
+     "expected an object, got number"),
+    ("MediaStreamingStarted", {"mediaStreamingUpdate": {"contentType": 1}},
+     "[0].data.mediaStreamingUpdate.contentType", "expected a string, got number"),
+    ("MediaStreamingStarted", {"mediaStreamingUpdate": {"mediaStreamingStatus": 1}},
+     "[0].data.mediaStreamingUpdate.mediaStreamingStatus", "expected a string, got number"),
+    ("TranscriptionUpdated", {"transcriptionUpdate": {"transcriptionStatusDetails": 1}},
+     "[0].data.transcriptionUpdate.transcriptionStatusDetails", "expected a string, got number"),
+    ("RecordingStateChanged", {"recordingId": 1}, "[0].data.recordingId", "expected a string, got number"),
+    ("RecordingStateChanged", {"state": 1}, "[0].data.state", "expected a string, got number"),
+    ("RecordingStateChanged", {"recordingKind": 1}, "[0].data.recordingKind", "expected a string, got number"),
+    ("RecordingStateChanged", {"startDateTime": 1}, "[0].data.startDateTime", "expected a string, got number"),
+    ("CallDisconnected", {"resultInformation": {"message": 1}}, "[0].data.resultInformation.message",
+     "expected a string, got number"),
+    ("CallDisconnected", {"resultInformation": {"sipDetails": 1}}, "[0].data.resultInformation.sipDetails",
+     "expected an object, got number"),
+    ("CallDisconnected", {"resultInformation": {"q850Details": {"code": "16"}}},
+     "[0].data.resultInformation.q850Details.code", "expected an integer, got string"),
+    ("CallDisconnected", {"resultInformation": {"sipDetails": {"message": 1}}},
+     "[0].data.resultInformation.sipDetails.message", "expected a string, got number"),
+    ("CallConnected", {"serverCallId": "s" * 1025}, "[0].data.serverCallId", "longer than 1024 characters"),
+])
+def test_each_detail_field_names_itself_when_malformed(event_type: str, data: dict[str, object], path: str,
+                                                       message: str) -> None:
+    assert _data_error(event_type, data) == (path, message)
+
+
+@pytest.mark.parametrize(("body", "path", "message"), [
+    ([{**event("CallConnected"), "source": 1}], "[0].source", "expected a string, got number"),
+    ([{**event("CallConnected"), "specversion": 1}], "[0].specversion", "expected a string, got number"),
+    ([{**event("CallConnected"), "type": "Microsoft.Communication.a/b"}], "[0].type",
+     "event type has unexpected characters or length"),
+    ({**event("CallConnected"), "id": 1}, "id", "expected a string, got number"),
+    ("x", "", "expected an array of CloudEvents"),
+    ([], "", "the event array is empty"),
+])
+def test_bad_deliveries_get_a_400_body(body: object, path: str, message: str) -> None:
+    # What the callback endpoint answers with status 400 (BadRequest.to_json()).
+    with pytest.raises(BadRequest) as caught:
+        parse_callback_delivery(body)
+    assert caught.value.to_json() == {"error": "bad_request", "message": message, "path": path}

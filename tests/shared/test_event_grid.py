@@ -11,6 +11,7 @@ from shared.event_grid import (
     INCOMING_CALL,
     SUBSCRIPTION_VALIDATION,
     CommunicationIdentifier,
+    EventGridEvent,
     IncomingCall,
     SubscriptionValidation,
     parse_event_grid_delivery,
@@ -253,3 +254,76 @@ def test_mutated_real_payloads_raise_only_bad_request(data: st.DataObject) -> No
         parse_event_grid_delivery(_set(body, path, replacement))
     except BadRequest as error:
         assert error.path or error.message
+
+
+def test_cloud_event_envelope_fields() -> None:
+    [event] = parse_event_grid_delivery(fixture("incoming_call_cloudevents.json")[0])  # type: ignore[index]
+    assert (event.id, event.event_type, event.schema) == (
+        "d5546be8-227a-4db8-b2c3-4f06fd675fd6", INCOMING_CALL, "cloudevents")
+    assert event.subject is not None and event.subject.startswith("/caller/8:acs:98e4cbef")
+    assert event.event_time == "2022-08-25T19:27:24.2415391Z"
+    [other] = parse_event_grid_delivery([{"specversion": "1.0", "id": "7", "type": "Contoso.X", "source": "s"}])
+    assert other == EventGridEvent("7", "Contoso.X", None, None, "cloudevents", None)
+
+
+def test_an_explicit_identifier_kind_is_kept() -> None:
+    body = _set(fixture("incoming_call_pstn_eventgrid.json"), [0, "data", "from", "kind"], "microsoftTeamsUser")
+    call = parse_event_grid_delivery(body)[0].data
+    assert isinstance(call, IncomingCall) and call.from_.kind == "microsoftTeamsUser"
+    assert call.from_.phone_number == "+15551234567"
+    body = _set(fixture("incoming_call_eventgrid.json"), [0, "data", "to", "kind"], _DELETE)
+    call = parse_event_grid_delivery(body)[0].data
+    assert isinstance(call, IncomingCall) and call.to.kind == "communicationUser"
+
+
+def test_validation_url_is_optional() -> None:
+    body = _set(fixture("subscription_validation_eventgrid.json"), [0, "data", "validationUrl"], _DELETE)
+    [event] = parse_event_grid_delivery(body)
+    assert event.data == SubscriptionValidation("512d38b6-c7b8-40c8-89fe-f46f9e9622b6", None)
+
+
+ONE_CLOUD_EVENT = {"specversion": "1.0", "id": "1", "type": INCOMING_CALL, "source": "s"}
+
+
+@pytest.mark.parametrize(
+    ("body", "path", "message"),
+    [
+        (_set(fixture("incoming_call_eventgrid.json"), [0, "data", "to"], _DELETE), "[0].data.to",
+         "missing required object 'to'"),
+        (_set(fixture("incoming_call_eventgrid.json"), [0, "data", "from"], _DELETE), "[0].data.from",
+         "missing required object 'from'"),
+        ({**ONE_CLOUD_EVENT, "data": {"from": {}}}, "data.to", "missing required object 'to'"),
+        ({**ONE_CLOUD_EVENT, "data": {"to": {}}}, "data.from", "missing required object 'from'"),
+        ({**ONE_CLOUD_EVENT, "data": {"to": {"rawId": "x"}, "from": []}}, "data.from", "expected an object, got array"),
+        ({**ONE_CLOUD_EVENT, "specversion": "1" * 30}, "specversion",
+         "unsupported CloudEvents specversion '11111111111111111111'"),
+        ({**ONE_CLOUD_EVENT, "id": 1}, "id", "expected a string, got number"),
+        ({**ONE_CLOUD_EVENT, "subject": 1}, "subject", "expected a string, got number"),
+        ([{**ONE_CLOUD_EVENT, "type": "X"}, {**ONE_CLOUD_EVENT, "id": 1}], "[1].id", "expected a string, got number"),
+        ([{**ONE_CLOUD_EVENT, "subject": 1}], "[0].subject", "expected a string, got number"),
+        (_set(fixture("incoming_call_eventgrid.json"), [0, "data", "customContext"], {"sipHeaders": {"a": 1}}),
+         "[0].data.customContext.sipHeaders.a", "expected a string header value"),
+        (_set(fixture("incoming_call_eventgrid.json"), [0, "data", "customContext"], {"voipHeaders": "x"}),
+         "[0].data.customContext.voipHeaders", "expected an object, got string"),
+        (_set(fixture("incoming_call_eventgrid.json"), [0, "data", "from", "kind"], 5),
+         "[0].data.from.kind", "expected a string, got number"),
+        (_set(fixture("incoming_call_pstn_eventgrid.json"), [0, "data", "from", "phoneNumber"], "x"),
+         "[0].data.from.phoneNumber", "expected an object, got string"),
+        (_set(fixture("incoming_call_pstn_eventgrid.json"), [0, "data", "from", "phoneNumber"], {}),
+         "[0].data.from.phoneNumber.value", "missing required string 'value'"),
+        (_set(fixture("incoming_call_eventgrid.json"), [0, "data", "from", "communicationUser"], 1),
+         "[0].data.from.communicationUser", "expected an object, got number"),
+        (_set(fixture("subscription_validation_eventgrid.json"), [0, "data", "validationUrl"], 5),
+         "[0].data.validationUrl", "expected a string, got number"),
+        (_set(fixture("subscription_validation_eventgrid.json"), [0, "data"], "x"),
+         "[0].data", "expected an object, got string"),
+        ({"id": "a", "eventType": "t"}, "specversion", "expected an array of events or a single CloudEvent"),
+        ("x", "", "expected an array of events or a single CloudEvent"),
+        ([], "", "the event array is empty"),
+    ],
+)
+def test_bad_deliveries_get_a_400_body_naming_the_field(body: object, path: str, message: str) -> None:
+    # What POST /api/events answers with status 400 (calls/ turns BadRequest.to_json() into the body).
+    with pytest.raises(BadRequest) as caught:
+        parse_event_grid_delivery(body)
+    assert caught.value.to_json() == {"error": "bad_request", "message": message, "path": path}
