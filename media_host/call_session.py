@@ -37,6 +37,7 @@ from shared.media_codec import (
     AudioData,
     AudioMetadata,
     DtmfData,
+    MediaMessage,
     MediaMessageError,
     TranscriptionData,
     TranscriptionMetadata,
@@ -103,17 +104,24 @@ class CallSession:
         self._on_frame_timing = self.telemetry.on_frame
         self._on_audio = processor.on_audio
         self._validate = processor.needs_pcm
-        self._frame_bytes: int | None = None
+        self._sample_rate: int | None = None
+        self._handlers: dict[type, Callable[[MediaMessage], None]] = {
+            TranscriptionData: self._on_transcription, AudioMetadata: self._on_metadata, DtmfData: self._on_dtmf,
+            TranscriptionMetadata: self._on_transcription_metadata}
         self._malformed_run = 0
         self._closing = False
         self.call_control = call_control
+        self._on_frame_silence: Callable[[bool, float], None] | None = None
         if call_control is not None:
-            call_control.log = self.log  # its lines carry the call's ids
-        self._on_frame_silence = call_control.on_frame if call_control is not None else None
-        if call_control is not None and not self.is_transcription:
+            self._bind_call_control(call_control)
+
+    def _bind_call_control(self, call_control: CallControl) -> None:
+        call_control.log = self.log  # its lines carry the call's ids
+        self._on_frame_silence = call_control.on_frame
+        if not self.is_transcription:
             self.call_transcript.on_utterance = call_control.on_utterance
-        bind = getattr(processor, "bind_call_control", None)
-        if call_control is not None and bind is not None:
+        bind = getattr(self.processor, "bind_call_control", None)
+        if bind is not None:
             bind(call_control)  # before start(): a realtime session offers its tools from the first update
 
     async def run(self) -> dict[str, Any]:
@@ -155,48 +163,66 @@ class CallSession:
         if self._closing:
             return
         self.last_activity = time.monotonic()
-        stats = self.stats
         try:
             if not message:
                 raise MediaMessageError("binary or empty messages are not part of the protocol")
-            decoded = decode_media_message(message, frame_bytes=self._frame_bytes, validate_audio=self._validate)
+            # Any whole number of 16-bit samples up to a bound: nothing published promises 20 ms frames.
+            decoded = decode_media_message(message, validate_audio=self._validate, sample_rate=self._sample_rate)
         except MediaMessageError as error:
-            stats.malformed_messages += 1
-            self._malformed_run += 1
-            if self._malformed_run == 1 or stats.malformed_messages % 100 == 0:
-                self.log.warning("malformed media message: %s", error)
-            if self._malformed_run >= MAX_CONSECUTIVE_MALFORMED:
-                self._closing = True
-                # The receive loop keeps reading while the closing handshake runs, so the peer's closing
-                # frame is seen even if it keeps sending.
-                asyncio.get_running_loop().create_task(self.ws.close(CLOSE_INVALID_DATA, "malformed media messages"))
+            self._on_malformed(error)
             return
         self._malformed_run = 0
-        kind = type(decoded)
-        if kind is AudioData:
-            duration = stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length)  # type: ignore[union-attr]
-            self._on_frame_timing(decoded.timestamp)  # type: ignore[union-attr]
-            self._on_audio(decoded)  # type: ignore[arg-type]
-            if self._on_frame_silence is not None:
-                self._on_frame_silence(decoded.silent, duration)  # type: ignore[union-attr]
-            if self._on_caller_frame is not None:
-                self._on_caller_frame(decoded.silent, duration)  # type: ignore[union-attr]
-        elif kind is TranscriptionData:
-            if decoded.is_final and decoded.text:  # type: ignore[union-attr]
-                self.output.add_transcript(segment_from_acs(decoded))  # type: ignore[arg-type]
-                on_utterance = self.call_transcript.on_utterance
-                if on_utterance is not None:
-                    on_utterance()
-        elif kind is AudioMetadata:
-            stats.sample_rate = decoded.sample_rate  # type: ignore[union-attr]
-            self._frame_bytes = decoded.frame_bytes  # type: ignore[union-attr]
-            self.output.set_sample_rate(decoded.sample_rate)  # type: ignore[union-attr]
-            self.processor.on_metadata(decoded)  # type: ignore[arg-type]
-        elif kind is DtmfData:
-            stats.on_dtmf(decoded.data)  # type: ignore[union-attr]
-        elif kind is TranscriptionMetadata:
-            stats.call_connection_id = stats.call_connection_id or decoded.call_connection_id  # type: ignore[union-attr]
-            stats.correlation_id = stats.correlation_id or decoded.correlation_id  # type: ignore[union-attr]
+        if type(decoded) is AudioData:  # the hot path, 50 times a second: no table lookup
+            self._on_audio_data(decoded)
+        else:
+            handler = self._handlers.get(type(decoded))  # kinds ACS added since (UnknownMediaMessage): ignored
+            if handler is not None:
+                handler(decoded)
+
+    def _on_malformed(self, error: MediaMessageError) -> None:
+        stats = self.stats
+        stats.malformed_messages += 1
+        self._malformed_run += 1
+        if self._malformed_run == 1 or stats.malformed_messages % 100 == 0:
+            self.log.warning("malformed media message: %s", error)
+        if self._malformed_run >= MAX_CONSECUTIVE_MALFORMED:
+            self._closing = True
+            # The receive loop keeps reading while the closing handshake runs, so the peer's closing frame is
+            # seen even if it keeps sending.
+            asyncio.get_running_loop().create_task(self.ws.close(CLOSE_INVALID_DATA, "malformed media messages"))
+
+    def _on_audio_data(self, decoded: AudioData) -> None:
+        duration = self.stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length)
+        self._on_frame_timing(decoded.timestamp)
+        self._on_audio(decoded)
+        if self._on_frame_silence is not None:
+            self._on_frame_silence(decoded.silent, duration)
+        if self._on_caller_frame is not None:
+            self._on_caller_frame(decoded.silent, duration)
+
+    def _on_transcription(self, decoded: MediaMessage) -> None:
+        assert isinstance(decoded, TranscriptionData)
+        if decoded.is_final and decoded.text:
+            self.output.add_transcript(segment_from_acs(decoded))
+            on_utterance = self.call_transcript.on_utterance
+            if on_utterance is not None:
+                on_utterance()
+
+    def _on_metadata(self, decoded: MediaMessage) -> None:
+        assert isinstance(decoded, AudioMetadata)
+        self.stats.sample_rate = self._sample_rate = decoded.sample_rate
+        self.output.set_sample_rate(decoded.sample_rate)
+        self.processor.on_metadata(decoded)
+
+    def _on_dtmf(self, decoded: MediaMessage) -> None:
+        assert isinstance(decoded, DtmfData)
+        self.stats.on_dtmf(decoded.data)
+
+    def _on_transcription_metadata(self, decoded: MediaMessage) -> None:
+        assert isinstance(decoded, TranscriptionMetadata)
+        stats = self.stats
+        stats.call_connection_id = stats.call_connection_id or decoded.call_connection_id
+        stats.correlation_id = stats.correlation_id or decoded.correlation_id
 
     async def _finish(self) -> dict[str, Any]:
         with contextlib.suppress(Exception):

@@ -282,7 +282,7 @@ def _audio_metadata(body: Mapping[str, Any]) -> AudioMetadata:
     return AudioMetadata(
         subscription_id=_string(body, "subscriptionId"),
         encoding=encoding,
-        sample_rate=sample_rate,  # type: ignore[arg-type]
+        sample_rate=sample_rate,
         channels=1,
         length=_integer(body, "length"),
     )
