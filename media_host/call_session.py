@@ -132,9 +132,12 @@ class CallSession:
         # From here on complete text frames are handled inside data_received (no task switch), starting with
         # those that arrived since the upgrade, also while the processor starts (a realtime session connects
         # to its model and waits for the call's AudioMetadata).
-        ws.set_text_sink(handle)
         starting = asyncio.get_running_loop().create_task(self.processor.start(self.output))
         starting.add_done_callback(self._started)
+        # One loop step first: a processor with nothing to wait for (echo, transcribe) is ready before the
+        # frames held since the upgrade are replayed; one that waits (realtime) gets as far as its first await.
+        await asyncio.sleep(0)
+        ws.set_text_sink(handle)
         try:
             while True:  # only what websockets still queues: binary or fragmented messages
                 message = await ws.recv()
