@@ -27,7 +27,7 @@ from azure.communication.callautomation import (
 from azure.core.exceptions import AzureError, HttpResponseError
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from calls import answer_claim, app_context, call_index, telemetry
+from calls import answer_claim, answer_policy, app_context, call_index, telemetry
 from calls.acs_auth import refuse_unauthenticated
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
@@ -133,6 +133,7 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
     received = time.monotonic()
     settings = app_context.settings()
     traceparent = telemetry.traceparent_of(span)
+    decision = await answer_policy.decision_for(call)  # before anything is answered (calls/answer_policy.py)
     start = CallStart(
         instance_id=instance_id,
         caller=mask_raw_id(call.from_.raw_id),
@@ -146,6 +147,7 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
         ringing_at=iso(datetime.now(UTC)),
         timeouts=CallTimeouts(connect_seconds=settings.connect_timeout_seconds,
                               max_duration_seconds=settings.max_call_duration_seconds),
+        policy=answer_policy.policy_input(decision),
     )
     payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {})}
     if not await gateway.start_once(ORCHESTRATOR, instance_id, payload):
@@ -157,6 +159,9 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
         log.info("Duplicate IncomingCall delivery %s for %s: answer already claimed", event.id, instance_id)
         return {"instanceId": instance_id, "status": "duplicate"}
     call_index.record_call_started(start)  # queued, not awaited: the caller is ringing
+    refused = await answer_policy.refuse(call, instance_id, decision)
+    if refused is not None:
+        return refused
     try:
         telemetry.calls_incoming.add(1)
         answered = await asyncio.to_thread(_answer, settings, call, instance_id, traceparent)
