@@ -223,7 +223,8 @@ class RestApi:
             refused = self.calls.refuse(body_dict, "rejected" if operation == "reject" else "redirected")
             if isinstance(refused, AcsError):
                 return RestOutcome(operation, _error_response(refused), body)
-            return RestOutcome(operation, RestResponse(204), body)
+            return RestOutcome(operation, RestResponse(204), body,
+                               call_operation=CallOperation(operation, "", body_dict))
         if operation == "email":
             return self._send_email(request, body)
         if operation == "email_status":

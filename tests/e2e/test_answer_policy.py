@@ -1,0 +1,156 @@
+"""The answer policy end to end on the simulator: the real function app (dev host), the real media host and
+Azurite. A refused call is never answered, is still one Durable instance with its outcome and reason, shows
+in its story and the call list, and gets the short email."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_observability import get
+from tools.acs_simulator.results import ScenarioResult
+from tools.acs_simulator.runner import run_scenario
+from tools.acs_simulator.scenario import load_scenario
+from tools.local_stack import LocalStack, local_stack
+
+CALLER = "+14255550100"  # the bundled scenarios' caller
+OVERFLOW = "+14255550199"
+TIME_SCALE = 0.2
+
+
+class SilentHealth:
+    """A media host health route that accepts the connection and never answers (hung or overloaded)."""
+
+    def __init__(self) -> None:
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return
+            self._held.append(connection)
+
+    def close(self) -> None:
+        self._server.close()
+        for connection in self._held:
+            connection.close()
+
+
+@pytest.fixture
+def silent_health() -> Iterator[SilentHealth]:
+    server = SilentHealth()
+    yield server
+    server.close()
+
+
+def _run(stack: LocalStack, scenario: str) -> ScenarioResult:
+    result = asyncio.run(run_scenario(load_scenario(scenario), events_url=stack.events_url,
+                                      simulator=stack.simulator, signer=stack.signer))
+    assert result.validation_ok, result.errors
+    return result
+
+
+def _refused_instance(stack: LocalStack, outcome: str) -> tuple[str, dict[str, Any]]:
+    deadline = time.monotonic() + 60
+    while True:
+        status, _, body = get(stack, f"/api/calls?outcome={outcome}")
+        rows = json.loads(body)["calls"] if status == 200 else []
+        if rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    (row,) = rows  # in the call list, with its outcome
+    instance_id = row["instanceId"]
+    final = stack.wait_for_call(instance_id, timeout=60)
+    assert final["runtimeStatus"] == "Completed", final
+    return instance_id, final
+
+
+def _emails(stack: LocalStack) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in sorted(Path(stack.eml_dir).glob("*.eml"))]
+
+
+def _story(stack: LocalStack, instance_id: str) -> dict[str, Any]:
+    status, _, body = get(stack, f"/api/calls/{instance_id}")
+    assert status == 200, body
+    return json.loads(body)
+
+
+def _assert_short_email(stack: LocalStack, label: str) -> None:
+    (message,) = _emails(stack)
+    assert message["Subject"].startswith(label)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Connected at" not in text and "Transcript" not in text
+    assert CALLER not in message.as_string()
+
+
+@pytest.fixture
+def blocked_stack(azurite_connection_string: str, tmp_path: Path) -> Iterator[LocalStack]:
+    with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE,
+                     settings={"CALL_BLOCKED_CALLERS": f"+442071234567,{CALLER}"}) as running:
+        yield running
+
+
+def test_a_blocked_caller_is_rejected_forbidden(blocked_stack: LocalStack) -> None:
+    stack = blocked_stack
+    result = _run(stack, "happy_path")
+    assert result.ended_by == "rejected" and not result.connected
+    assert stack.simulator.requests_for("answer") == []
+    (reject,) = stack.simulator.requests_for("reject")
+    assert reject.status == 204 and reject.json["callRejectReason"] == "forbidden"
+    instance_id, final = _refused_instance(stack, "rejected")
+    output = final["output"]
+    assert output["outcome"] == "rejected" and output["endReason"] == "blocked_caller"
+    assert output["connectedAt"] is None
+    started = final["input"] if isinstance(final["input"], dict) else json.loads(final["input"])
+    assert started["policy"] == {"action": "reject", "reason": "blocked_caller", "rejectReason": "forbidden"}
+    assert [e for e in final["historyEvents"] if e["EventType"] == "EventRaised"] == []  # nothing answered
+    assert {entry["event"] for entry in output["timeline"]} >= {"ringing", "rejected"}
+    story = _story(stack, instance_id)
+    assert story["outcome"] == "rejected"
+    assert "rejected" in json.dumps(story["timeline"])
+    _assert_short_email(stack, "Call rejected")
+    assert CALLER not in json.dumps(final)
+
+
+@pytest.fixture
+def overflow_stack(azurite_connection_string: str, tmp_path: Path, silent_health: SilentHealth
+                   ) -> Iterator[LocalStack]:
+    with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE, settings={
+            "MEDIA_HOST_HEALTH_URL": f"http://127.0.0.1:{silent_health.port}/healthz",
+            "CALL_OVERFLOW_TARGET": OVERFLOW}) as running:
+        yield running
+
+
+def test_a_media_host_that_does_not_answer_sends_the_call_to_overflow_unanswered(overflow_stack: LocalStack) -> None:
+    stack = overflow_stack
+    result = _run(stack, "happy_path")
+    assert result.ended_by == "redirected" and not result.connected
+    assert result.media.frames_sent == 0
+    assert stack.simulator.requests_for("answer") == []  # never answered: it could not be streamed
+    (redirect,) = stack.simulator.requests_for("redirect")
+    assert redirect.status == 204 and redirect.json["target"]["rawId"] == f"4:{OVERFLOW}"
+    instance_id, final = _refused_instance(stack, "redirected")
+    output = final["output"]
+    assert output["outcome"] == "redirected" and output["endReason"] == "media_host_unavailable"
+    (redirected,) = [entry for entry in output["timeline"] if entry["event"] == "redirected"]
+    assert redirected["detail"].endswith(": media_host_unavailable") and OVERFLOW not in redirected["detail"]
+    assert _story(stack, instance_id)["outcome"] == "redirected"
+    _assert_short_email(stack, "Call redirected")
+    assert OVERFLOW not in json.dumps(final) and CALLER not in json.dumps(final)
