@@ -35,11 +35,8 @@ def _read_health(url: str) -> MediaCapacity | None:
     return MediaCapacity(calls, limit if isinstance(limit, int) and not isinstance(limit, bool) else None)
 
 
-async def media_capacity() -> MediaCapacity | None:
+async def media_capacity(url: str) -> MediaCapacity | None:
     """The media host's room, or None when it did not answer well within the timeout (then it counts as full)."""
-    url = app_context.config().answer_policy.media_host_health_url
-    if url is None:
-        return None
     try:
         # wait_for bounds the whole exchange; urlopen's own timeout bounds each socket operation of the thread.
         return await asyncio.wait_for(asyncio.to_thread(_read_health, url), HEALTH_TIMEOUT_SECONDS)
@@ -50,7 +47,8 @@ async def media_capacity() -> MediaCapacity | None:
 
 async def decision_for(call: IncomingCall) -> Decision:
     settings = app_context.config().answer_policy
-    capacity = await media_capacity() if settings.media_host_health_url is not None else None
+    url = settings.media_host_health_url
+    capacity = await media_capacity(url) if url is not None else None
     return decide(call, settings, datetime.now(UTC), capacity)
 
 
