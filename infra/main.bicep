@@ -94,6 +94,12 @@ param mediaHostHealthUrl string = ''
 param maxConcurrentCalls string = ''
 @description('E.164 number or ACS user id a call is redirected to when there is no room; empty: rejected with busy.')
 param callOverflowTarget string = ''
+@description('Weekly opening hours, e.g. "mon-fri 09:00-17:30; sat 10:00-14:00"; empty: always open.')
+param callBusinessHours string = ''
+@description('IANA time zone of callBusinessHours, e.g. Europe/Berlin.')
+param callTimezone string = ''
+@description('E.164 number or ACS user id a call outside business hours is redirected to; empty: rejected.')
+param callAfterHoursTarget string = ''
 @description('Seconds without caller speech before a re-prompt; 0 turns silence handling off.')
 param callerSilenceSeconds string = ''
 param callSilencePromptText string = ''
@@ -325,6 +331,18 @@ var answerPolicySettings = [
   {
     name: 'CALL_OVERFLOW_TARGET'
     value: callOverflowTarget
+  }
+  {
+    name: 'CALL_BUSINESS_HOURS'
+    value: callBusinessHours
+  }
+  {
+    name: 'CALL_TIMEZONE'
+    value: callTimezone
+  }
+  {
+    name: 'CALL_AFTER_HOURS_TARGET'
+    value: callAfterHoursTarget
   }
 ]
 

@@ -1,7 +1,8 @@
 """Whether a ringing call is answered, rejected or redirected: a pure function of the call, the settings, the
 time and the media host's capacity, decided before anything is answered.
 
-Order: a blocked caller is refused whatever the capacity (`forbidden`); then a call that cannot be streamed
+Order: a blocked caller is refused whatever the capacity (`forbidden`); outside business hours a call goes to
+the after-hours target, or is rejected (`none`) when there is none; then a call that cannot be streamed
 is never answered: no room on the media host (or no answer from it in time), or `MAX_CONCURRENT_CALLS`
 reached, sends it to the overflow target, or rejects it with `busy` when there is none.
 """
@@ -17,8 +18,10 @@ from shared.event_grid import IncomingCall
 # ACS's callRejectReason values (CallRejectReason in the Call Automation REST spec).
 FORBIDDEN = "forbidden"
 BUSY = "busy"
+NO_REASON = "none"
 # Why a call was redirected or rejected, as recorded in its outcome and story.
 REASON_BLOCKED = "blocked_caller"
+REASON_AFTER_HOURS = "after_hours"
 REASON_MEDIA_FULL = "media_host_full"
 REASON_MEDIA_UNAVAILABLE = "media_host_unavailable"
 REASON_MAX_CALLS = "max_concurrent_calls"
@@ -74,11 +77,14 @@ def _caller_number(call: IncomingCall) -> str | None:
 
 def decide(call: IncomingCall, settings: AnswerPolicySettings, now: datetime,
            capacity: MediaCapacity | None) -> Decision:
-    """The answer policy. `now` is taken for the coming business-hours rule and keeps the signature stable."""
-    del now
+    """The answer policy; `now` must be time-zone aware."""
     caller = _caller_number(call)
     if caller is not None and caller in settings.blocked_callers:
         return Reject(FORBIDDEN, REASON_BLOCKED)
+    if settings.business_hours is not None and not settings.business_hours.is_open(now):
+        if settings.after_hours_target is not None:
+            return Redirect(settings.after_hours_target, REASON_AFTER_HOURS)
+        return Reject(NO_REASON, REASON_AFTER_HOURS)
     reason = _no_room_reason(settings, capacity)
     if reason is None:
         return Answer()

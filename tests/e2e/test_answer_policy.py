@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -154,3 +155,26 @@ def test_a_media_host_that_does_not_answer_sends_the_call_to_overflow_unanswered
     assert _story(stack, instance_id)["outcome"] == "redirected"
     _assert_short_email(stack, "Call redirected")
     assert OVERFLOW not in json.dumps(final) and CALLER not in json.dumps(final)
+
+
+@pytest.fixture
+def after_hours_stack(azurite_connection_string: str, tmp_path: Path) -> Iterator[LocalStack]:
+    # Open only on a day three days away: closed now, whatever now is.
+    open_day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(datetime.now(UTC).weekday() + 3) % 7]
+    with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE, settings={
+            "CALL_BUSINESS_HOURS": f"{open_day} 00:00-24:00", "CALL_TIMEZONE": "UTC",
+            "CALL_AFTER_HOURS_TARGET": "8:acs:night_desk"}) as running:
+        yield running
+
+
+def test_after_hours_the_call_is_redirected_unanswered(after_hours_stack: LocalStack) -> None:
+    stack = after_hours_stack
+    result = _run(stack, "happy_path")
+    assert result.ended_by == "redirected" and stack.simulator.requests_for("answer") == []
+    (redirect,) = stack.simulator.requests_for("redirect")
+    assert redirect.json["target"]["rawId"] == "8:acs:night_desk"
+    assert redirect.json["target"]["communicationUser"] == {"id": "8:acs:night_desk"}
+    instance_id, final = _refused_instance(stack, "redirected")
+    assert final["output"]["endReason"] == "after_hours"
+    assert _story(stack, instance_id)["outcome"] == "redirected"
+    _assert_short_email(stack, "Call redirected")
