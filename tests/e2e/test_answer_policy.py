@@ -60,17 +60,19 @@ def silent_health() -> Iterator[SilentHealth]:
     server.close()
 
 
-def _run(stack: LocalStack, scenario: str) -> ScenarioResult:
+def _run(stack: LocalStack, scenario: str) -> tuple[ScenarioResult, str]:
+    # The call index outlives a test (one Azurite per session): each test lists only calls from its own run.
+    since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     result = asyncio.run(run_scenario(load_scenario(scenario), events_url=stack.events_url,
                                       simulator=stack.simulator, signer=stack.signer))
     assert result.validation_ok, result.errors
-    return result
+    return result, since
 
 
-def _refused_instance(stack: LocalStack, outcome: str) -> tuple[str, dict[str, Any]]:
+def _refused_instance(stack: LocalStack, outcome: str, since: str) -> tuple[str, dict[str, Any]]:
     deadline = time.monotonic() + 60
     while True:
-        status, _, body = get(stack, f"/api/calls?outcome={outcome}")
+        status, _, body = get(stack, f"/api/calls?outcome={outcome}&from={since}")
         rows = json.loads(body)["calls"] if status == 200 else []
         if rows or time.monotonic() > deadline:
             break
@@ -110,12 +112,12 @@ def blocked_stack(azurite_connection_string: str, tmp_path: Path) -> Iterator[Lo
 
 def test_a_blocked_caller_is_rejected_forbidden(blocked_stack: LocalStack) -> None:
     stack = blocked_stack
-    result = _run(stack, "happy_path")
+    result, since = _run(stack, "happy_path")
     assert result.ended_by == "rejected" and not result.connected
     assert stack.simulator.requests_for("answer") == []
     (reject,) = stack.simulator.requests_for("reject")
     assert reject.status == 204 and reject.json["callRejectReason"] == "forbidden"
-    instance_id, final = _refused_instance(stack, "rejected")
+    instance_id, final = _refused_instance(stack, "rejected", since)
     output = final["output"]
     assert output["outcome"] == "rejected" and output["endReason"] == "blocked_caller"
     assert output["connectedAt"] is None
@@ -141,13 +143,13 @@ def overflow_stack(azurite_connection_string: str, tmp_path: Path, silent_health
 
 def test_a_media_host_that_does_not_answer_sends_the_call_to_overflow_unanswered(overflow_stack: LocalStack) -> None:
     stack = overflow_stack
-    result = _run(stack, "happy_path")
+    result, since = _run(stack, "happy_path")
     assert result.ended_by == "redirected" and not result.connected
     assert result.media.frames_sent == 0
     assert stack.simulator.requests_for("answer") == []  # never answered: it could not be streamed
     (redirect,) = stack.simulator.requests_for("redirect")
     assert redirect.status == 204 and redirect.json["target"]["rawId"] == f"4:{OVERFLOW}"
-    instance_id, final = _refused_instance(stack, "redirected")
+    instance_id, final = _refused_instance(stack, "redirected", since)
     output = final["output"]
     assert output["outcome"] == "redirected" and output["endReason"] == "media_host_unavailable"
     (redirected,) = [entry for entry in output["timeline"] if entry["event"] == "redirected"]
@@ -169,12 +171,12 @@ def after_hours_stack(azurite_connection_string: str, tmp_path: Path) -> Iterato
 
 def test_after_hours_the_call_is_redirected_unanswered(after_hours_stack: LocalStack) -> None:
     stack = after_hours_stack
-    result = _run(stack, "happy_path")
+    result, since = _run(stack, "happy_path")
     assert result.ended_by == "redirected" and stack.simulator.requests_for("answer") == []
     (redirect,) = stack.simulator.requests_for("redirect")
     assert redirect.json["target"]["rawId"] == "8:acs:night_desk"
     assert redirect.json["target"]["communicationUser"] == {"id": "8:acs:night_desk"}
-    instance_id, final = _refused_instance(stack, "redirected")
+    instance_id, final = _refused_instance(stack, "redirected", since)
     assert final["output"]["endReason"] == "after_hours"
     assert _story(stack, instance_id)["outcome"] == "redirected"
     _assert_short_email(stack, "Call redirected")
