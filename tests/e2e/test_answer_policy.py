@@ -11,6 +11,7 @@ import json
 import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -180,3 +181,54 @@ def test_after_hours_the_call_is_redirected_unanswered(after_hours_stack: LocalS
     assert final["output"]["endReason"] == "after_hours"
     assert _story(stack, instance_id)["outcome"] == "redirected"
     _assert_short_email(stack, "Call redirected")
+
+
+@pytest.fixture
+def one_call_stack(azurite_connection_string: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                   ) -> Iterator[LocalStack]:
+    with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE, settings={
+            "MEDIA_MAX_CONNECTIONS": "2", "CALL_OVERFLOW_TARGET": OVERFLOW}) as running:
+        # The media host's port is chosen by the stack: point the policy at its real /healthz once it runs.
+        from calls import app_context
+
+        monkeypatch.setenv("MEDIA_HOST_HEALTH_URL", f"http://127.0.0.1:{running.env['MEDIA_HOST_PORT']}/healthz")
+        app_context.reset()
+        yield running
+        app_context.reset()
+
+
+def _media_health(stack: LocalStack) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{stack.env['MEDIA_HOST_PORT']}/healthz", timeout=2) as response:
+        return json.loads(response.read())
+
+
+def test_a_full_media_host_sends_the_next_call_to_overflow_unanswered(one_call_stack: LocalStack) -> None:
+    stack = one_call_stack
+
+    async def two_calls() -> tuple[ScenarioResult, ScenarioResult, str]:
+        first = asyncio.create_task(run_scenario(load_scenario("happy_path"), events_url=stack.events_url,
+                                                 simulator=stack.simulator, signer=stack.signer))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while True:  # the first call streams: its media and transcription sockets fill the host
+            health = await asyncio.to_thread(_media_health, stack)
+            if health["calls"] >= health["limit"] or loop.time() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        assert health["calls"] >= health["limit"] == 2, health
+        since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        second = await run_scenario(load_scenario("happy_path"), events_url=stack.events_url,
+                                    simulator=stack.simulator, signer=stack.signer)
+        return await first, second, since
+
+    first, second, since = asyncio.run(two_calls())
+    assert first.connected and first.ended_by != "redirected"
+    assert second.ended_by == "redirected" and not second.connected and second.media.frames_sent == 0
+    (answer,) = stack.simulator.requests_for("answer")  # the first call only
+    (redirect,) = stack.simulator.requests_for("redirect")
+    assert redirect.json["incomingCallContext"] != answer.json["incomingCallContext"]
+    assert redirect.json["target"]["rawId"] == f"4:{OVERFLOW}"
+    instance_id, final = _refused_instance(stack, "redirected", since)
+    assert final["output"]["endReason"] == "media_host_full"
+    assert instance_id != answer.json["operationContext"]
+    assert stack.wait_for_call(answer.json["operationContext"], timeout=90)["output"]["outcome"] == "completed"
