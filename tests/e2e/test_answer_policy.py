@@ -5,6 +5,7 @@ in its story and the call list, and gets the short email."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import email.policy
 import json
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from shared.call_token import instance_id_for_call
 from tests.e2e.test_observability import get
 from tools.acs_simulator.results import ScenarioResult
 from tools.acs_simulator.runner import run_scenario
@@ -61,27 +63,33 @@ def silent_health() -> Iterator[SilentHealth]:
     server.close()
 
 
-def _run(stack: LocalStack, scenario: str) -> tuple[ScenarioResult, str]:
-    # The call index outlives a test (one Azurite per session): each test lists only calls from its own run.
-    since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _run(stack: LocalStack, scenario: str) -> ScenarioResult:
     result = asyncio.run(run_scenario(load_scenario(scenario), events_url=stack.events_url,
                                       simulator=stack.simulator, signer=stack.signer))
     assert result.validation_ok, result.errors
-    return result, since
+    return result
 
 
-def _refused_instance(stack: LocalStack, outcome: str, since: str) -> tuple[str, dict[str, Any]]:
-    deadline = time.monotonic() + 60
-    while True:
-        status, _, body = get(stack, f"/api/calls?outcome={outcome}&from={since}")
-        rows = json.loads(body)["calls"] if status == 200 else []
-        if rows or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    (row,) = rows  # in the call list, with its outcome
-    instance_id = row["instanceId"]
+def _instance_of(incoming_call_context: str) -> str:
+    # The simulator's context carries its serverCallId (tools/acs_simulator/identifiers.py); the app derives the
+    # call's instance id from that.
+    payload = incoming_call_context.split(".")[1]
+    server_call_id = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["cc"]
+    return instance_id_for_call(server_call_id)
+
+
+def _refused_instance(stack: LocalStack, outcome: str, incoming_call_context: str) -> tuple[str, dict[str, Any]]:
+    instance_id = _instance_of(incoming_call_context)
     final = stack.wait_for_call(instance_id, timeout=60)
     assert final["runtimeStatus"] == "Completed", final
+    deadline = time.monotonic() + 30
+    while True:  # in the call list with its outcome (the index row is written apart from the instance)
+        status, _, body = get(stack, f"/api/calls?outcome={outcome}")
+        listed = status == 200 and instance_id in {row["instanceId"] for row in json.loads(body)["calls"]}
+        if listed or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert listed, body
     return instance_id, final
 
 
@@ -113,12 +121,12 @@ def blocked_stack(azurite_connection_string: str, tmp_path: Path) -> Iterator[Lo
 
 def test_a_blocked_caller_is_rejected_forbidden(blocked_stack: LocalStack) -> None:
     stack = blocked_stack
-    result, since = _run(stack, "happy_path")
+    result = _run(stack, "happy_path")
     assert result.ended_by == "rejected" and not result.connected
     assert stack.simulator.requests_for("answer") == []
     (reject,) = stack.simulator.requests_for("reject")
     assert reject.status == 204 and reject.json["callRejectReason"] == "forbidden"
-    instance_id, final = _refused_instance(stack, "rejected", since)
+    instance_id, final = _refused_instance(stack, "rejected", reject.json["incomingCallContext"])
     output = final["output"]
     assert output["outcome"] == "rejected" and output["endReason"] == "blocked_caller"
     assert output["connectedAt"] is None
@@ -144,13 +152,13 @@ def overflow_stack(azurite_connection_string: str, tmp_path: Path, silent_health
 
 def test_a_media_host_that_does_not_answer_sends_the_call_to_overflow_unanswered(overflow_stack: LocalStack) -> None:
     stack = overflow_stack
-    result, since = _run(stack, "happy_path")
+    result = _run(stack, "happy_path")
     assert result.ended_by == "redirected" and not result.connected
     assert result.media.frames_sent == 0
     assert stack.simulator.requests_for("answer") == []  # never answered: it could not be streamed
     (redirect,) = stack.simulator.requests_for("redirect")
     assert redirect.status == 204 and redirect.json["target"]["rawId"] == f"4:{OVERFLOW}"
-    instance_id, final = _refused_instance(stack, "redirected", since)
+    instance_id, final = _refused_instance(stack, "redirected", redirect.json["incomingCallContext"])
     output = final["output"]
     assert output["outcome"] == "redirected" and output["endReason"] == "media_host_unavailable"
     (redirected,) = [entry for entry in output["timeline"] if entry["event"] == "redirected"]
@@ -172,12 +180,12 @@ def after_hours_stack(azurite_connection_string: str, tmp_path: Path) -> Iterato
 
 def test_after_hours_the_call_is_redirected_unanswered(after_hours_stack: LocalStack) -> None:
     stack = after_hours_stack
-    result, since = _run(stack, "happy_path")
+    result = _run(stack, "happy_path")
     assert result.ended_by == "redirected" and stack.simulator.requests_for("answer") == []
     (redirect,) = stack.simulator.requests_for("redirect")
     assert redirect.json["target"]["rawId"] == "8:acs:night_desk"
     assert redirect.json["target"]["communicationUser"] == {"id": "8:acs:night_desk"}
-    instance_id, final = _refused_instance(stack, "redirected", since)
+    instance_id, final = _refused_instance(stack, "redirected", redirect.json["incomingCallContext"])
     assert final["output"]["endReason"] == "after_hours"
     assert _story(stack, instance_id)["outcome"] == "redirected"
     _assert_short_email(stack, "Call redirected")
@@ -205,7 +213,7 @@ def _media_health(stack: LocalStack) -> dict[str, Any]:
 def test_a_full_media_host_sends_the_next_call_to_overflow_unanswered(one_call_stack: LocalStack) -> None:
     stack = one_call_stack
 
-    async def two_calls() -> tuple[ScenarioResult, ScenarioResult, str]:
+    async def two_calls() -> tuple[ScenarioResult, ScenarioResult]:
         first = asyncio.create_task(run_scenario(load_scenario("happy_path"), events_url=stack.events_url,
                                                  simulator=stack.simulator, signer=stack.signer))
         loop = asyncio.get_running_loop()
@@ -216,19 +224,18 @@ def test_a_full_media_host_sends_the_next_call_to_overflow_unanswered(one_call_s
                 break
             await asyncio.sleep(0.05)
         assert health["calls"] >= health["limit"] == 2, health
-        since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         second = await run_scenario(load_scenario("happy_path"), events_url=stack.events_url,
                                     simulator=stack.simulator, signer=stack.signer)
-        return await first, second, since
+        return await first, second
 
-    first, second, since = asyncio.run(two_calls())
+    first, second = asyncio.run(two_calls())
     assert first.connected and first.ended_by != "redirected"
     assert second.ended_by == "redirected" and not second.connected and second.media.frames_sent == 0
     (answer,) = stack.simulator.requests_for("answer")  # the first call only
     (redirect,) = stack.simulator.requests_for("redirect")
     assert redirect.json["incomingCallContext"] != answer.json["incomingCallContext"]
     assert redirect.json["target"]["rawId"] == f"4:{OVERFLOW}"
-    instance_id, final = _refused_instance(stack, "redirected", since)
+    instance_id, final = _refused_instance(stack, "redirected", redirect.json["incomingCallContext"])
     assert final["output"]["endReason"] == "media_host_full"
     assert instance_id != answer.json["operationContext"]
     assert stack.wait_for_call(answer.json["operationContext"], timeout=90)["output"]["outcome"] == "completed"
