@@ -29,7 +29,7 @@ from azure.communication.callautomation import (
 from azure.core.exceptions import AzureError, HttpResponseError
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from calls import answer_claim, app_context, call_index, telemetry
+from calls import answer_claim, answer_policy, app_context, call_index, telemetry
 from calls.acs_auth import refuse_unauthenticated
 from calls.answer_timing import AnswerTiming
 from calls.durable_gateway import DurableGateway
@@ -182,6 +182,7 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
     received = time.monotonic()
     settings = app_context.settings()
     traceparent = telemetry.traceparent_of(span)
+    decision = await answer_policy.decision_for(call)  # before anything is answered (calls/answer_policy.py)
     start = CallStart(
         instance_id=instance_id,
         caller=mask_raw_id(call.from_.raw_id),
@@ -195,6 +196,7 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
         ringing_at=iso(datetime.now(UTC)),
         timeouts=CallTimeouts(connect_seconds=settings.connect_timeout_seconds,
                               max_duration_seconds=settings.max_call_duration_seconds),
+        policy=answer_policy.policy_input(decision),
     )
     payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {})}
     timing.step("prepare")
@@ -203,6 +205,9 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
                  event.id, instance_id, call.correlation_id)
         return {"instanceId": instance_id, "status": "duplicate"}
     call_index.record_call_started(start)  # queued, not awaited: the caller is ringing
+    refused = await answer_policy.refuse(call, instance_id, decision)
+    if refused is not None:
+        return refused
     try:
         telemetry.calls_incoming.add(1)
         answered = await asyncio.get_running_loop().run_in_executor(

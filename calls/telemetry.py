@@ -29,6 +29,10 @@ _meter = metrics.get_meter("calls")
 calls_incoming = _meter.create_counter(kpis.CALLS_INCOMING, unit="{call}",
                                        description="Calls that rang (IncomingCall events, duplicates excluded)")
 calls_answered = _meter.create_counter(kpis.CALLS_ANSWERED, unit="{call}", description="Calls answered")
+calls_rejected = _meter.create_counter(kpis.CALLS_REJECTED, unit="{call}",
+                                       description="Calls the answer policy rejected before answering")
+calls_redirected = _meter.create_counter(kpis.CALLS_REDIRECTED, unit="{call}",
+                                         description="Calls the answer policy redirected before answering")
 calls_missed = _meter.create_counter(kpis.CALLS_MISSED, unit="{call}",
                                      description="Calls that ended without connecting")
 calls_dropped = _meter.create_counter(kpis.CALLS_DROPPED, unit="{call}",

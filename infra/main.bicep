@@ -86,6 +86,20 @@ param callMenuMaxReprompts string = ''
 @description('E.164 number or ACS user id a caller is transferred to.')
 param callTransferTarget string = ''
 param callTransferFallbackText string = ''
+@description('Answer policy (docs/settings.md): comma-separated E.164 numbers rejected with forbidden.')
+param callBlockedCallers string = ''
+@description('The media host\'s health route asked before each answer (e.g. https://<media fqdn>/healthz); empty: capacity not checked.')
+param mediaHostHealthUrl string = ''
+@description('Live calls at which further calls overflow; needs mediaHostHealthUrl. Empty: only the media host\'s own limit.')
+param maxConcurrentCalls string = ''
+@description('E.164 number or ACS user id a call is redirected to when there is no room; empty: rejected with busy.')
+param callOverflowTarget string = ''
+@description('Weekly opening hours, e.g. "mon-fri 09:00-17:30; sat 10:00-14:00"; empty: always open.')
+param callBusinessHours string = ''
+@description('IANA time zone of callBusinessHours, e.g. Europe/Berlin.')
+param callTimezone string = ''
+@description('E.164 number or ACS user id a call outside business hours is redirected to; empty: rejected.')
+param callAfterHoursTarget string = ''
 @description('Seconds without caller speech before a re-prompt; 0 turns silence handling off.')
 param callerSilenceSeconds string = ''
 param callSilencePromptText string = ''
@@ -301,6 +315,37 @@ module roles 'modules/role-assignments.bicep' = {
   }
 }
 
+var answerPolicySettings = [
+  {
+    name: 'CALL_BLOCKED_CALLERS'
+    value: callBlockedCallers
+  }
+  {
+    name: 'MEDIA_HOST_HEALTH_URL'
+    value: mediaHostHealthUrl
+  }
+  {
+    name: 'MAX_CONCURRENT_CALLS'
+    value: maxConcurrentCalls
+  }
+  {
+    name: 'CALL_OVERFLOW_TARGET'
+    value: callOverflowTarget
+  }
+  {
+    name: 'CALL_BUSINESS_HOURS'
+    value: callBusinessHours
+  }
+  {
+    name: 'CALL_TIMEZONE'
+    value: callTimezone
+  }
+  {
+    name: 'CALL_AFTER_HOURS_TARGET'
+    value: callAfterHoursTarget
+  }
+]
+
 var callFlowSettings = [
   {
     name: 'CALL_GREETING_TEXT'
@@ -487,7 +532,7 @@ module functionApp 'modules/function-app.bicep' = {
     callTokenSecretUri: keyVault.outputs.callTokenSecretUri
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
-    appSettings: concat(sharedSettings, callFlowSettings, [
+    appSettings: concat(sharedSettings, callFlowSettings, answerPolicySettings, [
       {
         name: 'ACS_ENDPOINT'
         value: communication.outputs.endpoint

@@ -103,7 +103,9 @@ class MediaHost:
         route = route_request(request.path, self.config.base.call_token_secret)
         if isinstance(route, ProbeRoute):
             if route.name == "healthz":
-                return _json_response(connection, 200, {"status": "ok", "calls": len(self.sessions)})
+                # "limit" lets the function app's answer policy refuse a call it could not stream.
+                return _json_response(connection, 200, {"status": "ok", "calls": len(self.sessions),
+                                                        "limit": self.config.max_connections})
             status = 200 if self.ready else 503
             return _json_response(connection, status, {"ready": self.ready, "calls": len(self.sessions)})
         if isinstance(route, RejectedRoute):

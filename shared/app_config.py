@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.answer_policy_settings import AnswerPolicySettings, load_answer_policy_settings
 from shared.call_flow_settings import CallFlowSettings, load_call_flow_settings
 from shared.security_settings import JwtSource, load_acs_jwt_source, load_event_grid_jwt_source, load_retention_days
 from shared.settings import FunctionAppSettings, load_function_app_settings
@@ -26,6 +27,7 @@ class AppConfig:
     event_grid_jwt: JwtSource | None  # None: EVENTGRID_AAD_APP_ID unset
     retention_days: int
     telemetry: TelemetrySettings
+    answer_policy: AnswerPolicySettings
 
 
 def load_app_config(environ: Mapping[str, str]) -> AppConfig:
@@ -38,4 +40,5 @@ def load_app_config(environ: Mapping[str, str]) -> AppConfig:
         event_grid_jwt=load_event_grid_jwt_source(environ),
         retention_days=load_retention_days(environ),
         telemetry=load_telemetry_settings(environ),
+        answer_policy=load_answer_policy_settings(environ),
     )

@@ -41,6 +41,8 @@ MISSED = "missed"
 MAX_DURATION = "max_duration"
 ANSWER_FAILED = "answer_failed"
 TRANSFERRED = "transferred"
+REJECTED = "rejected"  # the answer policy refused the call (shared/answer_policy.py): never answered
+REDIRECTED = "redirected"  # the answer policy sent the ringing call elsewhere: never answered
 
 # Kinds of inbox event (shared/call_inbox.py) the lifecycle itself reacts to.
 CALL_ANSWERED = "CallAnswered"          # raised by the events function after a successful answer
@@ -130,7 +132,20 @@ def note(record: CallRecord, at: str, event: str, detail: str | None = None) -> 
 
 def begin(start: CallStart, now: datetime) -> CallRecord:
     record = CallRecord(start=start, stage="ringing", stage_since=now)
-    return replace(record, timeline=_note(record, start.ringing_at, "ringing", f"from {start.caller}"))
+    record = replace(record, timeline=_note(record, start.ringing_at, "ringing", f"from {start.caller}"))
+    return record if start.policy is None else _refused(record, start.policy)
+
+
+def _refused(record: CallRecord, policy: Mapping[str, str]) -> CallRecord:
+    # Decided before answering, so the call ends where it began: no answer, connect or media to wait for.
+    redirected = policy.get("action") == "redirect"
+    reason = policy.get("reason", "policy")
+    detail = (f"to {policy.get('target', '-')}: {reason}" if redirected
+              else f"{policy.get('rejectReason', 'none')}: {reason}")
+    outcome = REDIRECTED if redirected else REJECTED
+    at = record.start.ringing_at
+    return replace(record, stage="ended", outcome=outcome, end_reason=reason, ended_at=at,
+                   timeline=_note(record, at, outcome, detail))
 
 
 def _after(moment: datetime, seconds: int) -> datetime:

@@ -121,6 +121,9 @@ def start(raw_input: object, now: datetime) -> tuple[CallState, list[Command]]:
     fields = decode_json_object(raw_input)
     call_start = CallStart.from_dict(fields)
     state = CallState(lifecycle.begin(call_start, now), progress.begin(), _trace(fields))
+    if call_start.policy is not None:
+        # Refused by the answer policy: no flow to run, straight to its summary and short email.
+        return _advance(state, now)
     state, load = _start_activity(state, LOAD_FLOW, {"instanceId": call_start.instance_id}, now)
     state, commands = _advance(state, now)
     return state, [load, *commands]

@@ -41,6 +41,9 @@ class CallStart:
     caller_kind: str = "unknown"
     # What the answer asked of ACS's real-time transcription (shared/transcription_settings.py).
     transcription: str = "requested"
+    # The answer policy's refusal (shared/answer_policy.py), when the call was not answered:
+    # {"action": "reject"|"redirect", "reason": ..., "rejectReason"?: ..., "target"?: masked}.
+    policy: Mapping[str, str] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -53,6 +56,7 @@ class CallStart:
             "callerRef": self.caller_ref,
             "callerKind": self.caller_kind,
             "transcription": self.transcription,
+            **({"policy": dict(self.policy)} if self.policy is not None else {}),
             "timeouts": {
                 "connectSeconds": self.timeouts.connect_seconds,
                 "maxDurationSeconds": self.timeouts.max_duration_seconds,
@@ -68,6 +72,7 @@ class CallStart:
         timeouts = raw_timeouts if isinstance(raw_timeouts, Mapping) else {}
         defaults = CallTimeouts()
         caller_ref = data.get("callerRef")
+        policy = data.get("policy")
         return CallStart(
             instance_id=str(data["instanceId"]),
             caller=str(data.get("caller", "")),
@@ -78,6 +83,7 @@ class CallStart:
             caller_ref=caller_ref if isinstance(caller_ref, str) else None,
             caller_kind=str(data.get("callerKind", "unknown")),
             transcription=str(data.get("transcription", "requested")),
+            policy={str(k): str(v) for k, v in policy.items()} if isinstance(policy, Mapping) else None,
             timeouts=CallTimeouts(
                 connect_seconds=int(timeouts.get("connectSeconds", defaults.connect_seconds)),
                 max_duration_seconds=int(timeouts.get("maxDurationSeconds", defaults.max_duration_seconds)),

@@ -52,6 +52,8 @@ _EVENT_MEANINGS = {
 # Decisions the orchestration recorded in its own timeline (its output), not visible as history events.
 _DECISION_MEANINGS = {
     "missed": "The call was counted as missed.",
+    "rejected": "The answer policy rejected the call before answering (why: the detail).",
+    "redirected": "The answer policy redirected the ringing call to another target, unanswered.",
     "max_duration_reached": "The call reached its maximum duration: the app ends it.",
     "hang_up_requested": "The app asked ACS to hang up.",
     "disconnect_not_confirmed": "ACS never confirmed the disconnect; the call was closed anyway.",

@@ -17,7 +17,8 @@ from shared.call_lifecycle import parse_time
 _STATUS_COLOURS = {"ok": "#1a7f37", "info": "#0969da", "warning": "#9a6700", "error": "#cf222e"}
 MIN_LABEL_GAP_PERCENT = 4.0
 RIGHT_EDGE_PERCENT = 80.0
-_OUTCOME_COLOURS = {"completed": "#1a7f37", "transferred": "#8250df", "missed": "#9a6700"}
+_OUTCOME_COLOURS = {"completed": "#1a7f37", "transferred": "#8250df", "missed": "#9a6700",
+                    "rejected": "#cf222e", "redirected": "#8250df"}
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 24px; color: #1f2328; background: #fff; }

@@ -19,6 +19,10 @@ CALLS_INCOMING = "calls.incoming"
 CALLS_ANSWERED = "calls.answered"
 CALLS_MISSED = "calls.missed"
 CALLS_DROPPED = "calls.dropped"
+# Refused by the answer policy before answering (shared/answer_policy.py); not in calls.incoming, so the
+# answer rate counts only calls the app meant to answer.
+CALLS_REJECTED = "calls.rejected"
+CALLS_REDIRECTED = "calls.redirected"
 CALL_ANSWER_LATENCY = "call.answer_latency"
 MEDIA_FRAME_LATENCY = "media.frame_latency"
 MEDIA_FRAME_JITTER = "media.frame_jitter"

@@ -30,7 +30,11 @@ OUTCOME_LABELS = {
     "max_duration": "Call ended at maximum duration",
     "answer_failed": "Call could not be answered",
     "transferred": "Call transferred",
+    "rejected": "Call rejected",
+    "redirected": "Call redirected",
 }
+# Outcomes of calls never connected: a short email, without transcript, timeline or media.
+SHORT_OUTCOMES = ("missed", "rejected", "redirected")
 INCOMPLETE_NOTE = "The transcript may be incomplete: the media connection was lost before the call ended."
 NOT_TRANSCRIBED_NOTE = ("No transcript: real-time transcription is not configured (ACS_COGNITIVE_SERVICES_ENDPOINT "
                         "is not set), so ACS did not transcribe this call.")
@@ -197,7 +201,7 @@ def _facts(call: CallSummaryInput, caller: str, duration: str | None, topics: tu
         ("Outcome", _one_line(call.outcome, 80)),
         ("Rang at", _one_line(call.ringing_at, 64) or "-"),
     ]
-    if call.outcome != "missed":
+    if call.outcome not in SHORT_OUTCOMES:
         facts.append(("Connected at", _one_line(call.connected_at or "not connected", 64)))
     if call.ended_at:
         facts.append(("Ended at", _one_line(call.ended_at, 64)))
@@ -278,7 +282,7 @@ def render_summary(
     """The email for one call; a missed call gets a short one without transcript, timeline or media."""
     caller = mask_party(call.caller)
     call_id = ("Call id", _one_line(call.instance_id, 256))
-    missed = call.outcome == "missed"
+    missed = call.outcome in SHORT_OUTCOMES
     duration = None if missed else call_duration(call)
     topics = () if missed else extract_topics([segment.text for segment in transcript])
     subject = _subject(call, caller, duration)

@@ -17,7 +17,7 @@ from media_host.voice import CallOutput
 from shared.blob_names import media_report_blob
 from shared.media_codec import AudioData, AudioMetadata
 from tests.media_host.conftest import audio_message, metadata_message
-from tests.media_host.test_server import INSTANCE, ws_url
+from tests.media_host.test_server import INSTANCE, http_get, ws_url
 
 
 async def wait_until_idle(host) -> None:
@@ -116,6 +116,9 @@ def test_connections_over_the_limit_are_refused_with_503(media_env) -> None:
     async def scenario() -> None:
         async with serve_media_host(config, host="127.0.0.1", port=0) as host:
             async with connect(ws_url(host.port), compression=None):
+                # The health probe tells the function app's answer policy there is no room.
+                assert await asyncio.to_thread(http_get, host.port, "/healthz") == \
+                    (200, {"status": "ok", "calls": 1, "limit": 1})
                 with pytest.raises(InvalidStatus) as refused:
                     async with connect(ws_url(host.port, instance_id="call-other")):
                         pass

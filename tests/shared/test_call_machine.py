@@ -216,3 +216,32 @@ def test_any_sequence_ends_in_one_outcome_and_one_email(steps: list[tuple[str, s
     assert len({a.activity_id for a in driver.names(SEND_EMAIL)}) == 1
     assert len({a.activity_id for a in driver.names(PREPARE_SUMMARY)}) == 1
     assert driver.state.phase == "done"
+
+
+def _refused_call(policy: dict[str, str]) -> Driver:
+    driver = Driver()
+    driver.state, commands = machine.start({**START, "policy": policy}, driver.now)
+    driver._take(commands)
+    return driver
+
+
+def test_a_rejected_call_goes_straight_to_its_summary_and_short_email() -> None:
+    driver = _refused_call({"action": "reject", "reason": "blocked_caller", "rejectReason": "forbidden"})
+    assert [a.name for a in driver.started] == [PREPARE_SUMMARY]  # no flow, no answer wait
+    fields = driver.started[0].input
+    assert fields["outcome"] == "rejected" and fields["end_reason"] == "blocked_caller"
+    assert fields["connected_at"] is None and fields["ended_at"] == START["ringingAt"]
+    assert {"at": START["ringingAt"], "event": "rejected", "detail": "forbidden: blocked_caller"} in fields["timeline"]
+    driver.done(PREPARE_SUMMARY, {"status": "ok", "summaryBlob": "calls/call-abc/summary.json"})
+    driver.done(SEND_EMAIL, {"status": "sent", "operationId": "op"})
+    assert driver.output is not None
+    assert driver.output["outcome"] == "rejected" and driver.output["partial"] is False
+    assert driver.output["email"]["status"] == "sent"
+
+
+def test_a_redirected_call_records_its_masked_target_and_reason() -> None:
+    driver = _refused_call({"action": "redirect", "reason": "media_host_full", "target": "4:+1 425 *** **99"})
+    fields = driver.started[0].input
+    assert fields["outcome"] == "redirected" and fields["end_reason"] == "media_host_full"
+    assert {"at": START["ringingAt"], "event": "redirected",
+            "detail": "to 4:+1 425 *** **99: media_host_full"} in fields["timeline"]

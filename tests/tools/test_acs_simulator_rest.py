@@ -301,3 +301,42 @@ def test_oversized_or_garbled_requests_get_4xx_and_the_server_goes_on(simulator:
         conn.close()
     assert statuses == [413, 400]
     assert email_client(simulator).begin_send(email_message()).result()["status"] == "Succeeded"
+
+
+def test_reject_and_redirect_a_ringing_call_with_the_real_client(simulator: AcsSimulatorServer) -> None:
+    from azure.communication.callautomation import CallRejectReason, PhoneNumberIdentifier
+
+    client = call_client(simulator)
+    rejected, redirected = simulator.offer_call(CALLER, CALLEE), simulator.offer_call(CALLER, CALLEE)
+    client.reject_call(rejected.incoming_call_context, call_reject_reason=CallRejectReason.BUSY)
+    client.redirect_call(redirected.incoming_call_context, PhoneNumberIdentifier("+14255550199"))
+
+    [reject] = simulator.requests_for("reject")
+    [redirect] = simulator.requests_for("redirect")
+    assert (reject.status, reject.json) == (204, {"incomingCallContext": rejected.incoming_call_context,
+                                                  "callRejectReason": "busy"})
+    assert redirect.status == 204 and redirect.json["incomingCallContext"] == redirected.incoming_call_context
+    assert redirect.json["target"]["rawId"] == "4:+14255550199"
+    assert simulator.refused_calls() == {rejected.incoming_call_context: "rejected",
+                                       redirected.incoming_call_context: "redirected"}
+    with pytest.raises(HttpResponseError) as gone:  # a refused call rings no more: it cannot be answered
+        client.answer_call(rejected.incoming_call_context, "https://app.example.test/cb")
+    assert gone.value.status_code == 400
+
+
+def test_reject_or_redirect_of_a_call_not_ringing_is_refused(simulator: AcsSimulatorServer) -> None:
+    from azure.communication.callautomation import PhoneNumberIdentifier
+
+    client = call_client(simulator)
+    answered, rejected = simulator.offer_call(CALLER, CALLEE), simulator.offer_call(CALLER, CALLEE)
+    client.answer_call(answered.incoming_call_context, "https://app.example.test/cb")
+    client.reject_call(rejected.incoming_call_context)
+    with pytest.raises(HttpResponseError) as already:
+        client.reject_call(answered.incoming_call_context, call_reject_reason="forbidden")
+    with pytest.raises(HttpResponseError) as twice:
+        client.redirect_call(rejected.incoming_call_context, PhoneNumberIdentifier("+14255550199"))
+    with pytest.raises(HttpResponseError) as bad_reason:
+        client.reject_call(answered.incoming_call_context, call_reject_reason="declined")
+    assert already.value.status_code == 400 and "already answered" in str(already.value.message)
+    assert twice.value.status_code == 400
+    assert bad_reason.value.status_code == 400  # callRejectReason must be none, busy or forbidden

@@ -57,7 +57,7 @@ class CallEngine:
         self._loop.call_soon_threadsafe(self._ops.put_nowait, operation)
 
     def _mine(self, op: CallOperation) -> bool:
-        if op.kind == "answer":
+        if op.kind in ("answer", "reject", "redirect"):
             return op.body.get("incomingCallContext") == self._offered.incoming_call_context
         return self._ids is not None and op.call_connection_id == self._ids.call_connection_id
 
@@ -98,6 +98,11 @@ class CallEngine:
             if kind == "op" and payload.kind == "answer":
                 self._on_answered(payload)
                 break
+            if kind == "op" and payload.kind in ("reject", "redirect"):
+                # The app refused the ringing call: it never connects here (a redirect rings elsewhere).
+                self._result.ended_by = "rejected" if payload.kind == "reject" else "redirected"
+                self._progress(f"call {self._result.ended_by} while ringing")
+                return
             if kind in ("answer_timeout", "abandon"):
                 self._simulator.withdraw_call(self._offered.incoming_call_context)
                 self._result.ended_by = "abandoned" if kind == "abandon" else "never_answered"

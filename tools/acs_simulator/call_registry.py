@@ -92,6 +92,7 @@ class CallRegistry:
         self._offered: dict[str, OfferedCall] = {}
         self._answered_contexts: dict[str, str] = {}  # context -> callConnectionId
         self.connections: dict[str, CallConnection] = {}
+        self.refused: dict[str, str] = {}  # context -> "rejected" | "redirected"
 
     def offer(self, caller: str, callee: str, caller_display_name: str = "", *, managed: bool = False) -> OfferedCall:
         server_call_id = identifiers.new_server_call_id()
@@ -105,6 +106,20 @@ class CallRegistry:
             managed=managed,
         )
         self._offered[offered.incoming_call_context] = offered
+        return offered
+
+    def refuse(self, body: dict[str, Any], how: str) -> OfferedCall | AcsError:
+        """Reject or redirect a ringing call ("rejected"/"redirected"). Only a ringing call can be: ACS
+        publishes no error for the others, so they get the answer's own refusals (stricter, never lenient)."""
+        context = body.get("incomingCallContext")
+        if not isinstance(context, str) or not context:
+            return AcsError(400, "BadRequest", "incomingCallContext is required.")
+        if context in self._answered_contexts:
+            return call_already_answered()
+        offered = self._offered.pop(context, None)
+        if offered is None:
+            return unknown_incoming_call_context()  # unknown, withdrawn, or already rejected/redirected
+        self.refused[context] = how
         return offered
 
     def withdraw(self, incoming_call_context: str) -> None:

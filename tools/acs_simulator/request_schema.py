@@ -27,6 +27,7 @@ from azure.communication.callautomation._generated import models as _models
 OPERATION_MODELS: dict[str, str] = {
     "answer": "AnswerCallRequest",
     "reject": "RejectCallRequest",
+    "redirect": "RedirectCallRequest",
     "play": "PlayRequest",
     "recognize": "RecognizeRequest",
     "transfer": "TransferToParticipantRequest",

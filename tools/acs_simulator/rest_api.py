@@ -136,6 +136,8 @@ class RestApi:
             return "answer", None
         if method == "POST" and path == "/calling/callConnections:reject":
             return "reject", None
+        if method == "POST" and path == "/calling/callConnections:redirect":
+            return "redirect", None
         if method == "POST" and path == "/emails:send":
             return "email", None
         if method == "GET" and (m := _EMAIL_OPERATION.match(path)):
@@ -216,11 +218,13 @@ class RestApi:
                 return RestOutcome(operation, _error_response(result), body)
             return RestOutcome(operation, _json_response(200, result.properties()), body,
                                call_operation=CallOperation("answer", result.call_connection_id, body_dict))
-        if operation == "reject":
-            context = body_dict.get("incomingCallContext")
-            if isinstance(context, str):
-                self.calls.withdraw(context)
-            return RestOutcome(operation, RestResponse(204), body)
+        if operation in ("reject", "redirect"):
+            # Both answer 204 with no body (the SDK's generated operations accept only 204).
+            refused = self.calls.refuse(body_dict, "rejected" if operation == "reject" else "redirected")
+            if isinstance(refused, AcsError):
+                return RestOutcome(operation, _error_response(refused), body)
+            return RestOutcome(operation, RestResponse(204), body,
+                               call_operation=CallOperation(operation, "", body_dict))
         if operation == "email":
             return self._send_email(request, body)
         if operation == "email_status":

@@ -58,7 +58,8 @@ class ScenarioResult:
     answer_statuses: list[int] = field(default_factory=list)  # every answer request the app made
     call_connection_id: str | None = None
     connected: bool = False
-    ended_by: str = ""  # caller | app | transfer | timeout | abandoned | never_answered | validation_failed
+    ended_by: str = ""  # caller | app | transfer | timeout | abandoned | never_answered | rejected | redirected
+    # | validation_failed
     callbacks: list[HttpDelivery] = field(default_factory=list)
     events: list[HttpDelivery] = field(default_factory=list)  # Event Grid deliveries
     operations: list[CallOperation] = field(default_factory=list)  # what the app asked ACS to do

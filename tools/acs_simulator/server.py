@@ -127,6 +127,11 @@ class AcsSimulatorServer:
         with self._lock:
             return self._api.calls.connections.get(call_connection_id)
 
+    def refused_calls(self) -> dict[str, str]:
+        """Incoming call contexts rejected or redirected while ringing: context -> "rejected" | "redirected"."""
+        with self._lock:
+            return dict(self._api.calls.refused)
+
     def call_connections(self) -> list[CallConnection]:
         with self._lock:
             return list(self._api.calls.connections.values())
