@@ -19,6 +19,7 @@ from azure.storage.blob import BlobServiceClient, ContainerClient
 from adapters.jwks_keys import BearerVerifier
 from shared.app_config import AppConfig, load_app_config
 from shared.call_flow_settings import CallFlowSettings
+from shared.recording_settings import RecordingSettings
 from shared.settings import FunctionAppSettings
 from shared.transcription_settings import TranscriptionSettings
 
@@ -48,6 +49,10 @@ def transcription_settings() -> TranscriptionSettings:
 
 def call_flow_settings() -> CallFlowSettings:
     return config().flow
+
+
+def recording_settings() -> RecordingSettings:
+    return config().recording
 
 
 @functools.cache

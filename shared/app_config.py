@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.call_flow_settings import CallFlowSettings, load_call_flow_settings
+from shared.recording_settings import RecordingSettings, load_recording_settings
 from shared.security_settings import JwtSource, load_acs_jwt_source, load_event_grid_jwt_source, load_retention_days
 from shared.settings import FunctionAppSettings, load_function_app_settings
 from shared.telemetry_settings import TelemetrySettings, load_telemetry_settings
@@ -26,6 +27,7 @@ class AppConfig:
     event_grid_jwt: JwtSource | None  # None: EVENTGRID_AAD_APP_ID unset
     retention_days: int
     telemetry: TelemetrySettings
+    recording: RecordingSettings = RecordingSettings()
 
 
 def load_app_config(environ: Mapping[str, str]) -> AppConfig:
@@ -38,4 +40,5 @@ def load_app_config(environ: Mapping[str, str]) -> AppConfig:
         event_grid_jwt=load_event_grid_jwt_source(environ),
         retention_days=load_retention_days(environ),
         telemetry=load_telemetry_settings(environ),
+        recording=load_recording_settings(environ),
     )

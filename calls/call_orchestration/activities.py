@@ -20,10 +20,10 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from calls import app_context, call_index
 from calls.activity_telemetry import traced_activity
-from calls.call_action_runner import identifier_from_raw_id, run_action
+from calls.call_action_runner import identifier_from_raw_id, run_action, run_recording_action
 from calls.call_orchestration.blueprint import bp
 from shared import blob_names
-from shared.call_actions import action_from_payload
+from shared.call_actions import RECORDING_ACTIONS, action_from_payload
 from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
 from shared.sealed_value import CALLER, SealError, unseal
 from shared.summary import CallSummaryInput, summary_input_from_dict
@@ -92,6 +92,11 @@ def run_call_action(payload: object) -> dict[str, object]:
     action = action_from_payload(request)
     if action is None:
         return {"status": "rejected", "message": "invalid action"}
+    if action.kind in RECORDING_ACTIONS:
+        server_call_id, recording_id = request.get("serverCallId"), request.get("recordingId")
+        return run_recording_action(app_context.call_automation_client(), action, app_context.recording_settings(),
+                                    server_call_id if isinstance(server_call_id, str) else None,
+                                    recording_id if isinstance(recording_id, str) else None)
     connection_id = str(request.get("callConnectionId", ""))
     return run_action(app_context.call_automation_client().get_call_connection(connection_id), action,
                       app_context.call_flow_settings().transfer_target, _caller(request))
