@@ -110,7 +110,8 @@ def run_action(connection: CallConnectionClient, action: CallAction, configured_
 
 
 def run_recording_action(client: CallAutomationClient, action: CallAction, settings: RecordingSettings,
-                         server_call_id: str | None, recording_id: str | None) -> dict[str, object]:
+                         server_call_id: str | None, recording_id: str | None,
+                         state_callback_url: str | None = None) -> dict[str, object]:
     """Start, pause, resume or stop the call's recording; a start answers the new recording's id too."""
     answer: dict[str, object] = {}
 
@@ -121,8 +122,10 @@ def run_recording_action(client: CallAutomationClient, action: CallAction, setti
             if not server_call_id:
                 raise ValueError("the call's server call id is not known")
             # Located by the call's serverCallId (StartCallRecordingRequest.callLocator, kind serverCallLocator).
-            # No recordingStateCallbackUri: RecordingStateChanged then goes to the call's own callback URI.
+            # recordingStateCallbackUri named (the call's own callback URL): RecordingStateChanged then comes to
+            # the call's inbox whatever ACS's default target is.
             started = client.start_recording(server_call_id=server_call_id, recording_content_type="audio",
+                                             recording_state_callback_url=state_callback_url,
                                              recording_channel_type=settings.channel,
                                              recording_format_type=settings.format)
             answer["recordingId"] = started.recording_id

@@ -251,7 +251,8 @@ def _step_call(state: CallState, now: datetime) -> tuple[CallState, StartActivit
     if queued is None:
         return state, None
     fields = {"callConnectionId": record.call_connection_id, **queued.to_payload(), **_caller_ref(record),
-              **recording_ops.activity_fields(control.recording, queued, record.start.server_call_id)}
+              **recording_ops.activity_fields(control.recording, queued, record.start.server_call_id,
+                                             record.start.instance_id)}
     return _start_activity(replace(state, control=control), RUN_ACTION, fields, now, queued.action_id)
 
 

@@ -45,7 +45,7 @@ EVENT_NAMES: tuple[str, ...] = (
 MAX_SEEN_EVENT_IDS = 64
 # Details worth a word in the timeline, by key of the callback payload's `details`.
 _DETAIL_KEYS = ("status", "statusDetails", "participantCount", "tone", "dtmfTones", "failedPlaySourceIndex",
-                "transferTarget")
+                "transferTarget", "state")  # state: RecordingStateChanged (active / inactive)
 
 
 @dataclass(frozen=True)

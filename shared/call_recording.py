@@ -41,10 +41,12 @@ def on_accepted(recording: Recording, action: CallAction, result: Mapping[str, o
     return Recording(recording.recording_id, after)
 
 
-def activity_fields(recording: Recording, action: CallAction, server_call_id: str) -> dict[str, object]:
-    """What the action activity needs beyond the action: the call's locator to start, the id otherwise."""
+def activity_fields(recording: Recording, action: CallAction, server_call_id: str, instance_id: str
+                    ) -> dict[str, object]:
+    """What the action activity needs beyond the action: the call's locator (and the instance, whose
+    callback URL RecordingStateChanged is sent to) to start, the recording's id otherwise."""
     if action.kind == START_RECORDING:
-        return {"serverCallId": server_call_id}
+        return {"serverCallId": server_call_id, "instanceId": instance_id}
     if action.kind in _AFTER and recording.recording_id is not None:
         return {"recordingId": recording.recording_id}
     return {}

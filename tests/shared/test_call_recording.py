@@ -53,7 +53,7 @@ def _request(record, state, ids, kind: str, action_id: str, result: dict[str, ob
     record, state = control.on_event(record, state, "CallActionRequested", payload, T0, ids)
     state, queued = control.next_dispatch(record, state)
     assert queued is not None and queued.action_id == action_id
-    fields = activity_fields(state.recording, queued, "server-call-1")
+    fields = activity_fields(state.recording, queued, "server-call-1", "call-1")
     record, state = control.on_request_result(record, state, action_id, result, T0, ids)
     return record, state, fields
 
@@ -62,7 +62,7 @@ def test_the_recording_id_comes_back_into_the_state_and_names_the_later_requests
     record, state, ids = connected()
     record, state, fields = _request(record, state, ids, START_RECORDING, "r1",
                                      {"status": "accepted", "recordingId": "rec-1"})
-    assert fields == {"serverCallId": "server-call-1"}
+    assert fields == {"serverCallId": "server-call-1", "instanceId": "call-1"}
     assert state.recording == Recording("rec-1", "active")
     assert control.status_fields(state)["recording"] == "active"
     record, state, fields = _request(record, state, ids, PAUSE_RECORDING, "r2", {"status": "accepted"})
