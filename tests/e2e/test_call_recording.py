@@ -101,3 +101,27 @@ def test_recording_started_paused_resumed_and_stopped(stack: LocalStack) -> None
     assert "start_recording (api)" in call.plain_text()
     assert_no_raw_number(call)
 
+
+
+CONSENT = "This call is recorded for quality."
+AT_CONNECT = {"CALL_RECORDING": "audio_unmixed", "CALL_RECORDING_START": "connect",
+              "CALL_RECORDING_CONSENT_TEXT": CONSENT, "CALL_GREETING_TEXT": "Welcome to Contoso."}
+
+
+@pytest.mark.parametrize("stack", [AT_CONNECT], indirect=True)
+def test_recording_at_connect_after_the_consent_notice(stack: LocalStack) -> None:
+    call = place_call(stack, "greeting_played")
+    consent, greeting = stack.simulator.requests_for("play")
+    assert CONSENT in json.dumps(consent.json) and "Welcome to Contoso." in json.dumps(greeting.json)
+    (start,) = stack.simulator.requests_for("start_recording")
+    assert start.status == 200 and start.json["recordingChannelType"] == "unmixed"
+    assert start.json["recordingFormatType"] == "wav"
+    # The order ACS saw: the notice played in full, then the recording, then the greeting (on the recording).
+    order = [r.operation for r in stack.simulator.requests if r.operation in ("play", "start_recording")]
+    assert order == ["play", "start_recording", "play"]
+    events = [(event, detail.split(" (")[0]) for event, detail in timeline(call)]
+    consent_done = events.index(("PlayCompleted", "code 200, subCode 0, Action completed successfully."))
+    assert consent_done < events.index(("action_requested", "start_recording"))
+    assert ("RecordingStateChanged", "state active") in events
+    assert "start_recording (recording)" in call.plain_text() and "play (recording_consent)" in call.plain_text()
+    assert_no_raw_number(call)

@@ -12,9 +12,11 @@ from shared.call_actions import (
     START_RECORDING,
     STOP_RECORDING,
     CallAction,
+    Prompt,
     action_from_payload,
     parse_action_request,
 )
+from shared.call_flow_settings import CallFlowSettings, flow_from_dict, load_call_flow_settings
 from shared.call_recording import Recording, activity_fields
 from shared.recording_settings import RecordingSettings, load_recording_settings
 from shared.settings import SettingsError
@@ -84,3 +86,60 @@ def test_settings() -> None:
                 {"CALL_RECORDING": "audio_unmixed", "CALL_RECORDING_FORMAT": "mp3"}):
         with pytest.raises(SettingsError, match="CALL_RECORDING"):
             load_recording_settings(bad)
+
+
+CONSENT = "This call is recorded for quality."
+
+
+def _flow_at_connect(consent: str | None):  # type: ignore[no-untyped-def]
+
+    settings = CallFlowSettings(greeting=Prompt(text="Welcome."), record_at_connect=True,
+                                recording_consent=None if consent is None else Prompt(text=consent))
+    return connected(settings)
+
+
+def _kinds(state: control.ControlState) -> list[tuple[str, str | None]]:
+    return [(entry.action.kind, entry.action.purpose) for entry in state.ledger]
+
+
+def test_consent_is_played_before_the_recording_starts_then_the_greeting() -> None:
+    record, state, ids = _flow_at_connect(CONSENT)
+    assert _kinds(state) == [("play", "recording_consent")]
+    state, consent = control.next_dispatch(record, state)
+    assert consent is not None and consent.prompt is not None and consent.prompt.text == CONSENT
+    record, state = control.on_request_result(record, state, consent.action_id, {"status": "accepted"}, T0, ids)
+    state, queued = control.next_dispatch(record, state)
+    assert queued is None  # nothing else until the caller heard the notice
+    record, state = control.on_event(record, state, "PlayCompleted",
+                                     {"id": "p1", "operationContext": consent.action_id}, T0, ids)
+    assert _kinds(state)[1:] == [("start_recording", "recording"), ("play", "greeting")]
+
+
+def test_no_recording_when_the_consent_notice_failed() -> None:
+    record, state, ids = _flow_at_connect(CONSENT)
+    state, consent = control.next_dispatch(record, state)
+    assert consent is not None
+    record, state = control.on_request_result(record, state, consent.action_id, {"status": "accepted"}, T0, ids)
+    record, state = control.on_event(record, state, "PlayFailed",
+                                     {"id": "p1", "operationContext": consent.action_id}, T0, ids)
+    assert _kinds(state)[1:] == [("play", "greeting")]
+    assert "recording_skipped" in events(record)
+
+
+def test_recording_at_connect_without_consent_starts_first() -> None:
+    _, state, _ = _flow_at_connect(None)
+    assert _kinds(state) == [("start_recording", "recording"), ("play", "greeting")]
+
+
+def test_recording_start_settings() -> None:
+    settings = load_call_flow_settings({"CALL_RECORDING": "audio", "CALL_RECORDING_START": "connect",
+                                        "CALL_RECORDING_CONSENT_TEXT": CONSENT})
+    assert settings.record_at_connect and settings.recording_consent is not None
+    assert flow_from_dict(settings.to_dict()) == settings
+    assert not load_call_flow_settings({"CALL_RECORDING": "audio"}).record_at_connect
+    for bad in ({"CALL_RECORDING_START": "connect"}, {"CALL_RECORDING": "audio", "CALL_RECORDING_START": "ring"},
+                {"CALL_RECORDING": "audio", "CALL_RECORDING_CONSENT_TEXT": CONSENT},
+                {"CALL_RECORDING": "audio", "CALL_RECORDING_START": "connect",
+                 "CALL_RECORDING_CONSENT_AUDIO_URL": "http://cdn.example/consent.wav"}):
+        with pytest.raises(SettingsError):
+            load_call_flow_settings(bad)
