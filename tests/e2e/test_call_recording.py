@@ -37,6 +37,12 @@ async def _post(session: aiohttp.ClientSession, url: str, key: dict[str, str], a
         return response.status, await response.json()
 
 
+async def _post_once(url: str, key: dict[str, str], action: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session:
+        status, body = await _post(session, url, key, action)
+        return status, str(body.get("error"))
+
+
 async def _record_through_the_api(stack: LocalStack) -> None:
     instance_id = await _instance_id(stack)
     url = f"{stack.dev_host.base_url}/api/calls/{instance_id}/actions"
@@ -63,6 +69,9 @@ async def _record_through_the_api(stack: LocalStack) -> None:
 @pytest.mark.parametrize("stack", [RECORDING], indirect=True)
 def test_recording_started_paused_resumed_and_stopped(stack: LocalStack) -> None:
     call = place_call(stack, "caller_waits_on_line", during=_record_through_the_api)
+    ended = asyncio.run(_post_once(f"{stack.dev_host.base_url}/api/calls/{call.instance_id}/actions",
+                                   {"code": stack.dev_host.function_key}, "pause_recording"))
+    assert ended == (409, "conflict")  # a recording action on a call that is no longer connected
     # The simulator's requests: the call located by its serverCallId, the same recording id throughout.
     (start,) = stack.simulator.requests_for("start_recording")
     start_input = call.status["input"]
