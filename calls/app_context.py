@@ -22,6 +22,7 @@ from urllib3.util.retry import Retry
 from adapters.jwks_keys import BearerVerifier
 from shared.app_config import AppConfig, load_app_config
 from shared.call_flow_settings import CallFlowSettings
+from shared.recording_settings import RecordingSettings
 from shared.settings import FunctionAppSettings
 from shared.transcription_settings import TranscriptionSettings
 
@@ -54,6 +55,10 @@ def transcription_settings() -> TranscriptionSettings:
 
 def call_flow_settings() -> CallFlowSettings:
     return config().flow
+
+
+def recording_settings() -> RecordingSettings:
+    return config().recording
 
 
 @functools.cache

@@ -8,8 +8,10 @@ orchestration records it on the call. The SDK client already retries throttling 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from azure.communication.callautomation import (
+    CallAutomationClient,
     CallConnectionClient,
     CommunicationIdentifier,
     CommunicationUserIdentifier,
@@ -23,15 +25,20 @@ from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoun
 from shared.call_actions import (
     CONFIGURED_TARGET,
     MUTE,
+    PAUSE_RECORDING,
     PLAY,
     RECOGNIZE_DTMF,
+    RESUME_RECORDING,
+    START_RECORDING,
     START_TRANSCRIPTION,
+    STOP_RECORDING,
     STOP_TRANSCRIPTION,
     TRANSFER,
     CallAction,
     Prompt,
 )
 from shared.pii import mask_phone_numbers_in_text
+from shared.recording_settings import RecordingSettings
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 160
@@ -99,8 +106,44 @@ def _required(caller: CommunicationIdentifier | None) -> CommunicationIdentifier
 def run_action(connection: CallConnectionClient, action: CallAction, configured_target: str | None,
                caller: CommunicationIdentifier | None = None) -> dict[str, object]:
     """{"status": "accepted"} when ACS took the request; otherwise "gone" / "rejected" with code and message."""
+    return _guarded(action, lambda: _perform(connection, action, configured_target, caller))
+
+
+def run_recording_action(client: CallAutomationClient, action: CallAction, settings: RecordingSettings,
+                         server_call_id: str | None, recording_id: str | None,
+                         state_callback_url: str | None = None) -> dict[str, object]:
+    """Start, pause, resume or stop the call's recording; a start answers the new recording's id too."""
+    answer: dict[str, object] = {}
+
+    def perform() -> None:
+        if action.kind == START_RECORDING:
+            if not settings.enabled:
+                raise ValueError("recording is off (CALL_RECORDING)")
+            if not server_call_id:
+                raise ValueError("the call's server call id is not known")
+            # Located by the call's serverCallId (StartCallRecordingRequest.callLocator, kind serverCallLocator).
+            # recordingStateCallbackUri named (the call's own callback URL): RecordingStateChanged then comes to
+            # the call's inbox whatever ACS's default target is.
+            started = client.start_recording(server_call_id=server_call_id, recording_content_type="audio",
+                                             recording_state_callback_url=state_callback_url,
+                                             recording_channel_type=settings.channel,
+                                             recording_format_type=settings.format)
+            answer["recordingId"] = started.recording_id
+            return
+        if not recording_id:
+            raise ValueError("no recording is running on this call")
+        steps: dict[str, Callable[[str], None]] = {PAUSE_RECORDING: client.pause_recording,
+                                                   RESUME_RECORDING: client.resume_recording,
+                                                   STOP_RECORDING: client.stop_recording}
+        steps[action.kind](recording_id)
+
+    result = _guarded(action, perform)
+    return {**result, **answer} if result["status"] == "accepted" else result
+
+
+def _guarded(action: CallAction, perform: Callable[[], None]) -> dict[str, object]:
     try:
-        _perform(connection, action, configured_target, caller)
+        perform()
     except ResourceNotFoundError:
         return {"status": "gone", "code": 404, "message": "the call no longer exists"}
     except HttpResponseError as error:

@@ -1,9 +1,10 @@
 """Acting on a live call from outside: the control API and the media host's routes.
 
 - `POST /api/calls/{instanceId}/actions` (function key): play, recognize_dtmf, transfer, hang_up, mute,
-  start_transcription, stop_transcription. 202 with the action id; 400 bad input, 404 unknown call, 409 a call
-  that is not connected (ringing, ended or finished), 422 a transfer without a target when
-  CALL_TRANSFER_TARGET is not set.
+  start_transcription, stop_transcription, start/pause/resume/stop_recording. 202 with the action id; 400 bad
+  input, 404 unknown call, 409 a call that is not connected (ringing, ended or finished), 422 an action this
+  call or deployment cannot take (a transfer without a target when CALL_TRANSFER_TARGET is not set, a
+  recording with CALL_RECORDING off, a pause/resume/stop with no recording in that state).
 - `POST /api/media/{instanceId}/actions?token=...` (per-call token): the media host's voice processor asks for
   transfer or hang_up, with the same answers.
 - `POST /api/media/{instanceId}/silence?token=...` (per-call token): the media host reports caller silence.
@@ -76,6 +77,7 @@ class _CallState:
     runtime: str
     stage: str | None
     start: CallStart | None
+    recording: str | None = None  # the custom status' `recording` (shared/call_recording.py)
 
 
 async def _call_state(client: df.DurableOrchestrationClient, instance_id: str) -> _CallState | None:
@@ -87,13 +89,15 @@ async def _call_state(client: df.DurableOrchestrationClient, instance_id: str) -
     runtime = getattr(status, "runtime_status", None)
     if runtime is None:
         return None
-    stage = _custom_status(getattr(status, "custom_status", None)).get("stage")
+    custom = _custom_status(getattr(status, "custom_status", None))
+    stage, recording = custom.get("stage"), custom.get("recording")
     start_fields = _custom_status(getattr(status, "input_", None))  # JSON text through the SDK (#295)
     try:
         start = CallStart.from_dict(start_fields) if start_fields else None
     except (KeyError, TypeError, ValueError):
         start = None
-    return _CallState(str(getattr(runtime, "value", runtime)), stage if isinstance(stage, str) else None, start)
+    return _CallState(str(getattr(runtime, "value", runtime)), stage if isinstance(stage, str) else None, start,
+                      recording if isinstance(recording, str) else None)
 
 
 async def submit_action(client: df.DurableOrchestrationClient, instance_id: str, action: CallAction
@@ -108,7 +112,8 @@ async def submit_action(client: df.DurableOrchestrationClient, instance_id: str,
     start = state.start
     facts = CallFacts(caller_kind=start.caller_kind if start is not None else "unknown",
                       transcription_available=start is not None and start.transcription != NOT_CONFIGURED,
-                      transfer_target_configured=app_context.call_flow_settings().transfer_target is not None)
+                      transfer_target_configured=app_context.call_flow_settings().transfer_target is not None,
+                      recording_configured=app_context.recording_settings().enabled, recording=state.recording)
     unavailable = unavailable_reason(action.kind, action.target, facts)
     if unavailable is not None:
         return _refusal(422, unavailable.error, unavailable.message, unavailable.path)

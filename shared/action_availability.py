@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.call_actions import CONFIGURED_TARGET, MUTE, START_TRANSCRIPTION, STOP_TRANSCRIPTION, TRANSFER
+from shared.call_actions import (
+    CONFIGURED_TARGET,
+    MUTE,
+    PAUSE_RECORDING,
+    RESUME_RECORDING,
+    START_RECORDING,
+    START_TRANSCRIPTION,
+    STOP_RECORDING,
+    STOP_TRANSCRIPTION,
+    TRANSFER,
+)
+from shared.call_recording import ACTIVE, PAUSED
 
 COMMUNICATION_USER = "communicationUser"
 
@@ -20,6 +31,8 @@ class CallFacts:
     caller_kind: str  # the IncomingCall's `from` kind
     transcription_available: bool  # the call was answered with transcription options
     transfer_target_configured: bool  # CALL_TRANSFER_TARGET is set
+    recording_configured: bool = False  # CALL_RECORDING is not off
+    recording: str | None = None  # the call's recording state (custom status `recording`), None: never started
 
 
 @dataclass(frozen=True)
@@ -44,4 +57,26 @@ def unavailable_reason(kind: str, target: str | None, facts: CallFacts) -> Unava
         return Unavailable("not_configured",
                            "transcription needs ACS_COGNITIVE_SERVICES_ENDPOINT (an Azure AI services resource "
                            "connected to ACS); this call was answered without transcription options")
+    return _recording_unavailable(kind, facts)
+
+
+# Which recording states each recording action needs (shared/call_recording.py).
+_RECORDING_NEEDS: dict[str, tuple[str | None, ...]] = {
+    START_RECORDING: (None, "stopped"),
+    PAUSE_RECORDING: (ACTIVE,),
+    RESUME_RECORDING: (PAUSED,),
+    STOP_RECORDING: (ACTIVE, PAUSED),
+}
+
+
+def _recording_unavailable(kind: str, facts: CallFacts) -> Unavailable | None:
+    needs = _RECORDING_NEEDS.get(kind)
+    if needs is None:
+        return None
+    if kind == START_RECORDING and not facts.recording_configured:
+        return Unavailable("not_configured", "recording is off (CALL_RECORDING): set it to audio or audio_unmixed")
+    if facts.recording not in needs:
+        shown = facts.recording or "not started"
+        return Unavailable("recording_state", f"{kind} needs a recording that is "
+                           f"{' or '.join(state or 'not started' for state in needs)}; this call's is {shown}")
     return None

@@ -17,6 +17,7 @@ from shared.call_actions import (
     MUTE,
     PLAY,
     RECOGNIZE_DTMF,
+    RECORDING_ACTIONS,
     START_TRANSCRIPTION,
     STOP_TRANSCRIPTION,
     TRANSFER,
@@ -48,8 +49,9 @@ RESULT_EVENTS: dict[str, tuple[frozenset[str], str | None]] = {
     "TranscriptionStopped": (frozenset({STOP_TRANSCRIPTION}), COMPLETED),
     "TranscriptionFailed": (frozenset({START_TRANSCRIPTION, STOP_TRANSCRIPTION}), FAILED),
 }
-# Settled by the request itself: no callback follows.
-SYNCHRONOUS_KINDS = frozenset({MUTE, HANG_UP})
+# Settled by the request itself: no callback follows (recording requests carry no operation context, and
+# RecordingStateChanged none either: REST spec, CallAutomation stable 2026-03-12).
+SYNCHRONOUS_KINDS = frozenset({MUTE, HANG_UP, *RECORDING_ACTIONS})
 
 
 @dataclass(frozen=True)

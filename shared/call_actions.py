@@ -1,4 +1,4 @@
-"""Call actions (play, recognize DTMF, transfer, hang up, mute, transcription): the model and its validation.
+"""Call actions (play, recognize DTMF, transfer, hang up, mute, transcription, recording): the model and its validation.
 
 One `CallAction` describes one thing to do on a live call, whoever asked for it: the configured call flow,
 the control API (`POST /api/calls/{id}/actions`) or the media host. It travels as a Durable event payload and
@@ -26,7 +26,13 @@ HANG_UP = "hang_up"
 MUTE = "mute"
 START_TRANSCRIPTION = "start_transcription"
 STOP_TRANSCRIPTION = "stop_transcription"
-ACTION_KINDS = (PLAY, RECOGNIZE_DTMF, TRANSFER, HANG_UP, MUTE, START_TRANSCRIPTION, STOP_TRANSCRIPTION)
+START_RECORDING = "start_recording"
+PAUSE_RECORDING = "pause_recording"
+RESUME_RECORDING = "resume_recording"
+STOP_RECORDING = "stop_recording"
+RECORDING_ACTIONS = frozenset({START_RECORDING, PAUSE_RECORDING, RESUME_RECORDING, STOP_RECORDING})
+ACTION_KINDS = (PLAY, RECOGNIZE_DTMF, TRANSFER, HANG_UP, MUTE, START_TRANSCRIPTION, STOP_TRANSCRIPTION,
+                START_RECORDING, PAUSE_RECORDING, RESUME_RECORDING, STOP_RECORDING)
 # The media host's voice processor may end or hand over the call, nothing else.
 MEDIA_HOST_ACTIONS = frozenset({TRANSFER, HANG_UP})
 

@@ -5,7 +5,7 @@ silence report from the media host (`on_silence`). Each answers a new `FlowState
 queue (ids come from `ids`, the orchestration's deterministic `new_guid`), an optional hang-up reason, and
 timeline notes. The flow never waits itself: the orchestration carries the plan out and reports back.
 
-Phases: waiting -> greeting -> menu -> (transferring -> transferred | fallback) -> listening
+Phases: waiting -> (recording_consent) -> greeting -> menu -> (transferring -> transferred | fallback) -> listening
         listening -> silence_prompt -> listening ... -> goodbye -> ending
 With the default settings the flow goes straight from waiting to listening and never plans anything.
 """
@@ -16,13 +16,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from shared.call_action_ledger import COMPLETED, Outcome
-from shared.call_actions import CONFIGURED_TARGET, PLAY, RECOGNIZE_DTMF, TRANSFER, CallAction, Prompt
+from shared.call_actions import (
+    CONFIGURED_TARGET,
+    PLAY,
+    RECOGNIZE_DTMF,
+    START_RECORDING,
+    TRANSFER,
+    CallAction,
+    Prompt,
+)
 from shared.call_flow_settings import CallFlowSettings
 
 IdSource = Callable[[], str]
 
 GREETING, MENU, TRANSFER_PURPOSE = "greeting", "menu", "transfer"
 TRANSFER_FALLBACK, SILENCE_PROMPT, GOODBYE = "transfer_fallback", "silence_prompt", "goodbye"
+RECORDING_CONSENT, RECORDING = "recording_consent", "recording"
 
 
 @dataclass(frozen=True)
@@ -68,10 +77,26 @@ def loaded(state: FlowState, settings: CallFlowSettings) -> FlowState:
 
 
 def start(state: FlowState, ids: IdSource) -> tuple[FlowState, Plan]:
-    """The call is connected and the settings are loaded: greet, or offer the menu, or just listen."""
+    """The call is connected and the settings are loaded: the consent notice of a recording at connect
+    first, then start the recording, then greet, or offer the menu, or just listen."""
     settings = state.settings
     if settings is None or state.phase != "waiting":
         return state, NOTHING
+    if settings.record_at_connect and settings.recording_consent is not None:
+        return replace(state, phase=RECORDING_CONSENT), Plan((_play(ids, RECORDING_CONSENT,
+                                                                    settings.recording_consent),))
+    return _begin(state, settings, ids, record=settings.record_at_connect)
+
+
+def _begin(state: FlowState, settings: CallFlowSettings, ids: IdSource, *, record: bool,
+           notes: tuple[tuple[str, str | None], ...] = ()) -> tuple[FlowState, Plan]:
+    # The recording's start is queued ahead of the greeting, so the greeting is on the recording.
+    recording = (CallAction(ids(), START_RECORDING, "flow", purpose=RECORDING),) if record else ()
+    state, plan = _greet(state, settings, ids)
+    return state, replace(plan, actions=(*recording, *plan.actions), notes=(*notes, *plan.notes))
+
+
+def _greet(state: FlowState, settings: CallFlowSettings, ids: IdSource) -> tuple[FlowState, Plan]:
     if settings.greeting is not None:
         return replace(state, phase=GREETING), Plan((_play(ids, GREETING, settings.greeting),))
     if settings.menu_prompt is not None:
@@ -117,6 +142,12 @@ def on_outcome(state: FlowState, outcome: Outcome, ids: IdSource) -> tuple[FlowS
         return replace(state, phase=TRANSFER_FALLBACK), Plan((fallback,))
     if action.source != "flow":
         return state, NOTHING
+    if action.purpose == RECORDING_CONSENT and state.phase == RECORDING_CONSENT:
+        # Recorded only once the caller was told: a notice that was not played means no recording.
+        if outcome.status == COMPLETED:
+            return _begin(state, settings, ids, record=True)
+        return _begin(state, settings, ids, record=False,
+                      notes=(("recording_skipped", "the consent notice was not played"),))
     if action.purpose == GREETING and state.phase == GREETING:
         return _after_greeting(state, settings, ids)
     if action.purpose == MENU and state.phase == MENU:

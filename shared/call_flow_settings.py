@@ -21,6 +21,7 @@ from shared.call_actions import (
     validate_voice,
 )
 from shared.json_body import BadRequest
+from shared.recording_settings import load_recording_settings
 from shared.settings import EnvReader, SettingsError
 
 MENU_CHOICES = ("transfer", "hang_up", "continue")
@@ -46,10 +47,14 @@ class CallFlowSettings:
     silence_prompt: Prompt = field(default_factory=lambda: Prompt(text=DEFAULT_SILENCE_PROMPT))
     silence_max_prompts: int = 1
     goodbye: Prompt = field(default_factory=lambda: Prompt(text=DEFAULT_GOODBYE))
+    # CALL_RECORDING_START=connect: the flow starts the recording on connect, after the consent notice if any.
+    record_at_connect: bool = False
+    recording_consent: Prompt | None = None
 
     @property
     def is_default(self) -> bool:
-        return self.greeting is None and self.menu_prompt is None and self.silence_seconds == 0
+        return (self.greeting is None and self.menu_prompt is None and self.silence_seconds == 0
+                and not self.record_at_connect)
 
     def to_dict(self) -> dict[str, object]:
         def prompt(value: Prompt | None) -> dict[str, object] | None:
@@ -67,6 +72,8 @@ class CallFlowSettings:
             "silencePrompt": prompt(self.silence_prompt),
             "silenceMaxPrompts": self.silence_max_prompts,
             "goodbye": prompt(self.goodbye),
+            "recordAtConnect": self.record_at_connect,
+            "recordingConsent": prompt(self.recording_consent),
         }
 
 
@@ -108,6 +115,8 @@ def flow_from_dict(data: Mapping[str, object]) -> CallFlowSettings:
         silence_prompt=_prompt_from(data.get("silencePrompt"), defaults.silence_prompt) or defaults.silence_prompt,
         silence_max_prompts=_int(data.get("silenceMaxPrompts"), defaults.silence_max_prompts, 0, 5),
         goodbye=_prompt_from(data.get("goodbye"), defaults.goodbye) or defaults.goodbye,
+        record_at_connect=data.get("recordAtConnect") is True,
+        recording_consent=_prompt_from(data.get("recordingConsent"), None),
     )
 
 
@@ -175,6 +184,7 @@ def load_call_flow_settings(environ: Mapping[str, str]) -> CallFlowSettings:
     if menu_prompt is not None and not options:
         raise SettingsError("CALL_MENU_PROMPT_TEXT needs CALL_MENU_OPTIONS; for example CALL_MENU_OPTIONS=0:transfer")
     target = env.checked("CALL_TRANSFER_TARGET", "+14255550123", validate_target)
+    record_at_connect, consent = _recording_start(environ, env, voice)
     if "transfer" in options.values() and target is None:
         raise SettingsError("CALL_MENU_OPTIONS offers a transfer but CALL_TRANSFER_TARGET is not set; for example "
                             "CALL_TRANSFER_TARGET=+14255550123")
@@ -192,4 +202,20 @@ def load_call_flow_settings(environ: Mapping[str, str]) -> CallFlowSettings:
         or Prompt(text=DEFAULT_SILENCE_PROMPT),
         silence_max_prompts=env.integer("CALL_SILENCE_MAX_PROMPTS", 1, 0, 5),
         goodbye=env.prompt("CALL_GOODBYE_TEXT", None, voice, DEFAULT_GOODBYE) or Prompt(text=DEFAULT_GOODBYE),
+        record_at_connect=record_at_connect,
+        recording_consent=consent,
     )
+
+
+def _recording_start(environ: Mapping[str, str], env: _Env, voice: str) -> tuple[bool, Prompt | None]:
+    """CALL_RECORDING_START (`api` or `connect`) and the consent notice played before a recording at connect."""
+    start = env.get("CALL_RECORDING_START") or "api"
+    if start not in ("api", "connect"):
+        raise SettingsError("CALL_RECORDING_START must be api or connect; for example CALL_RECORDING_START=connect")
+    if start == "connect" and not load_recording_settings(environ).enabled:
+        raise SettingsError("CALL_RECORDING_START=connect needs CALL_RECORDING; for example CALL_RECORDING=audio")
+    consent = env.prompt("CALL_RECORDING_CONSENT_TEXT", "CALL_RECORDING_CONSENT_AUDIO_URL", voice, None)
+    if consent is not None and start != "connect":
+        raise SettingsError("the consent notice is played before a recording started at connect; set "
+                            "CALL_RECORDING_START=connect")
+    return start == "connect", consent

@@ -19,8 +19,16 @@ from datetime import datetime
 from shared import call_action_ledger as ledger_ops
 from shared import call_flow as flow
 from shared import call_lifecycle as lifecycle
+from shared import call_recording as recording_ops
 from shared.call_action_ledger import Ledger, Outcome
-from shared.call_actions import HANG_UP, TRANSFER, CallAction, action_from_payload, mask_target
+from shared.call_actions import (
+    HANG_UP,
+    RECORDING_ACTIONS,
+    TRANSFER,
+    CallAction,
+    action_from_payload,
+    mask_target,
+)
 from shared.call_flow_settings import flow_from_dict
 from shared.callback_events import KNOWN_CALLBACK_TYPES
 from shared.pii import mask_phone_numbers_in_text
@@ -37,7 +45,7 @@ EVENT_NAMES: tuple[str, ...] = (
 MAX_SEEN_EVENT_IDS = 64
 # Details worth a word in the timeline, by key of the callback payload's `details`.
 _DETAIL_KEYS = ("status", "statusDetails", "participantCount", "tone", "dtmfTones", "failedPlaySourceIndex",
-                "transferTarget")
+                "transferTarget", "state")  # state: RecordingStateChanged (active / inactive)
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class ControlState:
     flow: flow.FlowState = flow.FlowState()
     ledger: Ledger = ()
     seen_event_ids: tuple[str, ...] = ()  # recent callback ids: an exact redelivery is noted once
+    recording: recording_ops.Recording = recording_ops.Recording()
 
 
 def begin() -> ControlState:
@@ -223,6 +232,8 @@ def on_request_result(record: lifecycle.CallRecord, state: ControlState, action_
         return record, state
     if outcome is None or outcome.status == ledger_ops.COMPLETED:
         record = lifecycle.note(record, at, "action_sent", entry.action.describe())
+        if entry.action.kind in RECORDING_ACTIONS:
+            state = replace(state, recording=recording_ops.on_accepted(state.recording, entry.action, result))
     else:
         record = lifecycle.note(record, at, "action_failed", f"{entry.action.describe()}: {outcome.detail}")
     if outcome is not None:
@@ -250,4 +261,7 @@ def on_result_deadline(record: lifecycle.CallRecord, state: ControlState, now: d
 
 def status_fields(state: ControlState) -> dict[str, object]:
     """Added to the orchestration's custom status."""
-    return {"flow": state.flow.phase, "pendingActions": ledger_ops.pending_count(state.ledger)}
+    fields: dict[str, object] = {"flow": state.flow.phase, "pendingActions": ledger_ops.pending_count(state.ledger)}
+    if state.recording.state is not None:
+        fields["recording"] = state.recording.state  # the control API's up-front check reads it
+    return fields

@@ -20,11 +20,13 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from calls import app_context, call_index
 from calls.activity_telemetry import traced_activity
-from calls.call_action_runner import identifier_from_raw_id, run_action
+from calls.call_action_runner import identifier_from_raw_id, run_action, run_recording_action
 from calls.call_orchestration.blueprint import bp
+from calls.events_http import callback_url
 from shared import blob_names
-from shared.call_actions import action_from_payload
+from shared.call_actions import RECORDING_ACTIONS, action_from_payload
 from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
+from shared.call_token import call_token, is_valid_instance_id
 from shared.sealed_value import CALLER, SealError, unseal
 from shared.summary import CallSummaryInput, summary_input_from_dict
 from shared.summary_render import RenderedSummary, render_summary
@@ -92,9 +94,23 @@ def run_call_action(payload: object) -> dict[str, object]:
     action = action_from_payload(request)
     if action is None:
         return {"status": "rejected", "message": "invalid action"}
+    if action.kind in RECORDING_ACTIONS:
+        server_call_id, recording_id = request.get("serverCallId"), request.get("recordingId")
+        return run_recording_action(app_context.call_automation_client(), action, app_context.recording_settings(),
+                                    server_call_id if isinstance(server_call_id, str) else None,
+                                    recording_id if isinstance(recording_id, str) else None,
+                                    _state_callback_url(request.get("instanceId")))
     connection_id = str(request.get("callConnectionId", ""))
     return run_action(app_context.call_automation_client().get_call_connection(connection_id), action,
                       app_context.call_flow_settings().transfer_target, _caller(request))
+
+
+def _state_callback_url(instance_id: object) -> str | None:
+    # Built here, not carried in history: the URL holds the call's token.
+    if not isinstance(instance_id, str) or not is_valid_instance_id(instance_id):
+        return None
+    settings = app_context.settings()
+    return callback_url(settings, instance_id, call_token(settings.call_token_secret, instance_id))
 
 
 def _caller(request: Mapping[str, object]) -> CommunicationIdentifier | None:

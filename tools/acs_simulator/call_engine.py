@@ -315,10 +315,28 @@ class CallEngine:
             await self._start_transcription(body.get("operationContext"), body.get("locale"))
         elif op.kind == "stop_transcription":
             await self._stop_transcription(body.get("operationContext"))
+        elif op.kind in ("start_recording", "pause_recording", "resume_recording", "stop_recording"):
+            self._recording_changed(op.kind, body)
         elif op.kind == "cancel_media":
             self._recognize = None
             self._timeline = [t for t in self._timeline if t[2] != "play_done"]
             heapq.heapify(self._timeline)
+
+    def _recording_changed(self, kind: str, body: dict[str, Any]) -> None:
+        # RecordingStateChanged carries no operationContext nor resultInformation (generated model
+        # RecordingStateChanged: recordingId, state, startDateTime, recordingKind); sent only to the start
+        # request's recordingStateCallbackUri (tools/acs_simulator/recordings.py).
+        uri = body.get("recordingStateCallbackUri")
+        if not isinstance(uri, str) or not uri:
+            return
+        state = "inactive" if kind in ("pause_recording", "stop_recording") else body.get("recordingState")
+        assert self._ids is not None
+        extra = {"recordingId": body.get("recordingId"), "state": state, "recordingKind": "azureCommunicationServices",
+                 "startDateTime": ce.now_iso()}
+        event = ce.cloud_event("RecordingStateChanged", self._ids, None, None, extra)
+        del event["data"]["operationContext"]
+        self._callbacks.send(uri, event)
+        self._progress(f"callback RecordingStateChanged {state}")
 
     def _play_done(self, body: dict[str, Any]) -> None:
         context, uri = body.get("operationContext"), body.get("operationCallbackUri")

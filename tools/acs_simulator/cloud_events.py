@@ -51,7 +51,7 @@ HUNG_UP = Result(200, 0, "The conversation has ended.")  # not published
 ABANDONED = Result(487, 0, "The caller hung up before the call connected.")  # not published
 
 
-def _now() -> str:
+def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
@@ -73,7 +73,7 @@ def cloud_event(event_type: str, ids: CallIds, operation_context: str | None, re
         "source": source,
         "type": f"Microsoft.Communication.{event_type}",
         "data": data,
-        "time": _now(),
+        "time": now_iso(),
         "specversion": "1.0",
         "datacontenttype": "application/json",
         "subject": source,

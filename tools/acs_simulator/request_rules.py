@@ -80,6 +80,8 @@ def check_urls(operation: str, body: dict[str, Any]) -> AcsError | None:
             # ACS calls the AI resource itself, never a loopback address: https only.
             checks.append(("callIntelligenceOptions.cognitiveServicesEndpoint",
                            intelligence["cognitiveServicesEndpoint"], "https", "https"))
+    if operation == "start_recording" and "recordingStateCallbackUri" in body:
+        checks.append(("recordingStateCallbackUri", body["recordingStateCallbackUri"], "https", "http"))
     if "operationCallbackUri" in body:
         checks.append(("operationCallbackUri", body["operationCallbackUri"], "https", "http"))
     for where, url, secure, plain in checks:

@@ -37,6 +37,7 @@ OPERATION_MODELS: dict[str, str] = {
     "start_media_streaming": "StartMediaStreamingRequest",
     "stop_media_streaming": "StopMediaStreamingRequest",
     "mute": "MuteParticipantsRequest",
+    "start_recording": "StartCallRecordingRequest",
     "participants_add": "AddParticipantRequest",
     "participants_remove": "RemoveParticipantRequest",
 }

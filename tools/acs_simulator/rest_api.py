@@ -28,12 +28,14 @@ from tools.acs_simulator.acs_errors import (
 from tools.acs_simulator.call_registry import CallConnection, CallRegistry
 from tools.acs_simulator.email_message import parse_send_request
 from tools.acs_simulator.faults import FaultPlan, InjectedFault
+from tools.acs_simulator.recordings import Recording, RecordingRegistry
 from tools.acs_simulator.records import CallOperation, DeliveredEmail
 
 BearerVerifier = Callable[[str], "str | None"]  # token -> None when valid, else the reason
 
 _CONNECTION = re.compile(r"^/calling/callConnections/(?P<id>[^/:]+)(?::(?P<action>[A-Za-z]+))?$")
 _PARTICIPANTS = re.compile(r"^/calling/callConnections/(?P<id>[^/:]+)/participants:(?P<action>[A-Za-z]+)$")
+_RECORDING = re.compile(r"^/calling/recordings/(?P<id>[^/:]+)(?::(?P<action>pause|resume))?$")
 _EMAIL_OPERATION = re.compile(r"^/emails/operations/(?P<id>[^/]+)$")
 
 # action in the URL -> (operation name used by faults/records, success status)
@@ -49,6 +51,8 @@ _CALL_ACTIONS: dict[str, tuple[str, int]] = {
     "startMediaStreaming": ("start_media_streaming", 202),
     "stopMediaStreaming": ("stop_media_streaming", 202),
 }
+
+_RECORDING_OPERATIONS = ("start_recording", "get_recording", "pause_recording", "resume_recording", "stop_recording")
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class RestApi:
         self._bearer_verifier = bearer_verifier
         self.faults = faults
         self.calls = CallRegistry()
+        self.recordings = RecordingRegistry(self.calls)
         self._email_operations: dict[str, _EmailOperation] = {}
         self._email_polls_running = email_polls_running
         self._email_poll_interval = email_poll_interval
@@ -138,6 +143,12 @@ class RestApi:
             return "reject", None
         if method == "POST" and path == "/calling/callConnections:redirect":
             return "redirect", None
+        if method == "POST" and path == "/calling/recordings":
+            return "start_recording", None
+        if m := _RECORDING.match(path):
+            if m["action"] is not None:
+                return (f"{m['action']}_recording" if method == "POST" else "unknown"), m["id"]
+            return {"GET": "get_recording", "DELETE": "stop_recording"}.get(method, "unknown"), m["id"]
         if method == "POST" and path == "/emails:send":
             return "email", None
         if method == "GET" and (m := _EMAIL_OPERATION.match(path)):
@@ -229,6 +240,8 @@ class RestApi:
             return self._send_email(request, body)
         if operation == "email_status":
             return self._email_status(target or "")
+        if operation in _RECORDING_OPERATIONS:
+            return self._recording(operation, target, body_dict, body)
         assert target is not None
         if operation == "get_call":
             found = self.calls.get(target)
@@ -266,6 +279,29 @@ class RestApi:
             return RestOutcome(operation, _json_response(202, {"operationContext": body_dict.get("operationContext")}),
                                body, call_operation=effect)
         return RestOutcome(operation, RestResponse(202), body, call_operation=effect)
+
+    def _recording(self, operation: str, recording_id: str | None, body_dict: dict[str, Any], body: Any
+                   ) -> RestOutcome:
+        found: Recording | AcsError
+        if operation == "start_recording":
+            found = self.recordings.start(body_dict)
+        elif operation == "get_recording":
+            found = self.recordings.get(recording_id or "")
+        else:
+            found = self.recordings.change(recording_id or "", operation)
+        if isinstance(found, AcsError):
+            return RestOutcome(operation, _error_response(found), body)
+        if operation == "get_recording":
+            return RestOutcome(operation, _json_response(200, found.response()), body)
+        # The call engine sends RecordingStateChanged for the change (recordings.py says where).
+        effect = CallOperation(operation, found.call_connection_id,
+                               {"recordingId": found.recording_id, "recordingState": found.wire_state,
+                                "recordingStateCallbackUri": found.callback_uri})
+        if operation == "start_recording":
+            # The answer says inactive: the recording becomes active after it (spec example).
+            return RestOutcome(operation, _json_response(200, found.response("inactive")), body, call_operation=effect)
+        status = 204 if operation == "stop_recording" else 202
+        return RestOutcome(operation, RestResponse(status), body, call_operation=effect)
 
     def _send_email(self, request: RestRequest, body: Any) -> RestOutcome:
         operation_id = request.headers.get("operation-id") or str(uuid.uuid4())
