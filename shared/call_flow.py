@@ -140,25 +140,45 @@ def on_outcome(state: FlowState, outcome: Outcome, ids: IdSource) -> tuple[FlowS
             return replace(state, phase="transferred"), NOTHING
         fallback = _play(ids, TRANSFER_FALLBACK, settings.transfer_fallback)
         return replace(state, phase=TRANSFER_FALLBACK), Plan((fallback,))
-    if action.source != "flow":
-        return state, NOTHING
-    if action.purpose == RECORDING_CONSENT and state.phase == RECORDING_CONSENT:
-        # Recorded only once the caller was told: a notice that was not played means no recording.
-        if outcome.status == COMPLETED:
-            return _begin(state, settings, ids, record=True)
-        return _begin(state, settings, ids, record=False,
-                      notes=(("recording_skipped", "the consent notice was not played"),))
-    if action.purpose == GREETING and state.phase == GREETING:
-        return _after_greeting(state, settings, ids)
-    if action.purpose == MENU and state.phase == MENU:
-        return _menu_result(state, settings, outcome, ids)
-    if action.purpose in (TRANSFER_FALLBACK, SILENCE_PROMPT) and state.phase == action.purpose:
-        return _listen(state)
-    if action.purpose == GOODBYE and state.phase == GOODBYE:
-        # Said or not (a failed goodbye must not keep the call open), the flow ends the call now.
-        reason = "no caller speech" if state.silence_prompts else "ended by the call flow"
-        return replace(state, phase="ending"), Plan(hang_up=reason)
-    return state, NOTHING
+    if action.source != "flow" or action.purpose != state.phase:
+        return state, NOTHING  # not the flow's own prompt, or a late result of a step the flow has left
+    step = _FLOW_STEPS.get(state.phase)
+    return step(state, settings, outcome, ids) if step is not None else (state, NOTHING)
+
+
+def _consent_played(state: FlowState, settings: CallFlowSettings, outcome: Outcome,
+                    ids: IdSource) -> tuple[FlowState, Plan]:
+    # Recorded only once the caller was told: a notice that was not played means no recording.
+    if outcome.status == COMPLETED:
+        return _begin(state, settings, ids, record=True)
+    return _begin(state, settings, ids, record=False,
+                  notes=(("recording_skipped", "the consent notice was not played"),))
+
+
+def _greeted(state: FlowState, settings: CallFlowSettings, outcome: Outcome, ids: IdSource) -> tuple[FlowState, Plan]:
+    return _after_greeting(state, settings, ids)
+
+
+def _prompted(state: FlowState, settings: CallFlowSettings, outcome: Outcome, ids: IdSource) -> tuple[FlowState, Plan]:
+    return _listen(state)
+
+
+def _said_goodbye(state: FlowState, settings: CallFlowSettings, outcome: Outcome,
+                  ids: IdSource) -> tuple[FlowState, Plan]:
+    # Said or not (a failed goodbye must not keep the call open), the flow ends the call now.
+    reason = "no caller speech" if state.silence_prompts else "ended by the call flow"
+    return replace(state, phase="ending"), Plan(hang_up=reason)
+
+
+# What settles each of the flow's own steps, by the phase the flow is in (= the purpose of its prompt).
+_FLOW_STEPS: dict[str, Callable[[FlowState, CallFlowSettings, Outcome, IdSource], tuple[FlowState, Plan]]] = {
+    RECORDING_CONSENT: _consent_played,
+    GREETING: _greeted,
+    MENU: _menu_result,
+    TRANSFER_FALLBACK: _prompted,
+    SILENCE_PROMPT: _prompted,
+    GOODBYE: _said_goodbye,
+}
 
 
 def on_silence(state: FlowState, silent_ms: int, utterances: int, ids: IdSource) -> tuple[FlowState, Plan]:

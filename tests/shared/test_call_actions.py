@@ -123,7 +123,8 @@ def test_valid_requests_give_exactly_these_actions(body: dict[str, object], expe
     ({"action": "start_transcription", "locale": "english"}, "locale", "must be a locale such as en-US"),
     ({"action": "start_transcription", "locale": 5}, "locale", "expected a string, got number"),
     ({"action": "explode"}, "action", "unknown action; one of play, recognize_dtmf, transfer, hang_up, mute, "
-                                      "start_transcription, stop_transcription"),
+                                      "start_transcription, stop_transcription, start_recording, pause_recording, "
+                                      "resume_recording, stop_recording"),
     ({"action": 5}, "action", "expected a string, got number"),
     ({}, "action", "missing required string 'action'"),
     ({"action": "hang_up", "extra": 1}, "extra", "unknown field"),
