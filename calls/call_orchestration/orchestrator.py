@@ -63,20 +63,31 @@ def call_lifecycle(context: df.DurableOrchestrationContext) -> Generator[Any, An
         wait: WaitUntil | None = None
         for command in commands:
             if isinstance(command, Finish):
-                for pending in (timer for timer in timers if not timer.is_completed):
-                    pending.cancel()
+                _cancel_pending(timers)
                 return dict(command.output)
             wait = _carry_out(context, command, running, fresh) or wait
         assert wait is not None  # the machine ends every answer with WaitUntil or Finish
         inbox, timer = context.wait_for_external_event(INBOX_EVENT), context.create_timer(wait.at)
         timers.append(timer)
         winner = yield context.task_any([inbox, timer, *fresh])
-        inputs: list[Input] = [_finished(running.pop(key), key) for key in list(running) if running[key].is_completed]
-        if winner is inbox:
-            inputs.append(InboxEvent(winner.result))
-        elif winner is timer:
-            inputs.append(TimerFired(wait.seq))
-        state, commands = machine.receive(state, inputs, context.current_utc_datetime)
+        state, commands = machine.receive(state, _inputs(running, winner, inbox, timer, wait),
+                                          context.current_utc_datetime)
+
+
+def _inputs(running: dict[str, Any], winner: Any, inbox: Any, timer: Any, wait: WaitUntil) -> list[Input]:
+    """What happened in one wait: the activities that finished, then the inbox event or the timer."""
+    inputs: list[Input] = [_finished(running.pop(key), key) for key in list(running) if running[key].is_completed]
+    if winner is inbox:
+        inputs.append(InboxEvent(winner.result))
+    elif winner is timer:
+        inputs.append(TimerFired(wait.seq))
+    return inputs
+
+
+def _cancel_pending(timers: list[Any]) -> None:
+    for timer in timers:
+        if not timer.is_completed:
+            timer.cancel()
 
 
 def _carry_out(context: df.DurableOrchestrationContext, command: Command, running: dict[str, Any],
