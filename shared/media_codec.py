@@ -251,11 +251,11 @@ def _audio_data(body: Mapping[str, Any], frame_bytes: int | None, validate_audio
     if timestamp is not None and type(timestamp) is not str:
         raise MediaMessageError("timestamp must be a string")
     frame = AudioData(data, timestamp, _string(body, "participantRawID"), silent, sample_rate)
+    size = frame.byte_length
     if frame_bytes is not None:
-        if len(data) != base64_length(frame_bytes) or frame.byte_length != frame_bytes:
+        if len(data) != base64_length(frame_bytes) or size != frame_bytes:
             raise MediaMessageError(f"audio frame must be {frame_bytes} bytes")
     else:
-        size = frame.byte_length
         if not size or len(data) % 4:
             raise MediaMessageError("audio data must be non-empty padded base64")
         if size % BYTES_PER_SAMPLE:
@@ -264,7 +264,7 @@ def _audio_data(body: Mapping[str, Any], frame_bytes: int | None, validate_audio
             raise MediaMessageError(f"audio data longer than {MAX_AUDIO_MS} ms")
     # Strict base64 still takes surplus padding ("AAAA===="), so the decoded length is compared with the one
     # checked above from the text.
-    if validate_audio and len(frame.pcm) != frame.byte_length:
+    if validate_audio and len(frame.pcm) != size:
         raise MediaMessageError("audio data has surplus base64 padding")
     return frame
 
