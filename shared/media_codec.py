@@ -251,26 +251,28 @@ def _audio_data(body: Mapping[str, Any], frame_bytes: int | None, validate_audio
     if timestamp is not None and type(timestamp) is not str:
         raise MediaMessageError("timestamp must be a string")
     frame = AudioData(data, timestamp, _string(body, "participantRawID"), silent, sample_rate)
-    _check_audio_size(frame, frame_bytes, sample_rate)
+    size = _checked_audio_size(frame, frame_bytes, sample_rate)
     # Strict base64 still takes surplus padding ("AAAA===="), so the decoded length is compared with the one
     # checked above from the text.
-    if validate_audio and len(frame.pcm) != frame.byte_length:
+    if validate_audio and len(frame.pcm) != size:
         raise MediaMessageError("audio data has surplus base64 padding")
     return frame
 
 
-def _check_audio_size(frame: AudioData, frame_bytes: int | None, sample_rate: int | None) -> None:
-    if frame_bytes is not None:
-        if len(frame.data_b64) != base64_length(frame_bytes) or frame.byte_length != frame_bytes:
-            raise MediaMessageError(f"audio frame must be {frame_bytes} bytes")
-        return
+def _checked_audio_size(frame: AudioData, frame_bytes: int | None, sample_rate: int | None) -> int:
+    """The PCM byte count of `frame` (computed once), or MediaMessageError when it is not allowed."""
     size = frame.byte_length
+    if frame_bytes is not None:
+        if len(frame.data_b64) != base64_length(frame_bytes) or size != frame_bytes:
+            raise MediaMessageError(f"audio frame must be {frame_bytes} bytes")
+        return size
     if not size or len(frame.data_b64) % 4:
         raise MediaMessageError("audio data must be non-empty padded base64")
     if size % BYTES_PER_SAMPLE:
         raise MediaMessageError("audio data must be a whole number of 16-bit samples")
     if size > max_audio_bytes_for(sample_rate):
         raise MediaMessageError(f"audio data longer than {MAX_AUDIO_MS} ms")
+    return size
 
 
 def _audio_metadata(body: Mapping[str, Any]) -> AudioMetadata:
