@@ -15,10 +15,28 @@ from calls.telemetry import configure as configure_telemetry
 from shared.transcription_settings import NOT_CONFIGURED_MESSAGE
 
 log = logging.getLogger(__name__)
+# azure-communication-callautomation 1.6.0's TranscriptionOptions._to_generated passes
+# speech_recognition_model_endpoint_id to a generated model that has no such attribute, and its serializer
+# logs a WARNING for it on every answer that asks for transcription; nothing is lost (the field is optional).
+SDK_SERIALIZATION_LOGGER = "azure.communication.callautomation._generated._utils.serialization"
+KNOWN_SDK_NOISE = "speech_recognition_model_endpoint_id is not a known attribute"
+
+
+class _DropKnownSdkNoise(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return KNOWN_SDK_NOISE not in record.getMessage()
+
+
+def quiet_known_sdk_noise() -> None:
+    """Drop that one warning, and only it: any other serializer warning still reaches the logs."""
+    sdk_log = logging.getLogger(SDK_SERIALIZATION_LOGGER)
+    if not any(isinstance(existing, _DropKnownSdkNoise) for existing in sdk_log.filters):
+        sdk_log.addFilter(_DropKnownSdkNoise())
 
 
 def prepare_process() -> None:
     install_phone_number_masking()
+    quiet_known_sdk_noise()
     configure_telemetry(config().telemetry)
     if not config().transcription.available:
         log.warning(NOT_CONFIGURED_MESSAGE)
