@@ -12,14 +12,13 @@ carries more than the history does, and usually less.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from shared import blob_names
 from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
-from shared.call_inbox import INBOX_EVENT, KIND
+from shared.call_inbox import INBOX_EVENT, KIND, decode_json_object
 from shared.call_lifecycle import parse_time
 from shared.pii import mask_phone_numbers_in_text
 
@@ -84,23 +83,6 @@ def _text(value: object, limit: int = MAX_TEXT_CHARS) -> str | None:
     return mask_phone_numbers_in_text(text) if text else None
 
 
-def _decode(value: object) -> Any:
-    """Durable hands payloads back as JSON text, sometimes twice encoded (durable-python #295)."""
-    for _ in range(2):
-        if not isinstance(value, str):
-            break
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    decoded = _decode(value)
-    return decoded if isinstance(decoded, Mapping) else {}
-
-
 def _seconds_between(start: object, end: object) -> float | None:
     first, last = parse_time(start), parse_time(end)
     if first is None or last is None or last < first:
@@ -158,9 +140,9 @@ def _activity_entry(event: Mapping[str, Any], failed: bool) -> dict[str, Any]:
     if failed:
         reason = _text(event.get("Reason")) or _text(event.get("Details")) or "no reason given"
         return _entry(at, name, f"Activity {name} failed.", reason, status="error", durationSeconds=duration)
-    result = _mapping(event.get("Result"))
+    result = decode_json_object(event.get("Result"))
     meaning = _ACTIVITY_MEANINGS.get(name, f"Activity {name} finished.")
-    request = _mapping(event.get("Input"))
+    request = decode_json_object(event.get("Input"))
     parts = [f"action {_text(request['action'], 40)}"] if isinstance(request.get("action"), str) else []
     if isinstance(result.get("status"), str):
         parts.append(f"status {_text(result['status'], 40)}")
@@ -175,7 +157,7 @@ def _activity_entry(event: Mapping[str, Any], failed: bool) -> dict[str, Any]:
 def _raised_event(raw: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     """(name, payload) of an EventRaised: an inbox event shows under its own kind (shared/call_inbox.py)."""
     name = _text(raw.get("Name"), 80) or "event"
-    payload = _mapping(raw.get("Input"))
+    payload = decode_json_object(raw.get("Input"))
     if name == INBOX_EVENT:
         name = _text(payload.get(KIND), 80) or "event"
     return name, payload
@@ -300,7 +282,7 @@ def _email(history: Sequence[object], output: Mapping[str, Any]) -> dict[str, An
     if not isinstance(email, Mapping):
         for raw in history:
             if isinstance(raw, Mapping) and raw.get("FunctionName") == SEND_EMAIL:
-                email = (_mapping(raw.get("Result")) if raw.get("EventType") == "TaskCompleted"
+                email = (decode_json_object(raw.get("Result")) if raw.get("EventType") == "TaskCompleted"
                          else {"status": "failed", "error": raw.get("Reason")})
     if not isinstance(email, Mapping):
         return None
@@ -311,7 +293,7 @@ def _email(history: Sequence[object], output: Mapping[str, Any]) -> dict[str, An
 def _outcome(status: Mapping[str, Any], history: Sequence[object], output: Mapping[str, Any]) -> str | None:
     if _raised(history, "CallTransferAccepted") is not None:
         return TRANSFERRED
-    outcome = output.get("outcome") or _mapping(status.get("customStatus")).get("outcome")
+    outcome = output.get("outcome") or decode_json_object(status.get("customStatus")).get("outcome")
     return _text(outcome, 40)
 
 
@@ -343,18 +325,18 @@ def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
     """The story of one call from its Durable status (with history, history output and input)."""
     history = status.get("historyEvents") or status.get("history") or []
     history = history if isinstance(history, list) else []
-    start = _mapping(status.get("input"))
-    output = _mapping(status.get("output"))
-    custom = _mapping(status.get("customStatus"))
+    start = decode_json_object(status.get("input"))
+    output = decode_json_object(status.get("output"))
+    custom = decode_json_object(status.get("customStatus"))
     instance_id = _text(status.get("instanceId"), 256) or ""
     timeline = _story_timeline(history, start, output)
 
-    answered = _mapping(_raised(history, "CallAnswered"))
+    answered = decode_json_object(_raised(history, "CallAnswered"))
     ringing_at = _text(start.get("ringingAt"), 64)
-    connected = _mapping(_raised(history, "CallConnected"))
+    connected = decode_json_object(_raised(history, "CallConnected"))
     connected_at = _text(output.get("connectedAt"), 64) or _text(connected.get("time"), 64)
     disconnected = _raised(history, "CallDisconnected")
-    ended_at = _text(output.get("endedAt"), 64) or _text(_mapping(disconnected).get("time"), 64)
+    ended_at = _text(output.get("endedAt"), 64) or _text(decode_json_object(disconnected).get("time"), 64)
     finished_at = timeline[-1]["at"] if timeline and status.get("runtimeStatus") != "Running" else None
     return {
         "instanceId": instance_id,
@@ -381,9 +363,9 @@ def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
 
 def list_entry(status: Mapping[str, Any]) -> dict[str, Any]:
     """One row of the call list, from a status without history."""
-    start = _mapping(status.get("input"))
-    output = _mapping(status.get("output"))
-    custom = _mapping(status.get("customStatus"))
+    start = decode_json_object(status.get("input"))
+    output = decode_json_object(status.get("output"))
+    custom = decode_json_object(status.get("customStatus"))
     return {
         "instanceId": _text(status.get("instanceId"), 256),
         "runtimeStatus": _text(status.get("runtimeStatus"), 40),
