@@ -20,10 +20,10 @@ from typing import Any
 
 from media_host.call_actions_client import ActionReply, CallActionsClient
 from shared.caller_silence import CallerSilenceTracker, SilenceReport
+from shared.media_codec import FRAME_MS
 
 log = logging.getLogger("media_host.call_control")
 
-FRAME_MS = 20  # ACS sends one frame per 20 ms at every sample rate
 CHECK_EVERY_MS = 1000
 MAX_IN_FLIGHT = 4
 CLOSE_GRACE_SECONDS = 2.0

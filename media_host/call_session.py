@@ -44,6 +44,7 @@ from shared.media_codec import (
     decode_media_message,
     encode_json,
 )
+from shared.media_report import CLEAN_CLOSE_CODES
 from shared.media_route import TRANSCRIPTION, MediaSocketRoute
 from shared.transcript_lines import segment_from_acs
 
@@ -241,7 +242,7 @@ class CallSession:
             return await self._finish_transcription()
         if self.call_transcript.on_utterance is not None:
             self.call_transcript.on_utterance = None
-        clean = self.ws.close_code in (1000, 1001)
+        clean = self.ws.close_code in CLEAN_CLOSE_CODES
         transcription_closed = await self.transcripts.wait_for_transcription(
             self.call_transcript, TRANSCRIPTION_CLOSE_WAIT_SECONDS if clean else TRANSCRIPTION_AFTER_DROP_WAIT_SECONDS)
         flushed = await self.transcripts.release(self.route.instance_id, self.call_transcript, transcription=False,

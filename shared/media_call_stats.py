@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-FRAME_MS = 20.0  # the usual frame: one every 20 ms at every sample rate
+from shared.media_codec import BYTES_PER_SAMPLE, FRAME_MS
+
 GAP_THRESHOLD_MS = 2 * FRAME_MS  # for 20 ms frames; in general the earlier frame's duration plus FRAME_MS
-BYTES_PER_SAMPLE = 2  # PCM 16-bit mono
 MAX_DTMF_TONES = 256
 
 
