@@ -29,7 +29,9 @@ from typing import Literal
 from shared import call_lifecycle as lifecycle
 from shared import call_progress as progress
 from shared import call_recording as recording_ops
+from shared import recording_files as files_ops
 from shared.call_activity_names import (
+    DOWNLOAD_RECORDING,
     HANG_UP,
     LOAD_FLOW,
     PREPARE_SUMMARY,
@@ -50,6 +52,7 @@ from shared.call_messages import (
     WaitUntil,
 )
 from shared.call_start import CallStart
+from shared.recording_file_event import RECORDING_FILE_READY
 
 Phase = Literal["call", "summarizing", "emailing", "done"]
 # While an activity runs unraced, look again this long after its start, doubling, up to the maximum: a
@@ -90,6 +93,7 @@ class CallState:
     wait_seq: int = 0  # the last WaitUntil's number
     summary: Mapping[str, object] | None = None
     email: Mapping[str, object] | None = None
+    recording_files: files_ops.RecordingFiles = files_ops.RecordingFiles()
 
 
 class _Ids:
@@ -147,6 +151,8 @@ def receive(state: CallState, messages: Sequence[Input], now: datetime) -> tuple
 
 def _apply(state: CallState, message: Input, now: datetime, ids: _Ids) -> tuple[CallState, list[Command]]:
     if isinstance(message, InboxEvent):
+        if state.phase == "call" and read_inbox(message.raw)[0] == RECORDING_FILE_READY:
+            return _on_recording_file(state, read_inbox(message.raw)[1], now)
         return _on_inbox(state, message, now, ids), []
     if isinstance(message, TimerFired):
         return _on_timer(state, message.seq, now, ids)
@@ -172,7 +178,11 @@ def _on_timer(state: CallState, seq: int, now: datetime, ids: _Ids) -> tuple[Cal
         due = progress.result_deadline(control)
         if due is not None and due <= now:
             record, control = progress.on_result_deadline(record, control, now, ids)
-        state = replace(state, record=record, control=control)
+        files, gave_up = files_ops.on_wait_over(state.recording_files, now)
+        if gave_up:
+            record = lifecycle.note(record, lifecycle.iso(now), "recording_file_missing",
+                                    f"no RecordingFileStatusUpdated within {files_ops.FILE_WAIT_SECONDS} s")
+        state = replace(state, record=record, control=control, recording_files=files)
     due_now = tuple(retry for retry in state.retries if retry.due <= now)
     state = replace(state, retries=tuple(retry for retry in state.retries if retry.due > now),
                     running=(*state.running, *(retry.activity for retry in due_now)))
@@ -212,6 +222,11 @@ def _on_result(state: CallState, activity: Activity, result: Mapping[str, object
         return _summarized(state, result, now)
     elif activity.name == SEND_EMAIL:
         return replace(state, email=result), []
+    elif activity.name == DOWNLOAD_RECORDING:
+        files, blob = files_ops.on_downloaded(state.recording_files, result)
+        detail = blob or f"download failed: {str(result.get('error') or 'unknown')[:MAX_ERROR_CHARS]}"
+        record = lifecycle.note(record, lifecycle.iso(now), "recording_stored" if blob else "recording_failed", detail)
+        return replace(state, record=record, recording_files=files), []
     return replace(state, record=record, control=control), []
 
 
@@ -235,6 +250,21 @@ def _summarized(state: CallState, summary: Mapping[str, object], now: datetime) 
 MAX_SUMMARY_ERROR_CHARS = 300
 
 
+def _on_recording_file(state: CallState, payload: Mapping[str, object], now: datetime
+                       ) -> tuple[CallState, list[Command]]:
+    """ACS said a recording file is ready: one download per chunk not taken yet (a redelivery starts none)."""
+    files, downloads = files_ops.on_file_ready(state.recording_files, payload)
+    detail = f"{len(downloads)} new chunk(s)" if downloads else "already taken"
+    state = replace(state, recording_files=files,
+                    record=lifecycle.note(state.record, lifecycle.iso(now), "recording_file_ready", detail))
+    started: list[Command] = []
+    for download in downloads:
+        state, command = _start_activity(state, DOWNLOAD_RECORDING,
+                                         download.to_input(state.record.start.instance_id), now)
+        started.append(command)
+    return state, started
+
+
 def _busy(state: CallState, name: str) -> bool:
     return any(item.name == name for item in state.running) or any(r.activity.name == name for r in state.retries)
 
@@ -244,8 +274,12 @@ def _step_call(state: CallState, now: datetime) -> tuple[CallState, StartActivit
     record = state.record
     step = lifecycle.next_step(record)
     if isinstance(step, lifecycle.Summarize):
+        files, hold = files_ops.holds_summary(state.recording_files, state.control.recording.expects_file, now)
+        if hold:
+            return replace(state, recording_files=files), None
         state = replace(state, phase="summarizing")
-        return _start_activity(state, PREPARE_SUMMARY, lifecycle.summary_fields(record), now)
+        return _start_activity(state, PREPARE_SUMMARY, {**lifecycle.summary_fields(record),
+                                                        **files_ops.summary_fields(files)}, now)
     if isinstance(step, lifecycle.HangUp):
         # Raced with the inbox, not awaited alone: CallDisconnected typically arrives while it runs.
         state = replace(state, record=lifecycle.on_hang_up_started(record, now))
@@ -291,6 +325,9 @@ def _deadline(state: CallState, now: datetime) -> datetime:
         due = progress.result_deadline(state.control)
         if due is not None:
             candidates.append(due)
+        files_due = files_ops.deadline(state.recording_files)
+        if files_due is not None:
+            candidates.append(files_due)
     if state.running or not candidates:
         candidates.append(now + _poll(state, now))
     return min(candidates)
@@ -322,5 +359,6 @@ def _finish(state: CallState, now: datetime, started: list[Command]) -> tuple[Ca
         "summary": {key: summary[key] for key in ("status", "error") if key in summary} or {"status": "ok"},
         "email": dict(email),
         "timeline": [entry.to_dict() for entry in record.timeline],
+        **files_ops.output_fields(state.recording_files),
     }
     return state, [*started, SetStatus(status_of(state)), Finish(output)]

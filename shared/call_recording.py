@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from shared.call_actions import PAUSE_RECORDING, RESUME_RECORDING, START_RECORDING, STOP_RECORDING, CallAction
 
@@ -27,6 +27,13 @@ RECORDING_ID = re.compile(r"[A-Za-z0-9+/=_.:-]{1,512}")
 class Recording:
     recording_id: str | None = None
     state: str | None = None  # None: never started on this call
+    # Written by ACS into our `recordings` container (bring-your-own-storage): nothing to download.
+    external_storage: bool = False
+
+    @property
+    def expects_file(self) -> bool:
+        """ACS keeps the file and announces it (RecordingFileStatusUpdated): the machine downloads it."""
+        return self.recording_id is not None and not self.external_storage
 
 
 def on_accepted(recording: Recording, action: CallAction, result: Mapping[str, object]) -> Recording:
@@ -37,8 +44,8 @@ def on_accepted(recording: Recording, action: CallAction, result: Mapping[str, o
     if action.kind == START_RECORDING:
         raw_id = result.get("recordingId")
         recording_id = raw_id if isinstance(raw_id, str) and RECORDING_ID.fullmatch(raw_id) else None
-        return Recording(recording_id, after)
-    return Recording(recording.recording_id, after)
+        return Recording(recording_id, after, result.get("externalStorage") is True)
+    return replace(recording, state=after)
 
 
 def activity_fields(recording: Recording, action: CallAction, server_call_id: str, instance_id: str
