@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from azure.communication.callautomation import (
+    AzureBlobContainerRecordingStorage,
     CallAutomationClient,
     CallConnectionClient,
     CommunicationIdentifier,
@@ -124,11 +125,15 @@ def run_recording_action(client: CallAutomationClient, action: CallAction, setti
             # Located by the call's serverCallId (StartCallRecordingRequest.callLocator, kind serverCallLocator).
             # recordingStateCallbackUri named (the call's own callback URL): RecordingStateChanged then comes to
             # the call's inbox whatever ACS's default target is.
+            storage = AzureBlobContainerRecordingStorage(settings.storage_container_url) \
+                if settings.storage_container_url else None
             started = client.start_recording(server_call_id=server_call_id, recording_content_type="audio",
                                              recording_state_callback_url=state_callback_url,
                                              recording_channel_type=settings.channel,
-                                             recording_format_type=settings.format)
+                                             recording_format_type=settings.format, recording_storage=storage)
             answer["recordingId"] = started.recording_id
+            if storage is not None:
+                answer["externalStorage"] = True  # nothing for the orchestration to download
             return
         if not recording_id:
             raise ValueError("no recording is running on this call")

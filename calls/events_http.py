@@ -243,7 +243,7 @@ def _timing(received: float, authenticated: float, parsed: float) -> AnswerTimin
     return timing
 
 
-def _cloud_events_handshake(req: func.HttpRequest) -> func.HttpResponse:
+def cloud_events_handshake(req: func.HttpRequest) -> func.HttpResponse:
     origin = req.headers.get("webhook-request-origin")
     if not origin:
         return json_response(400, {"error": "bad_request", "message": "OPTIONS needs WebHook-Request-Origin",
@@ -252,7 +252,7 @@ def _cloud_events_handshake(req: func.HttpRequest) -> func.HttpResponse:
                                                        "WebHook-Allowed-Rate": "*"})
 
 
-def _validation_response(req: func.HttpRequest, delivery: list[EventGridEvent]) -> func.HttpResponse | None:
+def validation_response(req: func.HttpRequest, delivery: list[EventGridEvent]) -> func.HttpResponse | None:
     """The answer to a subscription validation handshake, or None for a delivery of events."""
     validations = [event.data for event in delivery if isinstance(event.data, SubscriptionValidation)]
     if req.headers.get("aeg-event-type", "").lower() != "subscriptionvalidation" and not validations:
@@ -288,13 +288,13 @@ async def events(req: func.HttpRequest, client: df.DurableOrchestrationClient) -
         return refusal
     authenticated = time.perf_counter()
     if req.method == "OPTIONS":
-        return _cloud_events_handshake(req)
+        return cloud_events_handshake(req)
     try:
         delivery = parse_event_grid_delivery(read_json(req))
     except BadRequest as error:
         log.warning("Rejected Event Grid delivery: %s at %s", error.message, error.path or "body")
         return error_response(error)
-    validation = _validation_response(req, delivery)
+    validation = validation_response(req, delivery)
     if validation is not None:
         return validation
     parsed = time.perf_counter()

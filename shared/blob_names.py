@@ -30,3 +30,8 @@ def summary_blob(instance_id: str) -> str:
 def email_receipt_blob(instance_id: str) -> str:
     """Written once the summary email is accepted by ACS, so a retried activity does not send twice."""
     return f"calls/{instance_id}/email.json"
+
+
+def recording_blob(instance_id: str, index: int, extension: str) -> str:
+    """One chunk of the call's recording, downloaded from ACS when it keeps the file (no bring-your-own-storage)."""
+    return f"calls/{instance_id}/recording-{index}.{extension}"

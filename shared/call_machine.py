@@ -253,6 +253,10 @@ MAX_SUMMARY_ERROR_CHARS = 300
 def _on_recording_file(state: CallState, payload: Mapping[str, object], now: datetime
                        ) -> tuple[CallState, list[Command]]:
     """ACS said a recording file is ready: one download per chunk not taken yet (a redelivery starts none)."""
+    if state.control.recording.external_storage:
+        # ACS wrote the file into our `recordings` container itself: nothing to download.
+        return replace(state, record=lifecycle.note(state.record, lifecycle.iso(now), "recording_file_ready",
+                                                    "in the recordings container")), []
     files, downloads = files_ops.on_file_ready(state.recording_files, payload)
     detail = f"{len(downloads)} new chunk(s)" if downloads else "already taken"
     state = replace(state, recording_files=files,

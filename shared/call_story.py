@@ -17,10 +17,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared import blob_names
-from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
+from shared.call_activity_names import (
+    DOWNLOAD_RECORDING,
+    HANG_UP,
+    LOAD_FLOW,
+    PREPARE_SUMMARY,
+    RUN_ACTION,
+    SEND_EMAIL,
+)
 from shared.call_inbox import INBOX_EVENT, KIND, decode_json_object
 from shared.call_lifecycle import parse_time
 from shared.pii import mask_phone_numbers_in_text
+from shared.recording_files import stored_in_output
 
 MAX_TEXT_CHARS = 200
 MAX_TIMELINE_ENTRIES = 300
@@ -62,6 +70,10 @@ _DECISION_MEANINGS = {
     "action_sent": "ACS accepted the action request; its result comes as a callback.",
     "action_failed": "The action could not be sent to ACS.",
     "menu_choice": "The caller chose a menu option.",
+    "recording_file_ready": "ACS said the recording's file is ready (RecordingFileStatusUpdated).",
+    "recording_stored": "The recording's file was stored with the call.",
+    "recording_failed": "The recording's file could not be downloaded.",
+    "recording_file_missing": "ACS never said the recording's file was ready; the summary went on without it.",
 }
 _ACTIVITY_MEANINGS = {
     HANG_UP: "The app hung up the call.",
@@ -69,6 +81,7 @@ _ACTIVITY_MEANINGS = {
     RUN_ACTION: "The app sent a call action to ACS.",
     PREPARE_SUMMARY: "The call summary was written.",
     SEND_EMAIL: "The summary email was sent.",
+    DOWNLOAD_RECORDING: "The recording's file was downloaded from ACS into the call's blobs.",
 }
 _CLOSING_ACTIVITIES = frozenset({PREPARE_SUMMARY, SEND_EMAIL})
 # Media statistics worth showing, in the order shown.
@@ -227,7 +240,8 @@ def _history_entries(history: Sequence[object], start: Mapping[str, Any]) -> lis
 
 # Shown from history instead (the ringing, the activities' results), or closing the story already.
 _NOT_DECISIONS = frozenset({"ringing", "summarized", "hang_up_result"})
-_INFO_DECISIONS = frozenset({"hang_up_requested", "action_requested", "action_sent", "menu_choice"})
+_INFO_DECISIONS = frozenset({"hang_up_requested", "action_requested", "action_sent", "menu_choice",
+                             "recording_file_ready", "recording_stored"})
 
 
 def _is_decision(event: str) -> bool:
@@ -356,6 +370,7 @@ def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
         "media": _media(history, output),
         "transcriptBlob": blob_names.transcript_blob(instance_id) if connected_at and instance_id else None,
         "summaryBlob": _text(output.get("summaryBlob"), 256),
+        "recordings": stored_in_output(output),
         "email": _email(history, output),
         "timeline": timeline,
     }

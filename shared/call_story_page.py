@@ -130,6 +130,10 @@ def render_call_story_page(story: Mapping[str, Any]) -> str:
         ("Correlation id", story.get("correlationId")), ("Call connection id", story.get("callConnectionId")),
         ("Transcript may be incomplete", "yes" if story.get("partial") else "no"),
     ])
+    recordings = [item for item in story.get("recordings") or [] if isinstance(item, Mapping)]
+    recordings_html = ("<h2>Recording</h2><ul>" + "".join(
+        f'<li><a href="{_e(item.get("url"))}">{_e(item.get("blob"))}</a></li>' for item in recordings) + "</ul>"
+        if recordings else "")
     media_html = (f"<h2>Media</h2><dl class=\"facts\">{_facts(list(media.items()))}</dl>" if media
                   else "<h2>Media</h2><p>No media stream for this call.</p>")
     colour = _OUTCOME_COLOURS.get(outcome, "#59636e")
@@ -141,7 +145,7 @@ def render_call_story_page(story: Mapping[str, Any]) -> str:
         f"{_axis(story, timeline)}"
         f"<table><thead><tr><th>When</th><th>Event</th><th>What it means</th></tr></thead>"
         f"<tbody>{_rows(timeline)}</tbody></table>"
-        f"<h2>Call</h2><dl class=\"facts\">{facts}</dl>{media_html}"
+        f"<h2>Call</h2><dl class=\"facts\">{facts}</dl>{recordings_html}{media_html}"
         "</body></html>"
     )
 

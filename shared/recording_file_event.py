@@ -17,8 +17,15 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from shared.json_body import BadRequest, child_path, optional_int, optional_list, optional_str, require_object, \
-    require_str
+from shared.json_body import (
+    BadRequest,
+    child_path,
+    optional_int,
+    optional_list,
+    optional_str,
+    require_object,
+    require_str,
+)
 
 RECORDING_FILE_STATUS_UPDATED = "Microsoft.Communication.RecordingFileStatusUpdated"
 # The inbox kind the events route raises on the call (shared/call_inbox.py).

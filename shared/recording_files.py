@@ -127,3 +127,14 @@ def output_fields(files: RecordingFiles) -> dict[str, object]:
     if not files.stored:
         return {}
     return {"recordings": [{"blob": stored.blob, "url": stored.url} for stored in files.stored]}
+
+
+def stored_in_output(output: Mapping[str, object]) -> list[dict[str, str]]:
+    """The stored files an orchestration's output names (for the story), web links only."""
+    listed = output.get("recordings")
+    found = []
+    for item in listed[:MAX_CHUNKS] if isinstance(listed, list) else []:
+        if isinstance(item, Mapping) and isinstance(item.get("blob"), str) and isinstance(item.get("url"), str) \
+                and str(item["url"]).startswith(("https://", "http://")):
+            found.append({"blob": str(item["blob"])[:256], "url": str(item["url"])[:MAX_URL_CHARS]})
+    return found

@@ -7,6 +7,12 @@
 - `CALL_RECORDING_FORMAT`: `wav` (default) or `mp3`. The spec's RecordingFormat also has `mp4`, which is
   for audioVideo only, so it is not accepted; unmixed audio is wav only (ACS call recording overview:
   "unmixed audio: wav"), so `audio_unmixed` with `mp3` is a configuration error.
+- `RECORDING_STORAGE_CONTAINER_URL`: optional https URL of a blob container (infra: the storage account's
+  `recordings` container). When set, ACS writes the file there itself (bring-your-own-storage): the start
+  request carries `externalStorage` {recordingStorageKind "azureBlobStorage", recordingDestinationContainerUrl}
+  (REST spec StartCallRecordingRequest.externalStorage / ExternalStorage; SDK 1.6
+  AzureBlobContainerRecordingStorage(container_url)), and ACS's managed identity needs Storage Blob Data
+  Contributor on it. Unset: ACS keeps the file, and the orchestration downloads it after the Event Grid event.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ FORMATS = ("wav", "mp3")
 class RecordingSettings:
     mode: str = OFF
     format: str = "wav"
+    storage_container_url: str | None = None  # bring-your-own-storage
 
     @property
     def enabled(self) -> bool:
@@ -48,4 +55,10 @@ def load_recording_settings(environ: Mapping[str, str]) -> RecordingSettings:
                             "for example CALL_RECORDING_FORMAT=wav")
     if mode == AUDIO_UNMIXED and form != "wav":
         raise SettingsError("CALL_RECORDING=audio_unmixed records wav only; set CALL_RECORDING_FORMAT=wav")
-    return RecordingSettings(mode, form)
+    container = read.optional("RECORDING_STORAGE_CONTAINER_URL")
+    if container is not None and (not container.startswith("https://") or len(container) > 1024
+                                  or any(c in container for c in "?#\r\n ")):
+        raise SettingsError("RECORDING_STORAGE_CONTAINER_URL must be a container's https URL without a query; "
+                            "for example RECORDING_STORAGE_CONTAINER_URL="
+                            "https://mystorage.blob.core.windows.net/recordings")
+    return RecordingSettings(mode, form, container)

@@ -32,6 +32,8 @@ class CallSummaryInput:
     transcription: str = "requested"
     # Set when the summary could not be prepared and the email is the orchestration's own fallback.
     summary_error: str | None = None
+    # The call's recording, stored in calls/{id}/ (shared/recording_files.py): linked from the email.
+    recording_url: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form; `summary_input_from_dict` reads it back unchanged."""
@@ -90,4 +92,13 @@ def summary_input_from_dict(data: Mapping[str, object]) -> CallSummaryInput:
         partial=partial,
         transcription=_field(data, "transcription") or "requested",
         summary_error=_field(data, "summary_error"),
+        recording_url=_link(data, "recording_url"),
     )
+
+
+def _link(data: Mapping[str, object], key: str) -> str | None:
+    # Only a web link goes into the email's href: anything else (javascript:, data:) is refused.
+    value = _field(data, key)
+    if value is not None and not value.startswith(("https://", "http://")):
+        raise BadRequest("expected an http(s) URL", path=key)
+    return value

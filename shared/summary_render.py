@@ -243,8 +243,9 @@ class _Section:
     notes_after: tuple[str, ...] = ()
 
 
-def _plain_text(title: str, facts: list[tuple[str, str]], notes: list[str], sections: list[_Section]) -> str:
-    lines = [title, "=" * len(title), "", *(f"{label}: {value}" for label, value in facts)]
+def _plain_text(title: str, facts: list[tuple[str, str]], notes: list[str], sections: list[_Section],
+                links: Sequence[tuple[str, str]] = ()) -> str:
+    lines = [title, "=" * len(title), "", *(f"{label}: {value}" for label, value in [*facts, *links])]
     lines += ["", *notes] if notes else []
     for section in sections:
         lines += ["", section.heading, "-" * len(section.heading)]
@@ -254,7 +255,8 @@ def _plain_text(title: str, facts: list[tuple[str, str]], notes: list[str], sect
     return "\n".join([*lines, ""])
 
 
-def _html(title: str, facts: list[tuple[str, str]], notes: list[str], sections: list[_Section]) -> str:
+def _html(title: str, facts: list[tuple[str, str]], notes: list[str], sections: list[_Section],
+          links: Sequence[tuple[str, str]] = ()) -> str:
     def table(rows: Sequence[Sequence[str]], header: bool = False) -> str:
         first = "th align=left" if header else "td"
         cells = ("<tr>" + f"<{first}>{_e(row[0])}</{first.split()[0]}>" + "".join(f"<td>{_e(c)}</td>" for c in row[1:])
@@ -263,6 +265,7 @@ def _html(title: str, facts: list[tuple[str, str]], notes: list[str], sections: 
 
     parts = [f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{_e(title)}</title></head>',
              f'<body style="font-family:sans-serif"><h2>{_e(title)}</h2>', table(facts, header=True),
+             *(f'<p>{_e(label)}: <a href="{_e(url)}">{_e(url)}</a></p>' for label, url in links),
              *(f"<p><strong>{_e(note)}</strong></p>" for note in notes)]  # fmt: skip
     for section in sections:
         parts.append(f"<h3>{_e(section.heading)}</h3>")
@@ -318,10 +321,11 @@ def render_summary(
             notes_after=tuple(after),
         )
     )
+    links = [("Recording", call.recording_url)] if call.recording_url else []
     return RenderedSummary(
         subject=subject,
-        plain_text=_plain_text(subject, facts, notes, sections),
-        html=_html(subject, facts, notes, sections),
+        plain_text=_plain_text(subject, facts, notes, sections, links),
+        html=_html(subject, facts, notes, sections, links),
         topics=topics,
         transcript_truncated=rows.truncated,
     )

@@ -16,6 +16,7 @@ from tools.acs_simulator.call_registry import OfferedCall
 from tools.acs_simulator.callback_sender import CallbackSender
 from tools.acs_simulator.dtmf_recognizer import PendingRecognize
 from tools.acs_simulator.media_streamer import MediaStreamer
+from tools.acs_simulator.recording_delivery import RecordingSession, deliver_recording_file, recording_session_after
 from tools.acs_simulator.records import CallOperation
 from tools.acs_simulator.results import RequestSigner, ScenarioResult
 from tools.acs_simulator.scenario import Scenario
@@ -51,6 +52,7 @@ class CallEngine:
         self._recognize_generation = 0
         self._connected_at = 0.0
         self._ended_by = ""
+        self._recording: RecordingSession | None = None
 
     # called on a server thread
     def observe(self, operation: CallOperation) -> None:
@@ -317,6 +319,9 @@ class CallEngine:
             await self._stop_transcription(body.get("operationContext"))
         elif op.kind in ("start_recording", "pause_recording", "resume_recording", "stop_recording"):
             self._recording_changed(op.kind, body)
+            self._recording = recording_session_after(self._recording, op.kind, body, self._streamer)
+            if op.kind == "stop_recording":
+                await self._recording_file()
         elif op.kind == "cancel_media":
             self._recognize = None
             self._timeline = [t for t in self._timeline if t[2] != "play_done"]
@@ -366,3 +371,13 @@ class CallEngine:
         self._simulator.set_call_state(self._ids.call_connection_id, "disconnected")
         result = ce.ABANDONED if self._ended_by == "abandoned" else ce.HUNG_UP
         self._callback("CallDisconnected", result)
+        await self._recording_file()  # a recording still running stops with the call
+
+    async def _recording_file(self) -> None:
+        session, self._recording = self._recording, None
+        if session is None or self._ids is None:
+            return
+        await deliver_recording_file(self._simulator, self._callbacks.session, session, self._ids.server_call_id,
+                                     self._ids.correlation_id, self._streamer, self._result, self._clock,
+                                     deliveries=2 if self._scenario.faults.duplicate_recording_file_event else 1)
+        self._progress("RecordingFileStatusUpdated delivered")

@@ -39,6 +39,10 @@ class CallbackSender:
         self.deliveries: list[HttpDelivery] = []
         self._worker = asyncio.create_task(self._run())
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self._session
+
     def send(self, url: str, event: dict[str, Any]) -> None:
         self._queue.put_nowait((url, event))
 

@@ -49,6 +49,9 @@ class MediaStreamer:
         self._stopped = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.start_time: float = 0.0  # loop time of frame 0
+        # What ACS's recorder hears: the frames streamed while a recording is active (recording_files.py).
+        self.recording = False
+        self.recorded = bytearray()
 
     async def open(self) -> bool:
         try:
@@ -125,6 +128,8 @@ class MediaStreamer:
                 await self._ws.send(mm.audio_data(pcm, mm.frame_timestamp(stream_start, index),
                                                   self._participant, silent))
                 self.stats.frames_sent += 1
+                if self.recording:
+                    self.recorded += pcm
                 self.stats.speech_frames_sent += 0 if silent else 1
             except ConnectionClosed:
                 return

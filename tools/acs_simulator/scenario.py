@@ -48,6 +48,7 @@ class Faults:
     drop_media_socket_at_s: float | None = None
     play_fails: bool = False
     transfer_fails: bool = False
+    duplicate_recording_file_event: bool = False  # RecordingFileStatusUpdated delivered twice (at least once)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ def parse_scenario(raw: Any, default_name: str = "scenario") -> Scenario:
         drop_media_socket_at_s=_number(faults_raw, "drop_media_socket_at_s", None),
         play_fails=bool(faults_raw.get("play_fails", False)),
         transfer_fails=bool(faults_raw.get("transfer_fails", False)),
+        duplicate_recording_file_event=bool(faults_raw.get("duplicate_recording_file_event", False)),
     )
     deliveries = raw.get("incoming_call_deliveries", 1)
     expect_emails = raw.get("expect_emails", 0)

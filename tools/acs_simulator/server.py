@@ -21,6 +21,7 @@ from tools.acs_simulator.call_registry import CallConnection, OfferedCall
 from tools.acs_simulator.email_message import render_eml
 from tools.acs_simulator.faults import FaultPlan
 from tools.acs_simulator.local_tls import LocalTls
+from tools.acs_simulator.recording_files import RecordingFileStore
 from tools.acs_simulator.records import CallOperation, DeliveredEmail, RecordedRequest
 from tools.acs_simulator.rest_api import BearerVerifier, RestApi, RestRequest, RestResponse
 
@@ -65,6 +66,11 @@ class AcsSimulatorServer:
                             email_poll_interval=email_poll_interval, bearer_verifier=bearer_verifier,
                             scheme=self._scheme)
         self._lock = threading.Lock()
+        self._access_key, self._bearer_verifier = access_key_b64, bearer_verifier
+        self.recording_files = RecordingFileStore(lambda: self.port)
+        # Where Event Grid delivers RecordingFileStatusUpdated (the app's subscription), if anywhere.
+        self.recording_events_url: str | None = None
+        self.recording_events_validated = False  # Event Grid validates a subscription once, at its creation
         self._observers: list[CallObserver] = []
         self._httpd = _QuietThreadingHTTPServer((host, port), _handler_class(self))
         if tls is not None:
@@ -161,6 +167,16 @@ class AcsSimulatorServer:
 
     # --- shell -----------------------------------------------------------------------------------
     def _serve(self, request: RestRequest) -> RestResponse:
+        download = self.recording_files.serve(request.method, request.path, request.raw_target, request.headers,
+                                              urlsplit(self.endpoint).netloc, self._access_key,
+                                              self._bearer_verifier)
+        if download is not None:
+            status, headers, body = download
+            with self._lock:
+                self.requests.append(RecordedRequest(
+                    method=request.method, path=request.path, query=request.query, headers=dict(request.headers),
+                    json=None, status=status, operation="download_recording"))
+            return RestResponse(status, headers, body)
         with self._lock:
             outcome = self._api.handle(request)
             delivered = outcome.delivered_email
