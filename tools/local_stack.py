@@ -36,6 +36,9 @@ from media_host.server import MediaHost, serve_media_host
 from shared import blob_names
 from tools.acs_simulator import AcsSimulatorServer
 from tools.acs_simulator.jwt_signer import AcsTokenIssuer
+from tools.acs_simulator.local_tls import create_local_tls
+from tools.acs_simulator.loopback_names import resolve_to_loopback
+from tools.acs_simulator.recording_files import RECORDING_HOST
 from tools.azurite import free_port
 from tools.dev_host import DevHost, DevHostThread
 
@@ -203,13 +206,18 @@ def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: 
     if entra is not None and tls is not None:
         del env["ACS_ACCESS_KEY"]
         env.update({**entra.identity_env(), "REQUESTS_CA_BUNDLE": str(tls.ca_path)})
+    # ACS's recording storage is https only (recording_files.py): its own per-run CA when the endpoint has none.
+    storage_tls = tls or create_local_tls(work_dir / "storage-tls")
+    env["REQUESTS_CA_BUNDLE"] = str(storage_tls.ca_path)
     saved = {name: os.environ.get(name) for name in [*env, "ACS_ENDPOINT", "ACS_RESOURCE_ID", "ACS_OPENID_CONFIG_URL",
                                                       "ACS_ACCESS_KEY"]}
     for name in [name for name, value in env.items() if value == ""]:
         del env[name]  # "" in `settings` removes a default (a deployment without that setting)
         os.environ.pop(name, None)
     with AcsSimulatorServer(access_key, eml_dir=eml_dir, tls=tls,
-                            bearer_verifier=entra.verify if entra is not None else None) as simulator:
+                            bearer_verifier=entra.verify if entra is not None else None) as simulator, \
+            resolve_to_loopback(RECORDING_HOST):
+        simulator.serve_recording_storage(storage_tls)
         env["ACS_ENDPOINT"] = simulator.endpoint
         if entra is not None:
             os.environ.pop("ACS_ACCESS_KEY", None)
@@ -232,6 +240,8 @@ def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: 
             dev_host = DevHost(function_app.app, port=dev_port, time_scale=time_scale,
                                function_key=secrets.token_urlsafe(24),
                                non_atomic_start=non_atomic_start).run_in_thread()
+            # The app's Event Grid subscription for RecordingFileStatusUpdated (infra: its own, filtered).
+            simulator.recording_events_url = f"{dev_host.base_url}/api/recording-events?code={dev_host.function_key}"
             try:
                 yield LocalStack(simulator, dev_host, media_host, env, eml_dir, issuer, process,
                                  media.log_path if isinstance(media, _MediaHostProcess) else None)

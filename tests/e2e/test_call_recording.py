@@ -5,6 +5,7 @@ simulator's recorded requests, the Durable history, the story's timeline and the
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from typing import Any
 
@@ -12,6 +13,7 @@ import aiohttp
 import pytest
 
 from shared.call_story import build_call_story
+from shared.call_story_page import render_call_story_page
 from tests.calls.test_events_http import raised_events
 from tests.e2e.test_call_control import _instance_id, _until_flow, place_call, stack, timeline
 from tests.e2e.test_call_scenarios import assert_no_raw_number
@@ -134,3 +136,79 @@ def test_recording_at_connect_after_the_consent_notice(stack: LocalStack) -> Non
     assert ("RecordingStateChanged", "state active") in events
     assert "start_recording (recording)" in call.plain_text() and "play (recording_consent)" in call.plain_text()
     assert_no_raw_number(call)
+
+
+FILE_TWICE = {**AT_CONNECT, "CALL_RECORDING": "audio"}
+
+
+def _recording_events_url(stack: LocalStack) -> str:
+    return f"{stack.dev_host.base_url}/api/recording-events"
+
+
+@pytest.mark.parametrize("stack", [FILE_TWICE], indirect=True)
+def test_recording_file_arrives_twice_one_file_is_stored_and_linked(stack: LocalStack) -> None:
+    call = place_call(stack, "recorded_call_file_twice")
+    # Event Grid: the subscription validated first, then the same event (same id) delivered twice, both 200.
+    deliveries = [(e.kind, e.event_id, e.status) for e in call.result.events
+                  if e.url.startswith(_recording_events_url(stack))]
+    assert [kind for kind, _, _ in deliveries] == ["SubscriptionValidation", "RecordingFileStatusUpdated",
+                                                   "RecordingFileStatusUpdated"]
+    assert deliveries[1][1] == deliveries[2][1] and deliveries[1][2] == deliveries[2][2] == 200
+    # The inbox got both; the machine took the chunk once, so one download, one activity, one blob.
+    assert raised_events(call.status).count("RecordingFileReady") == 2
+    downloads = stack.simulator.requests_for("download_recording")
+    assert [r.status for r in downloads] == [200]
+    assert downloads[0].headers["x-ms-host"] == "127.0.0.1" and "HMAC-SHA256" in downloads[0].headers["authorization"]
+    runs = [event for event in call.status["historyEvents"]
+            if event.get("EventType") == "TaskCompleted" and event.get("FunctionName") == "download_call_recording"]
+    assert len(runs) == 1
+    blob = f"calls/{call.instance_id}/recording-0.wav"
+    stored = stack.read_blob(blob)
+    (document,) = stack.simulator.recording_files.documents.values()
+    assert stored == document and stored[:4] == b"RIFF"
+    # What the simulator streamed while recording: the caller's sentence, not silence only.
+    assert any(stored[44:][i] for i in range(0, len(stored) - 44, 97))
+    changes = [(event, detail) for event, detail in timeline(call) if event.startswith("recording_")]
+    assert changes == [("recording_file_ready", "1 new chunk(s)"), ("recording_stored", blob),
+                       ("recording_file_ready", "already taken")] or changes == [
+        ("recording_file_ready", "1 new chunk(s)"), ("recording_file_ready", "already taken"),
+        ("recording_stored", blob)], changes
+    # The story links it; the email too (plain text and an escaped href).
+    story = build_call_story(call.status)
+    (linked,) = story["recordings"]
+    assert linked["blob"] == blob and linked["url"].endswith(f"/transcripts/{blob}")
+    assert f'href="{html.escape(linked["url"], quote=True)}"' in render_call_story_page(story)
+    assert f"Recording: {linked['url']}" in call.plain_text()
+    assert f'<a href="{html.escape(linked["url"], quote=True)}">' in call.html()
+    assert_no_raw_number(call)
+
+
+def _file_event(subject: str, location: str) -> list[dict[str, Any]]:
+    return [{"id": "5f1b7a0e-0000-4000-8000-000000000001", "topic": "/subscriptions/x", "subject": subject,
+             "eventType": "Microsoft.Communication.RecordingFileStatusUpdated", "dataVersion": "1.0",
+             "metadataVersion": "1", "eventTime": "2026-01-01T00:00:00Z",
+             "data": {"recordingStorageInfo": {"recordingChunks": [
+                 {"documentId": "0-eus-d1-abc", "index": 0, "endReason": "SessionEnded", "contentLocation": location,
+                  "metadataLocation": location}]},
+                 "recordingStartTime": "2026-01-01T00:00:00Z", "recordingDurationMs": 1000,
+                 "sessionEndReason": "CallEnded"}}]
+
+
+async def _post_events(stack: LocalStack, body: object) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as session, session.post(
+            _recording_events_url(stack), params={"code": stack.dev_host.function_key}, json=body) as response:
+        return response.status, await response.json()
+
+
+@pytest.mark.parametrize("stack", [RECORDING], indirect=True)
+def test_recording_events_bad_input_is_4xx_and_unknown_calls_are_acknowledged(stack: LocalStack) -> None:
+    good = "https://eus.asm.skype.com/v1/objects/0-eus-d1-abc/content/audio"
+    subject = "/recording/call/c1/serverCallId/aHR0cHM6Ly9ub3QtYS1jYWxs/recordingId/eyJhIjoxfQ=="
+    status, body = asyncio.run(_post_events(stack, _file_event(subject, good)))
+    assert (status, body) == (200, {"raised": 0, "ignored": 1})  # no such call: acknowledged, never retried
+    status, body = asyncio.run(_post_events(stack, _file_event(subject, "https://evil.example/x")))
+    assert status == 400 and body["path"] == "[0].data.recordingStorageInfo.recordingChunks[0].contentLocation"
+    status, body = asyncio.run(_post_events(stack, _file_event("/not/a/recording", good)))
+    assert (status, body["path"]) == (400, "subject")
+    status, body = asyncio.run(_post_events(stack, {"not": "events"}))
+    assert status == 400 and body["error"] == "bad_request"

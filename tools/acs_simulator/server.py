@@ -67,7 +67,8 @@ class AcsSimulatorServer:
                             scheme=self._scheme)
         self._lock = threading.Lock()
         self._access_key, self._bearer_verifier = access_key_b64, bearer_verifier
-        self.recording_files = RecordingFileStore(lambda: self.port)
+        self._storage: _QuietThreadingHTTPServer | None = None  # ACS's recording storage host, when served
+        self.recording_files = RecordingFileStore(lambda: self.storage_port)
         # Where Event Grid delivers RecordingFileStatusUpdated (the app's subscription), if anywhere.
         self.recording_events_url: str | None = None
         self.recording_events_validated = False  # Event Grid validates a subscription once, at its creation
@@ -100,7 +101,24 @@ class AcsSimulatorServer:
             self._thread.start()
         return self
 
+    @property
+    def storage_port(self) -> int:
+        return int(self._storage.server_address[1]) if self._storage is not None else self.port
+
+    def serve_recording_storage(self, tls: LocalTls) -> None:
+        """A second listener, https only, standing in for ACS's recording storage (*.asm.skype.com): the SDK
+        downloads only from there. Same handler; `_serve` answers its downloads (recording_files.py)."""
+        storage = _QuietThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        storage.socket = tls.server_context().wrap_socket(storage.socket, server_side=True,
+                                                          do_handshake_on_connect=False)
+        self._storage = storage
+        threading.Thread(target=storage.serve_forever, args=(0.05,), name="acs-storage", daemon=True).start()
+
     def stop(self) -> None:
+        if self._storage is not None:
+            self._storage.shutdown()
+            self._storage.server_close()
+            self._storage = None
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
