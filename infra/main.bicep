@@ -166,6 +166,9 @@ param mediaImageName string = ''
 @description('Create the IncomingCall subscription. False until the function code is deployed (the postdeploy hook sets it).')
 param eventGridSubscriptionEnabled bool = false
 
+@description('Call recordings go to the storage account\'s recordings container (bring-your-own-storage). False: ACS keeps them and the app downloads each file after RecordingFileStatusUpdated.')
+param recordingToOwnStorage bool = true
+
 // ---- sizing ----
 
 @description('Media host replicas that always run (>= 1: ACS cannot wait for a cold start).')
@@ -191,6 +194,7 @@ var tags = {
 var deploymentContainerName = 'deployment-package'
 var transcriptsContainerName = 'transcripts'
 var deadLetterContainerName = 'eventgrid-deadletter'
+var recordingsContainerName = 'recordings'
 var callTokenSecretName = 'call-token-secret'
 var mediaPort = 8080
 // Computed, not read from the site, so the media host can call the function app without a dependency cycle.
@@ -237,6 +241,7 @@ module storage 'modules/storage.bicep' = {
     resourceToken: resourceToken
     deploymentContainerName: deploymentContainerName
     transcriptsContainerName: transcriptsContainerName
+    recordingsContainerName: recordingsContainerName
     deadLetterContainerName: deadLetterContainerName
     retentionDays: retentionDays
   }
@@ -300,6 +305,8 @@ module roles 'modules/role-assignments.bicep' = {
   params: {
     storageAccountName: storage.outputs.storageAccountName
     transcriptsContainerName: storage.outputs.transcriptsContainerName
+    recordingsContainerName: storage.outputs.recordingsContainerName
+    communicationPrincipalId: communication.outputs.principalId
     deadLetterContainerName: storage.outputs.deadLetterContainerName
     vaultName: keyVault.outputs.vaultName
     callTokenSecretName: keyVault.outputs.callTokenSecretName
@@ -561,6 +568,11 @@ module functionApp 'modules/function-app.bicep' = {
         name: 'CALL_CONNECT_TIMEOUT_SECONDS'
         value: string(callConnectTimeoutSeconds)
       }
+      {
+        // Bring-your-own-storage (shared/recording_settings.py); empty: ACS keeps the file, the app downloads it.
+        name: 'RECORDING_STORAGE_CONTAINER_URL'
+        value: recordingToOwnStorage ? '${storage.outputs.blobEndpoint}${recordingsContainerName}' : ''
+      }
     ])
   }
   // The host needs its storage roles at first start; the Key Vault reference needs the secret role.
@@ -592,6 +604,23 @@ module eventGridSubscription 'modules/event-grid-subscription.bicep' = if (event
     identityId: identities.outputs.eventGridIdentityId
   }
   // Dead-lettering is validated with the topic identity's role on the container.
+  dependsOn: [
+    roles
+  ]
+}
+
+// RecordingFileStatusUpdated to POST /api/recording-events: the app downloads files ACS keeps, and notes the
+// ones written to the recordings container. Same ordering as the IncomingCall subscription (the function's key).
+module recordingFileSubscription 'modules/recording-file-subscription.bicep' = if (eventGridSubscriptionEnabled) {
+  name: 'recording-file-subscription'
+  scope: rg
+  params: {
+    systemTopicName: eventGridTopic.outputs.systemTopicName
+    functionAppName: functionApp.outputs.functionAppName
+    storageAccountId: storage.outputs.storageAccountId
+    deadLetterContainerName: storage.outputs.deadLetterContainerName
+    identityId: identities.outputs.eventGridIdentityId
+  }
   dependsOn: [
     roles
   ]

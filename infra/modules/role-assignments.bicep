@@ -6,6 +6,12 @@ param storageAccountName string
 @description('Blob container for call transcripts.')
 param transcriptsContainerName string
 
+@description('Blob container ACS writes call recordings into (bring-your-own-storage).')
+param recordingsContainerName string
+
+@description('Principal id of the ACS resource\'s system-assigned identity.')
+param communicationPrincipalId string
+
 @description('Blob container for Event Grid dead letters.')
 param deadLetterContainerName string
 
@@ -78,6 +84,11 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 resource transcriptsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   parent: blobService
   name: transcriptsContainerName
+}
+
+resource recordingsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: blobService
+  name: recordingsContainerName
 }
 
 resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
@@ -180,6 +191,21 @@ resource functionMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
     principalId: functionPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---- ACS resource identity ----
+
+// why: bring-your-own-storage: ACS writes each call recording into the recordings container with its
+// system-assigned identity ("Bring your own storage", Call Recording docs: Storage Blob Data Contributor for
+// the ACS resource's managed identity); scoped to that one container.
+resource communicationRecordingsContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(recordingsContainer.id, communicationPrincipalId, storageBlobDataContributor)
+  scope: recordingsContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: communicationPrincipalId
     principalType: 'ServicePrincipal'
   }
 }

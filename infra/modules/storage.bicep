@@ -15,6 +15,9 @@ param deploymentContainerName string
 @description('Blob container for call transcripts.')
 param transcriptsContainerName string
 
+@description('Blob container ACS writes call recordings into (bring-your-own-storage).')
+param recordingsContainerName string
+
 @description('Blob container for IncomingCall events Event Grid could not deliver.')
 param deadLetterContainerName string
 
@@ -70,6 +73,15 @@ resource transcriptsContainer 'Microsoft.Storage/storageAccounts/blobServices/co
   }
 }
 
+// ACS writes each recording here with its system-assigned identity (role-assignments.bicep).
+resource recordingsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: recordingsContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
 resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
   parent: blobService
   name: deadLetterContainerName
@@ -96,6 +108,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
               ]
               prefixMatch: [
                 '${transcriptsContainerName}/'
+                '${recordingsContainerName}/'
                 '${deadLetterContainerName}/'
               ]
             }
@@ -113,6 +126,7 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
   }
   dependsOn: [
     transcriptsContainer
+    recordingsContainer
     deadLetterContainer
   ]
 }
@@ -123,3 +137,4 @@ output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output deploymentContainerName string = deploymentContainer.name
 output transcriptsContainerName string = transcriptsContainer.name
 output deadLetterContainerName string = deadLetterContainer.name
+output recordingsContainerName string = recordingsContainer.name

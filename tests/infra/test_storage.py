@@ -1,4 +1,4 @@
-"""infra/modules/storage.bicep: Entra-only storage with the three containers the apps and Event Grid use."""
+"""infra/modules/storage.bicep: Entra-only storage with the four containers the apps, ACS and Event Grid use."""
 
 from __future__ import annotations
 
@@ -29,11 +29,11 @@ def test_containers_are_private_and_named_by_main() -> None:
     main = Template.load("main.bicep")
     params = main.module_params("storage")
     expected = {main.resolve(params[key]) for key in (
-        "deploymentContainerName", "transcriptsContainerName", "deadLetterContainerName")}
-    assert expected == {"deployment-package", "transcripts", "eventgrid-deadletter"}
+        "deploymentContainerName", "transcriptsContainerName", "recordingsContainerName", "deadLetterContainerName")}
+    assert expected == {"deployment-package", "transcripts", "recordings", "eventgrid-deadletter"}
     containers = STORAGE.resources("Microsoft.Storage/storageAccounts/blobServices/containers")
     assert {c.body["name"] for c in containers} == {
-        "deploymentContainerName", "transcriptsContainerName", "deadLetterContainerName"}
+        "deploymentContainerName", "transcriptsContainerName", "recordingsContainerName", "deadLetterContainerName"}
     for container in containers:
         assert container.body["properties"]["publicAccess"] == "None"
 
@@ -43,4 +43,5 @@ def test_lifecycle_deletes_transcripts_after_the_retention_days() -> None:
     (rule,) = policy.body["properties"]["policy"]["rules"]
     definition = rule["definition"]
     assert "${transcriptsContainerName}/" in definition["filters"]["prefixMatch"]
+    assert "${recordingsContainerName}/" in definition["filters"]["prefixMatch"]  # recordings are personal data too
     assert definition["actions"]["baseBlob"]["delete"]["daysAfterModificationGreaterThan"] == "retentionDays"
