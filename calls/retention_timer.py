@@ -1,5 +1,6 @@
 """Daily retention purge (timer trigger): Durable history of finished calls and call blobs older than
-`RETENTION_DAYS`. Storage lifecycle management (infra) deletes old blobs too; this also covers the task hub's
+`RETENTION_DAYS`, the calls' recordings with them (downloaded into `calls/{id}/`, or, with bring-your-own-
+storage, written by ACS into the `recordings` container, purged by age as a whole). Storage lifecycle management (infra) deletes old blobs too; this also covers the task hub's
 history, which lifecycle rules cannot see, and local runs on Azurite.
 
 The dev host does not run timer triggers; tests call `retention_purge` (or `purge_older_than`) directly
@@ -32,12 +33,13 @@ class PurgeReport:
     cutoff: datetime
     instances_deleted: int
     blobs_deleted: int
+    recordings_deleted: int = 0
 
 
-def _delete_expired_blobs(container: ContainerClient, cutoff: datetime) -> int:
-    listed = ((blob.name, blob.last_modified) for blob in container.list_blobs(name_starts_with=CALLS_PREFIX))
+def _delete_expired_blobs(container: ContainerClient, cutoff: datetime, prefix: str = CALLS_PREFIX) -> int:
+    listed = ((blob.name, blob.last_modified) for blob in container.list_blobs(name_starts_with=prefix or None))
     deleted = 0
-    for name in expired_blob_names(listed, cutoff):
+    for name in expired_blob_names(listed, cutoff, prefix):
         try:
             container.delete_blob(name, delete_snapshots="include")
             deleted += 1
@@ -47,18 +49,29 @@ def _delete_expired_blobs(container: ContainerClient, cutoff: datetime) -> int:
 
 
 async def purge_older_than(client: df.DurableOrchestrationClient, container: ContainerClient,
-                           cutoff: datetime) -> PurgeReport:
+                           cutoff: datetime, recordings: ContainerClient | None = None) -> PurgeReport:
     history = await client.purge_instance_history_by(
         created_time_from=HISTORY_FLOOR, created_time_to=cutoff,
         runtime_status=[OrchestrationRuntimeStatus(status) for status in PURGEABLE_STATUSES])
     blobs = await asyncio.to_thread(_delete_expired_blobs, container, cutoff)
-    return PurgeReport(cutoff, history.instances_deleted, blobs)
+    recorded = await asyncio.to_thread(_delete_expired_blobs, recordings, cutoff, "") if recordings else 0
+    return PurgeReport(cutoff, history.instances_deleted, blobs, recorded)
+
+
+def _recordings_container() -> ContainerClient | None:
+    """The bring-your-own-storage container (RECORDING_STORAGE_CONTAINER_URL), read with the app's identity."""
+    url = app_context.recording_settings().storage_container_url
+    if url is None:
+        return None
+    from azure.identity import DefaultAzureCredential
+
+    return ContainerClient.from_container_url(url, credential=DefaultAzureCredential())
 
 
 @bp.timer_trigger(schedule=SCHEDULE, arg_name="timer", run_on_startup=False, use_monitor=True)
 @bp.durable_client_input(client_name="client")
 async def retention_purge(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
     cutoff = retention_cutoff(datetime.now(UTC), app_context.config().retention_days)
-    report = await purge_older_than(client, app_context.transcripts_container(), cutoff)
-    log.info("Retention purge before %s: %d call histories, %d blobs deleted", cutoff.isoformat(),
-             report.instances_deleted, report.blobs_deleted)
+    report = await purge_older_than(client, app_context.transcripts_container(), cutoff, _recordings_container())
+    log.info("Retention purge before %s: %d call histories, %d blobs and %d recordings deleted", cutoff.isoformat(),
+             report.instances_deleted, report.blobs_deleted, report.recordings_deleted)

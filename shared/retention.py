@@ -24,7 +24,10 @@ def retention_cutoff(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
 
 
-def expired_blob_names(blobs: Iterable[tuple[str, datetime | None]], cutoff: datetime) -> list[str]:
-    """Names of call blobs (under `calls/`) last modified before the cutoff. Unknown times are kept."""
+def expired_blob_names(blobs: Iterable[tuple[str, datetime | None]], cutoff: datetime, prefix: str = CALLS_PREFIX
+                       ) -> list[str]:
+    """Names of call blobs (under `calls/`, which holds each call's downloaded recording too) last modified
+    before the cutoff. Unknown times are kept. `prefix=""`: every blob of a container that holds only call
+    data, such as the `recordings` container ACS writes into (bring-your-own-storage)."""
     return [name for name, modified in blobs
-            if name.startswith(CALLS_PREFIX) and modified is not None and modified < cutoff]
+            if name.startswith(prefix) and modified is not None and modified < cutoff]

@@ -52,6 +52,7 @@ def start(host, name: str, payload: object) -> str:
 def put_call_blobs(container: ContainerClient, instance_id: str) -> None:
     container.upload_blob(blob_names.transcript_blob(instance_id), b'{"text":"hi"}\n')
     container.upload_blob(blob_names.summary_blob(instance_id), b"{}")
+    container.upload_blob(blob_names.recording_blob(instance_id, 0, "wav"), b"RIFF")  # downloaded from ACS
 
 
 def names(container: ContainerClient) -> set[str]:
@@ -69,7 +70,7 @@ def test_finished_calls_and_old_blobs_are_purged_running_calls_kept(host, contai
     report = run(purge_older_than(client, container, datetime.now(UTC) + timedelta(seconds=5)))
 
     assert report.instances_deleted == 1
-    assert report.blobs_deleted == 2
+    assert report.blobs_deleted == 3  # the recording goes with the call
     assert host.instance_status(finished) is None
     assert host.instance_status(running)["runtimeStatus"] in ("Running", "Pending")
     assert names(container) == {"unrelated/keep.txt"}
@@ -83,7 +84,24 @@ def test_a_cutoff_in_the_past_keeps_everything(host, container: ContainerClient)
     report = run(purge_older_than(client, container, datetime.now(UTC) - timedelta(days=1)))
     assert (report.instances_deleted, report.blobs_deleted) == (0, 0)
     assert host.instance_status(finished)["runtimeStatus"] == "Completed"
-    assert len(names(container)) == 2
+    assert len(names(container)) == 3
+
+
+def test_recordings_acs_wrote_into_our_container_are_purged_by_age(host, container: ContainerClient,
+                                                                  azurite_connection_string: str) -> None:
+    service = BlobServiceClient.from_connection_string(azurite_connection_string)
+    recordings = service.get_container_client(f"{container.container_name}-recordings")
+    recordings.create_container()
+    try:
+        # Bring-your-own-storage: ACS's own folder layout, not calls/{id}/: the whole container is call data.
+        recordings.upload_blob("20260101/call-1/rec-1/audio.wav", b"RIFF")
+        client = df.DurableOrchestrationClient(durable_client_binding(host.base_url))
+        kept = run(purge_older_than(client, container, datetime.now(UTC) - timedelta(days=1), recordings))
+        assert kept.recordings_deleted == 0 and names(recordings) == {"20260101/call-1/rec-1/audio.wav"}
+        report = run(purge_older_than(client, container, datetime.now(UTC) + timedelta(seconds=5), recordings))
+        assert report.recordings_deleted == 1 and names(recordings) == set()
+    finally:
+        recordings.delete_container()
 
 
 def test_the_timer_function_purges_by_retention_days(host, container: ContainerClient,
@@ -95,7 +113,7 @@ def test_the_timer_function_purges_by_retention_days(host, container: ContainerC
     run(retention_purge(timer=None, client=durable_client_binding(host.base_url)))
     # Everything is minutes old: one day of retention keeps it all.
     assert host.instance_status(finished)["runtimeStatus"] == "Completed"
-    assert len(names(container)) == 2
+    assert len(names(container)) == 3
 
 
 def test_the_timer_function_purges_once_the_retention_has_passed(host, container: ContainerClient,
