@@ -1,7 +1,8 @@
 """Daily retention purge (timer trigger): Durable history of finished calls and call blobs older than
 `RETENTION_DAYS`, the calls' recordings with them (downloaded into `calls/{id}/`, or, with bring-your-own-
-storage, written by ACS into the `recordings` container, purged by age as a whole). Storage lifecycle management (infra) deletes old blobs too; this also covers the task hub's
-history, which lifecycle rules cannot see, and local runs on Azurite.
+storage, written by ACS into the `recordings` container, purged by age as a whole). Storage lifecycle
+management (infra) deletes old blobs too; this also covers the task hub's history, which lifecycle rules
+cannot see, and local runs on Azurite.
 
 The dev host does not run timer triggers; tests call `retention_purge` (or `purge_older_than`) directly
 against the dev host's purge endpoint and Azurite.

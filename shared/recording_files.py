@@ -87,7 +87,8 @@ def on_downloaded(files: RecordingFiles, result: Mapping[str, object]) -> tuple[
     files = replace(files, downloading=max(0, files.downloading - 1))
     blob, url = result.get("blob"), result.get("url")
     if result.get("status") != "stored" or not isinstance(blob, str) or not isinstance(url, str):
-        return files, None
+        # Failed after its retries (or the file is gone): waiting longer would only delay the summary.
+        return replace(files, gave_up=not files.downloading and not files.stored), None
     if any(stored.blob == blob for stored in files.stored):
         return files, blob
     return replace(files, stored=(*files.stored, StoredFile(blob[:256], url[:MAX_URL_CHARS]))), blob

@@ -51,6 +51,22 @@ def _new_recording_id() -> str:
     return base64.b64encode(json.dumps(inner, separators=(",", ":")).encode()).decode()
 
 
+def _external_storage_problem(storage: Any) -> str | None:
+    """ExternalStorage (REST spec: recordingStorageKind required, azureCommunicationServices or azureBlobStorage;
+    recordingDestinationContainerUrl). Stricter than documented: a blob container needs its https URL (the SDK
+    refuses AzureBlobContainerRecordingStorage without one, _utils.build_external_storage)."""
+    if storage is None:
+        return None
+    if not isinstance(storage, dict):
+        return "externalStorage must be an object."
+    kind, url = storage.get("recordingStorageKind"), storage.get("recordingDestinationContainerUrl")
+    if kind not in ("azureCommunicationServices", "azureBlobStorage"):
+        return "externalStorage.recordingStorageKind is invalid."
+    if kind == "azureBlobStorage" and not (isinstance(url, str) and url.startswith("https://")):
+        return "externalStorage.recordingDestinationContainerUrl must be an https container URL."
+    return None
+
+
 class RecordingRegistry:
     def __init__(self, calls: CallRegistry) -> None:
         self._calls = calls
@@ -76,6 +92,9 @@ class RecordingRegistry:
             return call
         if call.state != "connected":
             return bad_request("Call is not established yet.")
+        storage_problem = _external_storage_problem(body.get("externalStorage"))
+        if storage_problem is not None:
+            return bad_request(storage_problem)
         if any(r.call_connection_id == call.call_connection_id and r.state != "stopped"
                for r in self.recordings.values()):
             return bad_request("Recording already in progress for this call.")
