@@ -1,5 +1,5 @@
-"""Property: whatever reaches /api/events and /api/callbacks over real HTTP (the dev host serving
-function_app, ACS JWT on), the answer is never a 5xx other than the documented 503, and 4xx carry JSON."""
+"""Property: whatever reaches /api/events, /api/recording-events and /api/callbacks over real HTTP (the dev
+host serving function_app, ACS JWT on), the answer is never a 5xx other than the documented 503, and 4xx carry JSON."""
 
 from __future__ import annotations
 
@@ -57,3 +57,12 @@ def test_callbacks_endpoint(fuzz_stack: LocalStack, body: object, instance: str,
     assert_handled(status, answer)
     if auth != "genuine":
         assert status in (400, 401, 404), status
+
+
+@QUICK
+@given(st.one_of(event_grid_bodies(), raw_bodies), CONTENT_TYPES, EVENT_TYPES)
+def test_recording_events_endpoint(fuzz_stack: LocalStack, body: object, content_type: str, event_type: str) -> None:
+    path = f"/api/recording-events?code={fuzz_stack.dev_host.function_key}"
+    status, answer = post(fuzz_stack.dev_host.base_url, path, encoded(body),
+                          {"Content-Type": content_type, "aeg-event-type": event_type})
+    assert_handled(status, answer)

@@ -87,3 +87,17 @@ def test_the_validation_handshake_also_needs_the_token(function_app: FunctionApp
     response = deliver(function_app, durable, VALIDATION, f"Bearer {token}", headers)
     assert response.status_code == 200
     assert json.loads(response.get_body())["validationResponse"] == VALIDATION[0]["data"]["validationCode"]
+
+
+def test_the_recording_events_route_needs_event_grids_token_too(function_app: FunctionApp, durable,
+                                                                issuer: AcsTokenIssuer) -> None:
+    def post(authorization: str | None):
+        headers = {**NOTIFICATION, **({"authorization": authorization} if authorization else {})}
+        return function_app.http("recording_events", body=VALIDATION, headers={
+            **headers, "aeg-event-type": "SubscriptionValidation"}, client=durable_client_binding(durable.base_url))
+
+    assert post(None).status_code == 401
+    token = issuer.token(audience=APP_ID, issuer=ENTRA_V2, lifetime_s=3600)
+    answered = post(f"Bearer {token}")
+    assert answered.status_code == 200
+    assert json.loads(answered.get_body())["validationResponse"] == VALIDATION[0]["data"]["validationCode"]
