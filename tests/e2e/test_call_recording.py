@@ -110,6 +110,10 @@ def test_recording_started_paused_resumed_and_stopped(stack: LocalStack) -> None
     assert call.plain_text().count("RecordingStateChanged") == 4
     assert "RecordingStateChanged - state inactive" in call.plain_text()
     assert "start_recording (api)" in call.plain_text()
+    # The stopped recording's file came through Event Grid and is stored and linked (paused time left out).
+    stored = [detail for event, detail in timeline(call) if event == "recording_stored"]
+    assert stored == [f"calls/{call.instance_id}/recording-0.mp3"]
+    assert "Recording: " in call.plain_text() and stored[0] in call.plain_text()
     assert_no_raw_number(call)
 
 
@@ -148,6 +152,9 @@ def _recording_events_url(stack: LocalStack) -> str:
 @pytest.mark.parametrize("stack", [FILE_TWICE], indirect=True)
 def test_recording_file_arrives_twice_one_file_is_stored_and_linked(stack: LocalStack) -> None:
     call = place_call(stack, "recorded_call_file_twice")
+    # With consent: the notice played in full before the recording started.
+    order = [r.operation for r in stack.simulator.requests if r.operation in ("play", "start_recording")]
+    assert order[:2] == ["play", "start_recording"]
     # Event Grid: the subscription validated first, then the same event (same id) delivered twice, both 200.
     deliveries = [(e.kind, e.event_id, e.status) for e in call.result.events
                   if e.url.startswith(_recording_events_url(stack))]
