@@ -16,6 +16,7 @@ LOAD_FLOW = "load_call_flow"
 RUN_ACTION = "run_call_action"
 PREPARE_SUMMARY = "prepare_call_summary"
 SEND_EMAIL = "send_summary_email"
+PLACE_CALL = "place_outbound_call"  # ACS createCall for an outbound call (shared/outbound_call.py)
 
 
 @dataclass(frozen=True)
@@ -35,4 +36,6 @@ RETRIES: dict[str, RetryPolicy] = {
     RUN_ACTION: RetryPolicy(max_attempts=1, interval_seconds=0),
     PREPARE_SUMMARY: RetryPolicy(max_attempts=5, interval_seconds=2),
     SEND_EMAIL: RetryPolicy(max_attempts=6, interval_seconds=5),
+    # Safe to repeat: every attempt sends the same Repeatability-Request-ID, so ACS places the call once.
+    PLACE_CALL: RetryPolicy(max_attempts=3, interval_seconds=1),
 }

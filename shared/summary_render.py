@@ -32,9 +32,10 @@ OUTCOME_LABELS = {
     "transferred": "Call transferred",
     "rejected": "Call rejected",
     "redirected": "Call redirected",
+    "not_answered": "Outbound call not answered",
 }
 # Outcomes of calls never connected: a short email, without transcript, timeline or media.
-SHORT_OUTCOMES = ("missed", "rejected", "redirected")
+SHORT_OUTCOMES = ("missed", "rejected", "redirected", "not_answered")
 INCOMPLETE_NOTE = "The transcript may be incomplete: the media connection was lost before the call ended."
 NOT_TRANSCRIBED_NOTE = ("No transcript: real-time transcription is not configured (ACS_COGNITIVE_SERVICES_ENDPOINT "
                         "is not set), so ACS did not transcribe this call.")
