@@ -18,7 +18,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from shared import call_lifecycle as lifecycle
 from shared.call_actions import ACS_USER_ID, E164, MAX_TEXT_CHARS, validate_text
@@ -155,3 +155,21 @@ def flow_result(start: CallStart, result: Mapping[str, object]) -> Mapping[str, 
 def direction(start: CallStart) -> str:
     return "outbound" if start.outbound is not None else "inbound"
 
+
+
+OUTBOUND_TARGET = "outbound-target"  # sealed_value purpose of the number dialed (opened by PLACE_CALL only)
+
+
+def raw_id_of(target: str) -> str:
+    """ACS's raw id of a request's `to`: "4:+1..." for a number, the ACS user id as it is."""
+    return target if target.startswith("8:") else f"4:{target}"
+
+
+def identifier_kind(target: str) -> str:
+    return "communicationUser" if target.startswith("8:") else "phoneNumber"
+
+
+def rate_window(now: datetime) -> tuple[str, str, int]:
+    """The per-minute limit's window: (day partition, minute row key, seconds until the next window)."""
+    utc = now.astimezone(UTC)
+    return utc.strftime("%Y%m%d"), utc.strftime("%H%M"), max(1, 60 - utc.second)
