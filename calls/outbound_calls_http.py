@@ -44,7 +44,7 @@ def _refusal(status: int, error: str, message: str, path: str = "",
 
 
 def _idempotency_key(req: func.HttpRequest) -> str | None:
-    key = req.headers.get("idempotency-key")
+    key: str | None = req.headers.get("idempotency-key")
     if key is not None:
         action_id_for("outbound", key)  # the control API's rule for keys: BadRequest when malformed
     return key

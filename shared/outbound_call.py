@@ -147,7 +147,8 @@ def flow_result(start: CallStart, result: Mapping[str, object]) -> Mapping[str, 
     flow: dict[str, object] = CallFlowSettings().to_dict() if outbound.get("flow") == "none" else dict(result)
     greeting = outbound.get("greetingText")
     if greeting:
-        voice = (result.get("goodbye") or {}).get("voice") if isinstance(result.get("goodbye"), Mapping) else None
+        goodbye = result.get("goodbye")
+        voice = goodbye.get("voice") if isinstance(goodbye, Mapping) else None  # the deployment's TTS voice
         flow["greeting"] = {"text": greeting, "url": None, **({"voice": voice} if isinstance(voice, str) else {})}
     return flow
 
