@@ -107,8 +107,9 @@ def place_call_input(start: CallStart) -> dict[str, object]:
 
 def _ended(record: lifecycle.CallRecord, now: datetime, event: str, reason: str) -> lifecycle.CallRecord:
     at = lifecycle.iso(now)
+    # ACS ended the dialing leg itself (or never made one): nothing for the lifecycle to hang up.
     record = replace(record, stage="ended", stage_since=now, outcome=lifecycle.NOT_ANSWERED, end_reason=reason,
-                     ended_at=record.ended_at or at)
+                     ended_at=record.ended_at or at, hang_up="not_needed")
     return lifecycle.note(record, at, event, reason)
 
 
