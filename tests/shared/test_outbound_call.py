@@ -116,7 +116,7 @@ def test_create_call_failed_ends_not_answered_without_a_hang_up() -> None:
     driver.done(LOAD_FLOW, {})
     driver.done(PLACE_CALL, {"status": "ok", "callConnectionId": "cc-9"})
     driver.event("CreateCallFailed", after=3, callConnectionId="cc-9", id="ev-1",
-                 result={"code": 603, "subCode": 0, "message": "Call ended successfully as it was declined from callee."})
+                 result={"code": 603, "subCode": 0, "message": "Call ended successfully as it was declined."})
     assert driver.names(HANG_UP) == []
     [summary] = driver.names(PREPARE_SUMMARY)
     assert summary.input["outcome"] == "not_answered" and summary.input["end_reason"].startswith("code 603")
