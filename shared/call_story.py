@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared import blob_names
-from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
+from shared.call_activity_names import HANG_UP, LOAD_FLOW, PLACE_CALL, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
 from shared.call_inbox import INBOX_EVENT, KIND, decode_json_object
 from shared.call_lifecycle import parse_time
 from shared.pii import mask_phone_numbers_in_text
@@ -69,6 +69,7 @@ _DECISION_MEANINGS = {
 }
 _ACTIVITY_MEANINGS = {
     HANG_UP: "The app hung up the call.",
+    PLACE_CALL: "The app asked ACS to dial the outbound call (createCall).",
     LOAD_FLOW: "The call flow settings were read.",
     RUN_ACTION: "The app sent a call action to ACS.",
     PREPARE_SUMMARY: "The call summary was written.",

@@ -139,3 +139,16 @@ def test_the_limit_holds_across_concurrent_instances(azurite_connection_string: 
         outbound_rate_limit.TABLE_NAME)
     assert table.get_entity("20260301", "1200")["count"] == results.count(True)  # every admission counted once
     assert outbound_rate_limit.admit(storage, 7, now).allowed is (results.count(True) < 7)
+
+
+def test_an_acs_user_caller_id_is_the_create_calls_source(function_app: FunctionApp, outbound_app: Any,
+                                                          app_env: pytest.MonkeyPatch,
+                                                          simulator: AcsSimulatorServer) -> None:
+    app_env.setenv("ACS_CALLER_ID", "8:acs:contoso_app")
+    app_context.reset()
+    status, _, _ = place(function_app, outbound_app, {"to": "8:acs:agent_7", "flow": "none"})
+    assert status == 202
+    (create,) = wait_until(lambda: simulator.requests_for("create_call"), bool)
+    assert create.status == 201 and create.json["source"] == {"id": "8:acs:contoso_app"}
+    assert "sourceCallerIdNumber" not in create.json
+    assert create.json["targets"][0]["communicationUser"] == {"id": "8:acs:agent_7"}

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_observability import get
+from tests.e2e.test_pii_logs import Capture, capture, raw_number_pattern
 from tools.acs_simulator.outbound_engine import run_outbound_scenario
 from tools.acs_simulator.results import ScenarioResult
 from tools.acs_simulator.scenario import load_scenario
@@ -31,6 +32,7 @@ CALLEE = "+14255550100"  # the party dialed
 SENTENCE = "Please call me back about my order tomorrow morning."
 TIME_SCALE = 0.2
 DIAL_TIMEOUT = 20  # 4 s of real time at TIME_SCALE
+__all__ = ["capture"]  # the log capture fixture of the PII test
 
 
 @pytest.fixture
@@ -129,7 +131,7 @@ def _assert_masked(final: dict[str, Any], story: dict[str, Any]) -> None:
         assert CALLEE not in json.dumps(document) and CALLEE[1:] not in json.dumps(document)
 
 
-def test_an_answered_outbound_call_streams_transcribes_and_emails(stack: LocalStack) -> None:
+def test_an_answered_outbound_call_streams_transcribes_and_emails(stack: LocalStack, capture: Capture) -> None:
     body = {"to": CALLEE, "greetingText": "Hello, this is Contoso about your order."}
     result, instance_id, final = _call(stack, "outbound_answered", body, "order-4711")
     assert result.connected and result.ended_by == "caller" and result.media.frames_sent > 0
@@ -156,6 +158,9 @@ def test_an_answered_outbound_call_streams_transcribes_and_emails(stack: LocalSt
                                                                   f"{instance_id}"})
     assert _post(stack, {"to": CALLEE}, "order-4711")[0] == 422
     assert len(stack.simulator.requests_for("create_call")) == 1
+    assert any(line.startswith("calls.outbound_calls_http") for line in capture.lines)
+    leaks = [line for line in capture.lines if raw_number_pattern(CALLEE).search(line)]
+    assert leaks == [], leaks[:3]
 
 
 def test_a_declined_outbound_call_ends_not_answered_with_acs_result(stack: LocalStack) -> None:
