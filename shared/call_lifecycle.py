@@ -380,4 +380,5 @@ def summary_fields(record: CallRecord) -> dict[str, object]:
         "media": dict(record.media_report) if record.media_report else None,
         "partial": is_partial(record),
         "transcription": record.start.transcription,
+        **({"direction": "outbound"} if record.start.outbound is not None else {}),
     }

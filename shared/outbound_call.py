@@ -119,6 +119,10 @@ def on_placed(record: lifecycle.CallRecord, result: Mapping[str, object], now: d
     if result.get("status") == "ok" and isinstance(connection_id, str) and connection_id:
         if record.call_connection_id is None:
             record = replace(record, call_connection_id=connection_id[:lifecycle.MAX_DETAIL_CHARS])
+        server_call_id = result.get("serverCallId")
+        if isinstance(server_call_id, str) and server_call_id and not record.start.server_call_id:
+            # Known only once ACS created the call; a recording locates the call by it.
+            record = replace(record, start=replace(record.start, server_call_id=server_call_id[:1024]))
         return lifecycle.note(replace(record, answered=True), lifecycle.iso(now), "call_placed")
     if record.stage != "ringing":
         return record

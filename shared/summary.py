@@ -32,6 +32,7 @@ class CallSummaryInput:
     transcription: str = "requested"
     # Set when the summary could not be prepared and the email is the orchestration's own fallback.
     summary_error: str | None = None
+    direction: str = "inbound"  # "outbound": placed by POST /api/calls; the party of interest is the callee
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form; `summary_input_from_dict` reads it back unchanged."""
@@ -90,4 +91,5 @@ def summary_input_from_dict(data: Mapping[str, object]) -> CallSummaryInput:
         partial=partial,
         transcription=_field(data, "transcription") or "requested",
         summary_error=_field(data, "summary_error"),
+        direction="outbound" if _field(data, "direction") == "outbound" else "inbound",
     )

@@ -32,7 +32,7 @@ OUTCOME_LABELS = {
     "transferred": "Call transferred",
     "rejected": "Call rejected",
     "redirected": "Call redirected",
-    "not_answered": "Outbound call not answered",
+    "not_answered": "Call not answered",
 }
 # Outcomes of calls never connected: a short email, without transcript, timeline or media.
 SHORT_OUTCOMES = ("missed", "rejected", "redirected", "not_answered")
@@ -191,6 +191,8 @@ def _transcript_rows(transcript: Sequence[TranscriptSegment], max_chars: int) ->
 
 def _subject(call: CallSummaryInput, caller: str, duration: str | None) -> str:
     label = OUTCOME_LABELS.get(call.outcome, f"Call ended ({call.outcome})")
+    if call.direction == "outbound":  # the app called: whom it called matters, not its own caller id
+        label, caller = label.replace("Call ", "Outbound call ", 1), mask_party(call.callee)
     subject = f"{label}: {caller}" + (f", {duration}" if duration else "")
     return _one_line(subject, MAX_SUBJECT_CHARS)
 

@@ -144,7 +144,7 @@ def test_an_answered_outbound_call_streams_transcribes_and_emails(stack: LocalSt
     assert play.json["playSources"][0]["text"]["text"] == body["greetingText"]
     assert SENTENCE in stack.transcript(instance_id)
     (message,) = _emails(stack)
-    assert message["Subject"].startswith("Call completed")
+    assert message["Subject"].startswith("Outbound call completed: +1 425 *** **00")
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert SENTENCE in text and CALLEE not in message.as_string()
     story = _story(stack, instance_id)

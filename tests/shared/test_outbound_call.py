@@ -27,7 +27,7 @@ def _outbound_start(**section: str) -> dict[str, object]:
                                        flow=section.pop("flow", "configured"))
     fields = outbound.outbound_section(request, "sealed-target", outbound.request_fingerprint(SECRET, request))
     timeouts = {**START["timeouts"], "connectSeconds": DIAL}  # type: ignore[dict-item]
-    return {**START, "instanceId": "out-1", "callee": "+1425***0100", "caller": "+1800***0199",
+    return {**START, "instanceId": "out-1", "serverCallId": "", "callee": "+1425***0100", "caller": "+1800***0199",
             "direction": "outbound", "outbound": fields, "timeouts": timeouts}
 
 
@@ -94,7 +94,7 @@ def test_answered_runs_the_request_greeting_like_an_inbound_call() -> None:
     driver = OutboundDriver(greeting="Hello, this is Contoso about your order.").begin()
     driver.done(LOAD_FLOW, {"greeting": None, "goodbye": {"text": "Bye", "url": None, "voice": "en-GB-RyanNeural"}})
     driver.done(PLACE_CALL, {"status": "ok", "callConnectionId": "cc-9", "serverCallId": "srv"})
-    assert driver.state.record.call_connection_id == "cc-9"
+    assert driver.state.record.call_connection_id == "cc-9" and driver.state.record.start.server_call_id == "srv"
     driver.event("CallConnected", after=2, callConnectionId="cc-9")
     assert driver.state.record.stage == "connected"
     [play] = driver.names(RUN_ACTION)
