@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
-from calls import app_context, call_index, outbound_rate_limit
+from calls import app_context, call_index, outbound_rate_limit, telemetry
 from calls.call_actions_http import action_id_for
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
@@ -113,6 +113,7 @@ async def _place(gateway: DurableGateway, instance_id: str, request: outbound.Ou
         existing = await gateway.orchestration_input(instance_id)
         return _same_request(instance_id, existing or {}, fingerprint)
     call_index.record_call_started(start)
+    telemetry.calls_outbound.add(1)
     log.info("Outbound call %s started (to %s)", instance_id, start.callee)
     return _accepted(instance_id)
 
