@@ -147,9 +147,13 @@ def on_create_call_failed(record: lifecycle.CallRecord, payload: Mapping[str, ob
 def flow_result(start: CallStart, result: Mapping[str, object]) -> Mapping[str, object]:
     """The loaded flow settings as this outbound call runs them: its own greeting, its flow choice."""
     outbound = start.outbound
-    if outbound is None or result.get("status") == "failed":
+    if outbound is None:
         return result
-    flow: dict[str, object] = CallFlowSettings().to_dict() if outbound.get("flow") == "none" else dict(result)
+    failed = result.get("status") == "failed"
+    flow: dict[str, object] = CallFlowSettings().to_dict() if failed or outbound.get("flow") == "none" \
+        else dict(result)
+    if failed:
+        flow["status"] = "failed"  # kept, so the timeline still says the flow settings failed
     greeting = outbound.get("greetingText")
     if greeting:
         goodbye = result.get("goodbye")

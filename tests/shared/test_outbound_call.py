@@ -168,3 +168,17 @@ def test_settings_of_outbound_calls() -> None:
 def test_the_rate_window_is_the_calendar_minute() -> None:
     assert outbound.rate_window(datetime(2026, 3, 1, 12, 34, 50, tzinfo=UTC)) == ("20260301", "1234", 10)
     assert outbound.rate_window(datetime(2026, 3, 1, 12, 34, 0, tzinfo=UTC))[2] == 60
+
+
+def test_the_request_greeting_survives_a_failed_flow_load() -> None:
+    driver = OutboundDriver(greeting="Hello from Contoso.").begin()
+    driver.done(LOAD_FLOW, error="storage down")
+    driver.fire()
+    driver.done(LOAD_FLOW, error="storage down")
+    driver.fire()
+    driver.done(LOAD_FLOW, error="storage down")
+    driver.done(PLACE_CALL, {"status": "ok", "callConnectionId": "cc-9"})
+    driver.event("CallConnected", callConnectionId="cc-9")
+    assert "flow_settings_failed" in [entry.event for entry in driver.state.record.timeline]
+    [play] = driver.names(RUN_ACTION)
+    assert play.input["prompt"]["text"] == "Hello from Contoso."
