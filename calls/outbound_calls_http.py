@@ -3,7 +3,8 @@
 Body `{"to": E.164 or "8:acs:...", "greetingText"?: str, "flow"?: "configured" | "none"}`. Answers 202
 `{"instanceId", "statusUrl"}`; 400 bad input, 409 `not_configured` (no ACS_CALLER_ID, or a phone number to
 call from an ACS user id), 422 `idempotency_conflict` (a reused `Idempotency-Key` with another body), 429
-`rate_limited` with Retry-After (OUTBOUND_CALLS_PER_MINUTE, calls/outbound_rate_limit.py).
+`rate_limited` with Retry-After (OUTBOUND_CALLS_PER_MINUTE, calls/outbound_rate_limit.py), 503 `no_capacity`
+with Retry-After when MEDIA_HOST_HEALTH_URL says the media host has no room (the answer policy's rule).
 
 With an `Idempotency-Key` the instance id is derived from the key (shared/outbound_call.py): a retry, even
 one after a crash between start and answer, finds the same orchestration and answers 202 again without
@@ -22,11 +23,12 @@ from datetime import UTC, datetime
 import azure.durable_functions as df
 import azure.functions as func
 
-from calls import app_context, call_index, outbound_rate_limit, telemetry
+from calls import answer_policy, app_context, call_index, outbound_rate_limit, telemetry
 from calls.call_actions_http import action_id_for
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
 from shared import outbound_call as outbound
+from shared.answer_policy import no_room_reason
 from shared.call_activity_names import ORCHESTRATOR
 from shared.call_lifecycle import iso
 from shared.call_start import CallStart, CallTimeouts
@@ -36,6 +38,7 @@ from shared.sealed_value import CALLER, NONCE_BYTES, seal
 
 bp = df.Blueprint()
 log = logging.getLogger(__name__)
+NO_ROOM_RETRY_AFTER_SECONDS = 10
 
 
 def _refusal(status: int, error: str, message: str, path: str = "",
@@ -94,11 +97,26 @@ def _call_start(instance_id: str, request: outbound.OutboundRequest, now: dateti
     )
 
 
+async def _no_room() -> func.HttpResponse | None:
+    """As for a ringing call (calls/answer_policy.py): never dial a call the media host cannot stream."""
+    policy = app_context.config().answer_policy
+    if policy.media_host_health_url is None:
+        return None
+    reason = no_room_reason(policy, await answer_policy.media_capacity(policy.media_host_health_url))
+    if reason is None:
+        return None
+    return _refusal(503, "no_capacity", f"no room to stream the call now ({reason})",
+                    headers={"Retry-After": str(NO_ROOM_RETRY_AFTER_SECONDS)})
+
+
 async def _place(gateway: DurableGateway, instance_id: str, request: outbound.OutboundRequest,
                  fingerprint: str) -> func.HttpResponse:
     existing = await gateway.orchestration_input(instance_id)
     if existing is not None:
         return _same_request(instance_id, existing, fingerprint)
+    no_room = await _no_room()
+    if no_room is not None:
+        return no_room
     now = datetime.now(UTC)
     admission = await asyncio.get_running_loop().run_in_executor(
         None, outbound_rate_limit.admit, app_context.settings().storage,

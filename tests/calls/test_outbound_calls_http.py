@@ -5,6 +5,7 @@ per-minute limit 429 with Retry-After, and the limit's counter holding under con
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from datetime import UTC, datetime
@@ -152,3 +153,18 @@ def test_an_acs_user_caller_id_is_the_create_calls_source(function_app: Function
     assert create.status == 201 and create.json["source"] == {"id": "8:acs:contoso_app"}
     assert "sourceCallerIdNumber" not in create.json
     assert create.json["targets"][0]["communicationUser"] == {"id": "8:acs:agent_7"}
+
+
+def test_no_call_is_dialed_that_the_media_host_cannot_stream(function_app: FunctionApp, outbound_app: Any,
+                                                             app_env: pytest.MonkeyPatch,
+                                                             simulator: AcsSimulatorServer) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: the health check is refused at once
+    app_env.setenv("MEDIA_HOST_HEALTH_URL", f"http://127.0.0.1:{closed.getsockname()[1]}/healthz")
+    app_context.reset()
+    try:
+        status, answer, headers = place(function_app, outbound_app, {"to": NUMBER})
+    finally:
+        closed.close()
+    assert status == 503 and answer["error"] == "no_capacity" and "media_host_unavailable" in answer["message"]
+    assert int(headers["Retry-After"]) > 0 and simulator.requests_for("create_call") == []
