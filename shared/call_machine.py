@@ -256,6 +256,8 @@ def _step_call(state: CallState, now: datetime) -> tuple[CallState, StartActivit
     record = state.record
     step = lifecycle.next_step(record)
     if isinstance(step, lifecycle.Summarize):
+        if _busy(state, PLACE_CALL):
+            return state, None  # an outbound call still being placed may yet need its hang-up
         state = replace(state, phase="summarizing")
         return _start_activity(state, PREPARE_SUMMARY, lifecycle.summary_fields(record), now)
     if isinstance(step, lifecycle.HangUp):

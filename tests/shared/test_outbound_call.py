@@ -182,3 +182,15 @@ def test_the_request_greeting_survives_a_failed_flow_load() -> None:
     assert "flow_settings_failed" in [entry.event for entry in driver.state.record.timeline]
     [play] = driver.names(RUN_ACTION)
     assert play.input["prompt"]["text"] == "Hello from Contoso."
+
+
+def test_a_dial_timeout_before_the_call_is_placed_still_cancels_it() -> None:
+    driver = OutboundDriver().begin()
+    driver.done(LOAD_FLOW, {})
+    while driver.state.record.outcome is None:  # createCall hangs past the dial timeout
+        driver.fire()
+    assert driver.state.record.outcome == "not_answered" and driver.names(PREPARE_SUMMARY) == []
+    driver.done(PLACE_CALL, {"status": "ok", "callConnectionId": "cc-late"})
+    assert [a.input for a in driver.names(HANG_UP)] == [{"callConnectionId": "cc-late"}]
+    driver.done(HANG_UP, {"status": "ok"})
+    assert len(driver.names(PREPARE_SUMMARY)) == 1
