@@ -15,6 +15,7 @@ from calls import (
     callbacks_http,
     events_http,
     media_report_http,
+    outbound_calls_http,
     recording_events_http,
     retention_timer,
 )
@@ -24,6 +25,6 @@ prepare_process()  # log masking, telemetry, and every setting validated (fails 
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in (events_http.bp, callbacks_http.bp, media_report_http.bp, call_orchestration.bp,
-                  call_actions_http.bp, call_story_http.bp, retention_timer.bp,
+                  call_actions_http.bp, call_story_http.bp, retention_timer.bp, outbound_calls_http.bp,
                   recording_events_http.bp):
     app.register_functions(blueprint)

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 import requests
-from azure.communication.callautomation import CallAutomationClient
+from azure.communication.callautomation import CallAutomationClient, CommunicationUserIdentifier
 from azure.communication.email import EmailClient
 from azure.core.credentials import AzureKeyCredential, TokenCredential
 from azure.core.pipeline.transport import RequestsTransport
@@ -22,6 +22,7 @@ from urllib3.util.retry import Retry
 from adapters.jwks_keys import BearerVerifier
 from shared.app_config import AppConfig, load_app_config
 from shared.call_flow_settings import CallFlowSettings
+from shared.outbound_settings import OutboundSettings
 from shared.recording_settings import RecordingSettings
 from shared.settings import FunctionAppSettings
 from shared.transcription_settings import TranscriptionSettings
@@ -107,6 +108,19 @@ def call_automation_client() -> CallAutomationClient:
                                 **ANSWER_RETRY)
 
 
+def outbound_settings() -> OutboundSettings:
+    return config().outbound
+
+
+@functools.cache
+def outbound_call_client() -> CallAutomationClient:
+    """createCall's client: an ACS user as ACS_CALLER_ID is the SDK client's `source`, not a per-call option."""
+    caller_id = outbound_settings().caller_id
+    source = CommunicationUserIdentifier(caller_id) if caller_id and caller_id.startswith("8:") else None
+    return CallAutomationClient(settings().acs_endpoint, _credential(), source=source, transport=_pooled_transport(),
+                                **ANSWER_RETRY)
+
+
 @functools.cache
 def email_client() -> EmailClient:
     return EmailClient(settings().acs_endpoint, _credential(), **EMAIL_CLIENT_RETRY)
@@ -129,5 +143,5 @@ def transcripts_container() -> ContainerClient:
 def reset() -> None:
     """Forget settings and clients (tests change the environment between cases)."""
     for cached in (config, _credential, call_automation_client, email_client, transcripts_container,
-                   acs_jwt_verifier, event_grid_jwt_verifier):
+                   acs_jwt_verifier, event_grid_jwt_verifier, outbound_call_client):
         cached.cache_clear()

@@ -41,7 +41,7 @@ TABLE_NAME = "callindex"
 # An empty day costs one query; past this many days a page ends early with a cursor (Table storage itself
 # answers short or empty pages with a continuation, and clients follow it the same way).
 MAX_DAYS_PER_PAGE = 31
-_SELECT = ["RowKey", "instanceId", "outcome", "caller", "ringingAt", "endedAt"]
+_SELECT = ["RowKey", "instanceId", "outcome", "caller", "ringingAt", "endedAt", "direction"]
 # Bounded like the blob clients: the answer path must never wait on storage's default long backoff.
 _TABLE_RETRY: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4,
                                 "connection_timeout": 5, "read_timeout": 10}
@@ -91,7 +91,8 @@ def _write_started(storage: StorageSettings, start: CallStart) -> None:
         ringing_at = parse_time(start.ringing_at)
         if ringing_at is None:
             raise ValueError("ringing time is not ISO 8601")
-        _upsert(storage, started_entity(start.instance_id, ringing_at, start.caller))
+        direction = "outbound" if start.outbound is not None else "inbound"
+        _upsert(storage, started_entity(start.instance_id, ringing_at, start.caller, direction))
     except Exception as error:  # noqa: BLE001 - the index must never break a call; the end write repairs it
         log.warning("Call index: start of %s not recorded: %s", start.instance_id, type(error).__name__)
 

@@ -82,9 +82,9 @@ def _transcription_options(settings: FunctionAppSettings, instance_id: str, toke
     )
 
 
-def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str,
-            traceparent: str | None = None) -> CallConnectionProperties:
-    token = call_token(settings.call_token_secret, instance_id)
+def media_streaming_options(settings: FunctionAppSettings, instance_id: str, token: str,
+                            traceparent: str | None) -> MediaStreamingOptions:
+    """The media streaming of a call, answered or created (calls/outbound_call_activity.py)."""
     streaming = MediaStreamingOptions(
         # The traceparent makes the media host's span part of the call's trace.
         transport_url=with_traceparent(media_url(settings, instance_id, token), traceparent),
@@ -96,6 +96,18 @@ def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str,
         enable_bidirectional=True,
         audio_format=AudioFormat(settings.media_audio_format),
     )
+    return streaming
+
+
+def transcription_options(settings: FunctionAppSettings, instance_id: str, token: str,
+                          traceparent: str | None) -> TranscriptionOptions | None:
+    return _transcription_options(settings, instance_id, token, traceparent)
+
+
+def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str,
+            traceparent: str | None = None) -> CallConnectionProperties:
+    token = call_token(settings.call_token_secret, instance_id)
+    streaming = media_streaming_options(settings, instance_id, token, traceparent)
     # Text prompts (greeting, menu, fallback) and transcription need ACS to know an AI services resource.
     endpoint = app_context.transcription_settings().cognitive_services_endpoint
     transcription = _transcription_options(settings, instance_id, token, traceparent)

@@ -33,6 +33,8 @@ calls_rejected = _meter.create_counter(kpis.CALLS_REJECTED, unit="{call}",
                                        description="Calls the answer policy rejected before answering")
 calls_redirected = _meter.create_counter(kpis.CALLS_REDIRECTED, unit="{call}",
                                          description="Calls the answer policy redirected before answering")
+calls_outbound = _meter.create_counter(kpis.CALLS_OUTBOUND, unit="{call}",
+                                       description="Outbound calls started by POST /api/calls")
 calls_missed = _meter.create_counter(kpis.CALLS_MISSED, unit="{call}",
                                      description="Calls that ended without connecting")
 calls_dropped = _meter.create_counter(kpis.CALLS_DROPPED, unit="{call}",

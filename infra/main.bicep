@@ -94,6 +94,12 @@ param mediaHostHealthUrl string = ''
 param maxConcurrentCalls string = ''
 @description('E.164 number or ACS user id a call is redirected to when there is no room; empty: rejected with busy.')
 param callOverflowTarget string = ''
+@description('Outbound calls (POST /api/calls): E.164 number of the ACS resource or ACS user id calls are placed from; empty: outbound calls are refused (409 not_configured).')
+param acsCallerId string = ''
+@description('Outbound calls the app may place per minute, across all its instances (1 to 3000); empty: 10.')
+param outboundCallsPerMinute string = ''
+@description('Seconds a dialed outbound call may ring before the app cancels it (5 to 300); empty: 45.')
+param outboundDialTimeoutSeconds string = ''
 @description('Weekly opening hours, e.g. "mon-fri 09:00-17:30; sat 10:00-14:00"; empty: always open.')
 param callBusinessHours string = ''
 @description('IANA time zone of callBusinessHours, e.g. Europe/Berlin.')
@@ -353,6 +359,21 @@ var answerPolicySettings = [
   }
 ]
 
+var outboundCallSettings = [
+  {
+    name: 'ACS_CALLER_ID'
+    value: acsCallerId
+  }
+  {
+    name: 'OUTBOUND_CALLS_PER_MINUTE'
+    value: outboundCallsPerMinute
+  }
+  {
+    name: 'OUTBOUND_DIAL_TIMEOUT_SECONDS'
+    value: outboundDialTimeoutSeconds
+  }
+]
+
 var callFlowSettings = [
   {
     name: 'CALL_GREETING_TEXT'
@@ -539,7 +560,7 @@ module functionApp 'modules/function-app.bicep' = {
     callTokenSecretUri: keyVault.outputs.callTokenSecretUri
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
-    appSettings: concat(sharedSettings, callFlowSettings, answerPolicySettings, [
+    appSettings: concat(sharedSettings, callFlowSettings, answerPolicySettings, outboundCallSettings, [
       {
         name: 'ACS_ENDPOINT'
         value: communication.outputs.endpoint

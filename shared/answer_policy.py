@@ -91,3 +91,8 @@ def decide(call: IncomingCall, settings: AnswerPolicySettings, now: datetime,
     if settings.overflow_target is not None:
         return Redirect(settings.overflow_target, reason)
     return Reject(BUSY, reason)
+
+
+def no_room_reason(settings: AnswerPolicySettings, capacity: MediaCapacity | None) -> str | None:
+    """Why a new call could not be streamed now, or None: the same rule decides before dialing an outbound call."""
+    return _no_room_reason(settings, capacity)

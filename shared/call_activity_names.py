@@ -17,6 +17,7 @@ RUN_ACTION = "run_call_action"
 PREPARE_SUMMARY = "prepare_call_summary"
 SEND_EMAIL = "send_summary_email"
 DOWNLOAD_RECORDING = "download_call_recording"
+PLACE_CALL = "place_outbound_call"  # ACS createCall for an outbound call (shared/outbound_call.py)
 
 
 @dataclass(frozen=True)
@@ -37,4 +38,6 @@ RETRIES: dict[str, RetryPolicy] = {
     PREPARE_SUMMARY: RetryPolicy(max_attempts=5, interval_seconds=2),
     SEND_EMAIL: RetryPolicy(max_attempts=6, interval_seconds=5),
     DOWNLOAD_RECORDING: RetryPolicy(max_attempts=4, interval_seconds=5),  # its blob write is conditional
+    # Safe to repeat: every attempt sends the same Repeatability-Request-ID, so ACS places the call once.
+    PLACE_CALL: RetryPolicy(max_attempts=3, interval_seconds=1),
 }

@@ -64,11 +64,13 @@ def _time_of_row_key(key: str) -> datetime:
     return _EPOCH + timedelta(microseconds=_INVERT_FROM - int(key[:_DIGITS]))
 
 
-def started_entity(instance_id: str, ringing_at: datetime, caller_masked: str) -> dict[str, str]:
+def started_entity(instance_id: str, ringing_at: datetime, caller_masked: str,
+                   direction: str = "inbound") -> dict[str, str]:
     """The row written when a call is answered. No outcome or endedAt: an upsert-merge of this row can then
     never clear the outcome of a call whose end was recorded first."""
     return {"PartitionKey": day_partition(ringing_at), "RowKey": row_key(ringing_at, instance_id),
-            "instanceId": instance_id, "ringingAt": _iso(ringing_at), "caller": caller_masked}
+            "instanceId": instance_id, "ringingAt": _iso(ringing_at), "caller": caller_masked,
+            "direction": direction}
 
 
 def ended_entity(instance_id: str, ringing_at: datetime, outcome: str, ended_at: str | None) -> dict[str, str]:
@@ -85,7 +87,8 @@ def list_row(entity: Mapping[str, Any]) -> dict[str, str | None]:
         return value[:limit] if isinstance(value, str) and value else None
 
     return {"instanceId": text("instanceId", 256), "outcome": text("outcome", 40), "caller": text("caller", 80),
-            "ringingAt": text("ringingAt", 64), "endedAt": text("endedAt", 64)}
+            "ringingAt": text("ringingAt", 64), "endedAt": text("endedAt", 64),
+            "direction": text("direction", 16) or "inbound"}  # rows from before outbound calls are inbound
 
 
 def _iso(moment: datetime) -> str:

@@ -43,6 +43,7 @@ ANSWER_FAILED = "answer_failed"
 TRANSFERRED = "transferred"
 REJECTED = "rejected"  # the answer policy refused the call (shared/answer_policy.py): never answered
 REDIRECTED = "redirected"  # the answer policy sent the ringing call elsewhere: never answered
+NOT_ANSWERED = "not_answered"  # an outbound call nobody answered (shared/outbound_call.py)
 
 # Kinds of inbox event (shared/call_inbox.py) the lifecycle itself reacts to.
 CALL_ANSWERED = "CallAnswered"          # raised by the events function after a successful answer
@@ -176,7 +177,7 @@ def _ended_step(record: CallRecord) -> Step:
     timeouts = record.start.timeouts
     if record.connected_at and record.media_report is None and not record.media_report_missing:
         return Wait("media_report", _after(since, timeouts.media_report_wait_seconds))
-    if (record.outcome == MISSED and record.call_connection_id and record.hang_up is None
+    if (record.outcome in (MISSED, NOT_ANSWERED) and record.call_connection_id and record.hang_up is None
             and not record.disconnected_while_ringing):
         # Answered but never connected: release the call leg rather than leave it to ACS's own timeout.
         return HangUp(record.call_connection_id)
@@ -292,8 +293,9 @@ def on_timeout(record: CallRecord, now: datetime) -> CallRecord:
     at = iso(now)
     if step.reason in ("answer", "late_connect"):
         reason = "caller hung up before connect" if step.reason == "late_connect" else "not connected in time"
-        return replace(record, stage="ended", stage_since=now, outcome=MISSED, end_reason=reason,
-                       ended_at=record.ended_at or at, timeline=_note(record, at, "missed", reason))
+        outcome = MISSED if record.start.outbound is None else NOT_ANSWERED  # dial timeout of an outbound call
+        return replace(record, stage="ended", stage_since=now, outcome=outcome, end_reason=reason,
+                       ended_at=record.ended_at or at, timeline=_note(record, at, outcome, reason))
     if step.reason == "disconnect":
         reason = f"maximum duration of {record.start.timeouts.max_duration_seconds} s reached"
         timeline = _note(record, at, "max_duration_reached", reason)
@@ -378,4 +380,5 @@ def summary_fields(record: CallRecord) -> dict[str, object]:
         "media": dict(record.media_report) if record.media_report else None,
         "partial": is_partial(record),
         "transcription": record.start.transcription,
+        **({"direction": "outbound"} if record.start.outbound is not None else {}),
     }

@@ -29,11 +29,13 @@ from typing import Literal
 from shared import call_lifecycle as lifecycle
 from shared import call_progress as progress
 from shared import call_recording as recording_ops
+from shared import outbound_call as outbound
 from shared import recording_files as files_ops
 from shared.call_activity_names import (
     DOWNLOAD_RECORDING,
     HANG_UP,
     LOAD_FLOW,
+    PLACE_CALL,
     PREPARE_SUMMARY,
     RETRIES,
     RUN_ACTION,
@@ -125,13 +127,18 @@ def start(raw_input: object, now: datetime) -> tuple[CallState, list[Command]]:
     """The call rang: its record, the flow settings' load, and the first wait."""
     fields = decode_json_object(raw_input)
     call_start = CallStart.from_dict(fields)
-    state = CallState(lifecycle.begin(call_start, now), progress.begin(), _trace(fields))
+    begin = outbound.begin if outbound.is_outbound(call_start) else lifecycle.begin
+    state = CallState(begin(call_start, now), progress.begin(), _trace(fields))
     if call_start.policy is not None:
         # Refused by the answer policy: no flow to run, straight to its summary and short email.
         return _advance(state, now)
     state, load = _start_activity(state, LOAD_FLOW, {"instanceId": call_start.instance_id}, now)
+    dial: list[Command] = []
+    if outbound.is_outbound(call_start):
+        state, place = _start_activity(state, PLACE_CALL, outbound.place_call_input(call_start), now)
+        dial.append(place)
     state, commands = _advance(state, now)
-    return state, [load, *commands]
+    return state, [load, *dial, *commands]
 
 
 def receive(state: CallState, messages: Sequence[Input], now: datetime) -> tuple[CallState, list[Command]]:
@@ -164,6 +171,8 @@ def _on_inbox(state: CallState, event: InboxEvent, now: datetime, ids: _Ids) -> 
     if state.phase != "call" or kind not in progress.EVENT_NAMES:
         return state  # a late event, or a kind no raiser of ours sends
     record, control = progress.on_event(state.record, state.control, kind, payload, now, ids)
+    if kind == outbound.CREATE_CALL_FAILED:
+        record = outbound.on_create_call_failed(record, payload, now)
     return replace(state, record=record, control=control)
 
 
@@ -215,7 +224,10 @@ def _on_result(state: CallState, activity: Activity, result: Mapping[str, object
     if activity.name == HANG_UP:
         record = lifecycle.on_hang_up_result(record, result, now)
     elif activity.name == LOAD_FLOW:
+        result = outbound.flow_result(record.start, result)
         record, control = progress.on_flow_loaded(record, control, result, now, ids)
+    elif activity.name == PLACE_CALL:
+        record = outbound.on_placed(record, result, now)
     elif activity.name == RUN_ACTION:
         record, control = progress.on_request_result(record, control, activity.action_id or "", result, now, ids)
     elif activity.name == PREPARE_SUMMARY:
@@ -278,6 +290,8 @@ def _step_call(state: CallState, now: datetime) -> tuple[CallState, StartActivit
     record = state.record
     step = lifecycle.next_step(record)
     if isinstance(step, lifecycle.Summarize):
+        if _busy(state, PLACE_CALL):
+            return state, None  # an outbound call still being placed may yet need its hang-up
         files, hold = files_ops.holds_summary(state.recording_files, state.control.recording.expects_file, now)
         if hold:
             return replace(state, recording_files=files), None

@@ -44,6 +44,9 @@ class CallStart:
     # The answer policy's refusal (shared/answer_policy.py), when the call was not answered:
     # {"action": "reject"|"redirect", "reason": ..., "rejectReason"?: ..., "target"?: masked}.
     policy: Mapping[str, str] | None = None
+    # An outbound call placed through `POST /api/calls` (shared/outbound_call.py): the masked and the sealed
+    # target, greeting, flow choice and request fingerprint. None for a call that rang in.
+    outbound: Mapping[str, str] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -57,6 +60,7 @@ class CallStart:
             "callerKind": self.caller_kind,
             "transcription": self.transcription,
             **({"policy": dict(self.policy)} if self.policy is not None else {}),
+            **({"direction": "outbound", "outbound": dict(self.outbound)} if self.outbound is not None else {}),
             "timeouts": {
                 "connectSeconds": self.timeouts.connect_seconds,
                 "maxDurationSeconds": self.timeouts.max_duration_seconds,
@@ -73,6 +77,7 @@ class CallStart:
         defaults = CallTimeouts()
         caller_ref = data.get("callerRef")
         policy = data.get("policy")
+        outbound = data.get("outbound")
         return CallStart(
             instance_id=str(data["instanceId"]),
             caller=str(data.get("caller", "")),
@@ -84,6 +89,7 @@ class CallStart:
             caller_kind=str(data.get("callerKind", "unknown")),
             transcription=str(data.get("transcription", "requested")),
             policy={str(k): str(v) for k, v in policy.items()} if isinstance(policy, Mapping) else None,
+            outbound={str(k): str(v) for k, v in outbound.items()} if isinstance(outbound, Mapping) else None,
             timeouts=CallTimeouts(
                 connect_seconds=int(timeouts.get("connectSeconds", defaults.connect_seconds)),
                 max_duration_seconds=int(timeouts.get("maxDurationSeconds", defaults.max_duration_seconds)),

@@ -21,6 +21,7 @@ from shared.call_activity_names import (
     DOWNLOAD_RECORDING,
     HANG_UP,
     LOAD_FLOW,
+    PLACE_CALL,
     PREPARE_SUMMARY,
     RUN_ACTION,
     SEND_EMAIL,
@@ -61,6 +62,10 @@ _DECISION_MEANINGS = {
     "missed": "The call was counted as missed.",
     "rejected": "The answer policy rejected the call before answering (why: the detail).",
     "redirected": "The answer policy redirected the ringing call to another target, unanswered.",
+    "dialing": "The app placed an outbound call (POST /api/calls) and dialed the target.",
+    "call_placed": "ACS accepted the outbound call and is ringing the target.",
+    "not_answered": "Nobody answered the outbound call (ACS's CreateCallFailed, or the dial timeout).",
+    "dial_failed": "ACS refused to place the outbound call.",
     "max_duration_reached": "The call reached its maximum duration: the app ends it.",
     "hang_up_requested": "The app asked ACS to hang up.",
     "disconnect_not_confirmed": "ACS never confirmed the disconnect; the call was closed anyway.",
@@ -77,6 +82,7 @@ _DECISION_MEANINGS = {
 }
 _ACTIVITY_MEANINGS = {
     HANG_UP: "The app hung up the call.",
+    PLACE_CALL: "The app asked ACS to dial the outbound call (createCall).",
     LOAD_FLOW: "The call flow settings were read.",
     RUN_ACTION: "The app sent a call action to ACS.",
     PREPARE_SUMMARY: "The call summary was written.",
@@ -179,6 +185,9 @@ def _raised_event(raw: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
 def _started_entry(raw: Mapping[str, Any], start: Mapping[str, Any]) -> dict[str, Any] | None:
     caller = _text(start.get("caller"), 80)
     at = _text(start.get("ringingAt"), 64) or _text(raw.get("Timestamp"), 64)
+    if start.get("direction") == "outbound":
+        callee = _text(start.get("callee"), 80)
+        return _entry(at, "dialing", "The app placed an outbound call.", f"to {callee}" if callee else None)
     return _entry(at, "ringing", "The call rang and the app took it.", f"from {caller}" if caller else None)
 
 
@@ -335,6 +344,10 @@ def _end_reason(output: Mapping[str, Any], disconnected: Mapping[str, Any] | Non
     return _text(output.get("endReason")) or (_result_text(disconnected) if disconnected else None)
 
 
+def _direction(start: Mapping[str, Any]) -> str:
+    return "outbound" if start.get("direction") == "outbound" else "inbound"
+
+
 def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
     """The story of one call from its Durable status (with history, history output and input)."""
     history = status.get("historyEvents") or status.get("history") or []
@@ -359,6 +372,7 @@ def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
         "outcome": _outcome(status, history, output),
         "caller": _text(start.get("caller"), 80),
         "callee": _text(start.get("callee"), 80),
+        "direction": _direction(start),
         "correlationId": _text(start.get("correlationId") or custom.get("correlationId"), 128),
         "callConnectionId": _text(custom.get("callConnectionId") or answered.get("callConnectionId"), 128),
         "ringingAt": ringing_at,
@@ -386,6 +400,7 @@ def list_entry(status: Mapping[str, Any]) -> dict[str, Any]:
         "runtimeStatus": _text(status.get("runtimeStatus"), 40),
         "outcome": _text(output.get("outcome") or custom.get("outcome"), 40),
         "caller": _text(start.get("caller"), 80),
+        "direction": _direction(start),
         "ringingAt": _text(start.get("ringingAt"), 64),
         "endedAt": _text(output.get("endedAt"), 64),
         "createdTime": _text(status.get("createdTime"), 64),

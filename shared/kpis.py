@@ -23,6 +23,9 @@ CALLS_DROPPED = "calls.dropped"
 # answer rate counts only calls the app meant to answer.
 CALLS_REJECTED = "calls.rejected"
 CALLS_REDIRECTED = "calls.redirected"
+# Placed by POST /api/calls (shared/outbound_call.py): neither incoming nor answered, so no KPI ratio counts
+# them; a dropped outbound call is not a dropped answered call either.
+CALLS_OUTBOUND = "calls.outbound"
 CALL_ANSWER_LATENCY = "call.answer_latency"
 MEDIA_FRAME_LATENCY = "media.frame_latency"
 MEDIA_FRAME_JITTER = "media.frame_jitter"
@@ -131,6 +134,6 @@ def call_end(fields: Mapping[str, object]) -> CallEnd:
     code, sub_code = _code(detail, "code"), _code(detail, "subCode")
     connected = bool(fields.get("connected_at"))
     dropped = (connected and "CallTransferAccepted" not in events and code is not None
-               and code not in _NORMAL_DISCONNECT_CODES)
+               and code not in _NORMAL_DISCONNECT_CODES and fields.get("direction") != "outbound")
     return CallEnd(missed=fields.get("outcome") == "missed", dropped=dropped, disconnect_code=code,
                    disconnect_sub_code=sub_code)

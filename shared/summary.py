@@ -34,6 +34,7 @@ class CallSummaryInput:
     summary_error: str | None = None
     # The call's recording, stored in calls/{id}/ (shared/recording_files.py): linked from the email.
     recording_url: str | None = None
+    direction: str = "inbound"  # "outbound": placed by POST /api/calls; the party of interest is the callee
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form; `summary_input_from_dict` reads it back unchanged."""
@@ -93,6 +94,7 @@ def summary_input_from_dict(data: Mapping[str, object]) -> CallSummaryInput:
         transcription=_field(data, "transcription") or "requested",
         summary_error=_field(data, "summary_error"),
         recording_url=_link(data, "recording_url"),
+        direction="outbound" if _field(data, "direction") == "outbound" else "inbound",
     )
 
 

@@ -32,9 +32,10 @@ OUTCOME_LABELS = {
     "transferred": "Call transferred",
     "rejected": "Call rejected",
     "redirected": "Call redirected",
+    "not_answered": "Call not answered",
 }
 # Outcomes of calls never connected: a short email, without transcript, timeline or media.
-SHORT_OUTCOMES = ("missed", "rejected", "redirected")
+SHORT_OUTCOMES = ("missed", "rejected", "redirected", "not_answered")
 INCOMPLETE_NOTE = "The transcript may be incomplete: the media connection was lost before the call ended."
 NOT_TRANSCRIBED_NOTE = ("No transcript: real-time transcription is not configured (ACS_COGNITIVE_SERVICES_ENDPOINT "
                         "is not set), so ACS did not transcribe this call.")
@@ -190,6 +191,8 @@ def _transcript_rows(transcript: Sequence[TranscriptSegment], max_chars: int) ->
 
 def _subject(call: CallSummaryInput, caller: str, duration: str | None) -> str:
     label = OUTCOME_LABELS.get(call.outcome, f"Call ended ({call.outcome})")
+    if call.direction == "outbound":  # the app called: whom it called matters, not its own caller id
+        label, caller = label.replace("Call ", "Outbound call ", 1), mask_party(call.callee)
     subject = f"{label}: {caller}" + (f", {duration}" if duration else "")
     return _one_line(subject, MAX_SUBJECT_CHARS)
 

@@ -54,7 +54,8 @@ def test_instance_ids_table_storage_refuses_are_refused(instance_id: str) -> Non
 def test_entities_written_at_start_and_end() -> None:
     assert started_entity("call-abc", RINGING, "4:+1 425 *** **23") == {
         "PartitionKey": "20260131", "RowKey": KEY, "instanceId": "call-abc",
-        "ringingAt": "2026-01-31T08:00:00.123456Z", "caller": "4:+1 425 *** **23"}
+        "ringingAt": "2026-01-31T08:00:00.123456Z", "caller": "4:+1 425 *** **23", "direction": "inbound"}
+    assert started_entity("out-abc", RINGING, "4:+1 425 *** **23", "outbound")["direction"] == "outbound"
     assert ended_entity("call-abc", RINGING, "missed", "2026-01-31T08:00:30Z") == {
         "PartitionKey": "20260131", "RowKey": KEY, "instanceId": "call-abc",
         "ringingAt": "2026-01-31T08:00:00.123456Z", "outcome": "missed", "endedAt": "2026-01-31T08:00:30Z"}
@@ -64,9 +65,12 @@ def test_entities_written_at_start_and_end() -> None:
 def test_list_row_has_nulls_while_running() -> None:
     running = {**started_entity("call-abc", RINGING, "4:+1 425 *** **23"), "outcome": None}
     assert list_row(running) == {"instanceId": "call-abc", "outcome": None, "caller": "4:+1 425 *** **23",
-                                 "ringingAt": "2026-01-31T08:00:00.123456Z", "endedAt": None}
+                                 "ringingAt": "2026-01-31T08:00:00.123456Z", "endedAt": None,
+                                 "direction": "inbound"}
     ended = {**running, **ended_entity("call-abc", RINGING, "completed", "2026-01-31T08:05:00Z")}
     assert list_row(ended)["outcome"] == "completed" and list_row(ended)["endedAt"] == "2026-01-31T08:05:00Z"
+    before_outbound = {key: value for key, value in running.items() if key != "direction"}
+    assert list_row(before_outbound)["direction"] == "inbound"
 
 
 def test_cursor_tokens_are_known_strings_and_round_trip() -> None:

@@ -58,3 +58,6 @@ def test_call_end_counts_missed_and_dropped_calls() -> None:
     assert not call_end(fields("completed", True, "code 500, subCode 1", transferred=True)).dropped
     assert not call_end(fields("completed", True)).dropped  # no CallDisconnected code: not counted as a drop
     assert call_end({"timeline": "junk"}) == call_end({})
+    # An outbound call was never answered by the app: its drop would skew the drop rate of answered calls.
+    outbound = {**fields("completed", True, "code 500, subCode 8500, Media lost."), "direction": "outbound"}
+    assert not call_end(outbound).dropped and not call_end({**outbound, "outcome": "not_answered"}).missed

@@ -349,3 +349,15 @@ def test_the_email_has_one_line_on_the_voice_turns() -> None:
     assert ("Voice: 3 turn(s); latency p50 410.5 ms, p95 620.0 ms, max 700.2 ms; 1 barge-in(s), StopAudio p95 "
             "2.5 ms; dead air 2 time(s), 9000.0 ms in all.") in rendered.plain_text
     assert "Voice:" not in render_summary(make_call(media={"turns": 0}), []).plain_text
+
+
+def test_an_outbound_call_is_named_by_whom_it_called() -> None:
+    completed = make_call(direction="outbound", caller="+18005550199", callee="+14255550100")
+    assert render_summary(completed, TRANSCRIPT).subject.startswith("Outbound call completed: +1 425 *** **00")
+    declined = make_call(direction="outbound", outcome="not_answered", connected_at=None, callee="+14255550100",
+                         end_reason="code 603, subCode 0, declined")
+    rendered = render_summary(declined, TRANSCRIPT)
+    assert rendered.subject == "Outbound call not answered: +1 425 *** **00"
+    assert "Transcript" not in rendered.plain_text and "End reason: code 603" in rendered.plain_text
+    assert summary_input_from_dict(completed.to_dict()).direction == "outbound"
+    assert summary_input_from_dict({**completed.to_dict(), "direction": "sideways"}).direction == "inbound"

@@ -69,7 +69,7 @@ def _url_problem(where: str, url: Any, secure: str, plain: str) -> str | None:
 def check_urls(operation: str, body: dict[str, Any]) -> AcsError | None:
     """Callback and transport URLs of a request; `body` already matches its request model."""
     checks: list[tuple[str, Any, str, str]] = []
-    if operation == "answer":
+    if operation in ("answer", "create_call"):
         checks.append(("callbackUri", body.get("callbackUri"), "https", "http"))
         for options in ("mediaStreamingOptions", "transcriptionOptions"):
             section = body.get(options)

@@ -26,6 +26,7 @@ from azure.communication.callautomation._generated import models as _models
 # operation name (rest_api routing) -> the generated model the SDK serialises for that request
 OPERATION_MODELS: dict[str, str] = {
     "answer": "AnswerCallRequest",
+    "create_call": "CreateCallRequest",
     "reject": "RejectCallRequest",
     "redirect": "RedirectCallRequest",
     "play": "PlayRequest",

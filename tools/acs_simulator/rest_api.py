@@ -26,6 +26,7 @@ from tools.acs_simulator.acs_errors import (
     too_many_requests,
 )
 from tools.acs_simulator.call_registry import CallConnection, CallRegistry
+from tools.acs_simulator.create_call import create_call
 from tools.acs_simulator.email_message import parse_send_request
 from tools.acs_simulator.faults import FaultPlan, InjectedFault
 from tools.acs_simulator.recordings import Recording, RecordingRegistry
@@ -139,6 +140,8 @@ class RestApi:
         """(operation name, call connection or email operation id)."""
         if method == "POST" and path == "/calling/callConnections:answer":
             return "answer", None
+        if method == "POST" and path == "/calling/callConnections":
+            return "create_call", None
         if method == "POST" and path == "/calling/callConnections:reject":
             return "reject", None
         if method == "POST" and path == "/calling/callConnections:redirect":
@@ -229,6 +232,13 @@ class RestApi:
                 return RestOutcome(operation, _error_response(result), body)
             return RestOutcome(operation, _json_response(200, result.properties()), body,
                                call_operation=CallOperation("answer", result.call_connection_id, body_dict))
+        if operation == "create_call":
+            created = create_call(self.calls, body_dict)
+            if isinstance(created, AcsError):
+                return RestOutcome(operation, _error_response(created), body)
+            # 201 with CallConnectionProperties (spec example CreateCall.json).
+            return RestOutcome(operation, _json_response(201, created.properties()), body,
+                               call_operation=CallOperation("create_call", created.call_connection_id, body_dict))
         if operation in ("reject", "redirect"):
             # Both answer 204 with no body (the SDK's generated operations accept only 204).
             refused = self.calls.refuse(body_dict, "rejected" if operation == "reject" else "redirected")

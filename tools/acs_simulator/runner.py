@@ -74,6 +74,8 @@ async def run_scenario(
 ) -> ScenarioResult:
     """Place one call. `simulator` must be started; the application under test must use
     `simulator.endpoint` and its access key for Call Automation and Email."""
+    if scenario.outbound is not None:
+        raise ValueError(f"{scenario.name} is an outbound call: play it with outbound_engine.run_outbound_scenario")
     loop = asyncio.get_running_loop()
     started = loop.time()
 

@@ -52,6 +52,17 @@ class Faults:
 
 
 @dataclass(frozen=True)
+class OutboundScript:
+    """How the dialed party takes an outbound call (createCall): answers after N s, never, or the call fails."""
+
+    answer_after_s: float | None = None  # None: rings until the application gives up (or `fail`)
+    fail_code: int | None = None  # CreateCallFailed resultInformation, when set
+    fail_sub_code: int = 0
+    fail_message: str = ""
+    fail_after_s: float = 0.5
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     caller: str
@@ -73,6 +84,7 @@ class Scenario:
     email_wait_s: float = 20.0
     locale: str = "en-US"
     faults: Faults = field(default_factory=Faults)
+    outbound: OutboundScript | None = None  # set: the app places the call; caller = its caller id
     source_dir: Path | None = None  # the scenario file's folder: relative .wav paths resolve from there
 
     def audio_path(self, utterance: Utterance, sample_rate: int, base_dir: Path | None = None) -> Path:
@@ -101,6 +113,24 @@ def _fault(raw: Any, key: str) -> Fault | None:
         raise ScenarioError(f"faults.{key} needs status 4xx/5xx and times >= 1")
     retry = _number(raw, "retry_after_s", 1.0 if status == 429 else None)
     return Fault(status, times, retry)
+
+
+def _outbound(raw: Any) -> OutboundScript | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or ("answer_after_s" in raw and "fail" in raw):
+        raise ScenarioError('outbound must be {"answer_after_s": N}, {"answer": "never"} or {"fail": {...}}')
+    fail = raw.get("fail")
+    if fail is None:
+        if raw.get("answer") == "never":
+            return OutboundScript()
+        return OutboundScript(answer_after_s=_number(raw, "answer_after_s", 1.0))
+    code, sub_code, message = (fail.get(k) for k in ("code", "subCode", "message")) if isinstance(fail, dict) \
+        else (None, None, None)
+    if not isinstance(code, int) or not isinstance(sub_code, int) or not isinstance(message, str):
+        raise ScenarioError("outbound.fail needs code, subCode and message (CreateCallFailed resultInformation)")
+    return OutboundScript(fail_code=code, fail_sub_code=sub_code, fail_message=message,
+                          fail_after_s=_number(raw, "fail_after_s", 0.5) or 0.0)
 
 
 def parse_scenario(raw: Any, default_name: str = "scenario") -> Scenario:
@@ -166,6 +196,7 @@ def parse_scenario(raw: Any, default_name: str = "scenario") -> Scenario:
         email_wait_s=_number(raw, "email_wait_s", 20.0) or 0.0,
         locale=str(raw.get("locale", "en-US")),
         faults=faults,
+        outbound=_outbound(raw.get("outbound")),
     )
 
 
