@@ -9,6 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
+# The policy input's action of a call answered only for the after-hours message (shared/after_hours_flow.py).
+POLICY_MESSAGE = "message"
+
+
 @dataclass(frozen=True)
 class CallTimeouts:
     connect_seconds: int = 45
@@ -42,7 +46,8 @@ class CallStart:
     # What the answer asked of ACS's real-time transcription (shared/transcription_settings.py).
     transcription: str = "requested"
     # The answer policy's refusal (shared/answer_policy.py), when the call was not answered:
-    # {"action": "reject"|"redirect", "reason": ..., "rejectReason"?: ..., "target"?: masked}.
+    # {"action": "reject"|"redirect", "reason": ..., "rejectReason"?: ..., "target"?: masked}, or the
+    # after-hours message it answers for: {"action": "message", "reason": ..., "text"|"url": ..., "voice": ...}.
     policy: Mapping[str, str] | None = None
 
     def to_dict(self) -> dict[str, object]:

@@ -53,6 +53,7 @@ _DECISION_MEANINGS = {
     "missed": "The call was counted as missed.",
     "rejected": "The answer policy rejected the call before answering (why: the detail).",
     "redirected": "The answer policy redirected the ringing call to another target, unanswered.",
+    "after_hours_message": "Outside business hours: answered to play the after-hours message, then hung up.",
     "max_duration_reached": "The call reached its maximum duration: the app ends it.",
     "hang_up_requested": "The app asked ACS to hang up.",
     "disconnect_not_confirmed": "ACS never confirmed the disconnect; the call was closed anyway.",

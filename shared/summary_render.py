@@ -32,9 +32,11 @@ OUTCOME_LABELS = {
     "transferred": "Call transferred",
     "rejected": "Call rejected",
     "redirected": "Call redirected",
+    "after_hours_message": "After-hours message played",
 }
-# Outcomes of calls never connected: a short email, without transcript, timeline or media.
-SHORT_OUTCOMES = ("missed", "rejected", "redirected")
+# Outcomes of calls never connected, or answered only for the after-hours message: a short email, without
+# transcript, timeline or media.
+SHORT_OUTCOMES = ("missed", "rejected", "redirected", "after_hours_message")
 INCOMPLETE_NOTE = "The transcript may be incomplete: the media connection was lost before the call ended."
 NOT_TRANSCRIBED_NOTE = ("No transcript: real-time transcription is not configured (ACS_COGNITIVE_SERVICES_ENDPOINT "
                         "is not set), so ACS did not transcribe this call.")
