@@ -220,7 +220,10 @@ class CallSession:
 
     def _on_dtmf(self, decoded: MediaMessage) -> None:
         assert isinstance(decoded, DtmfData)
-        self.stats.on_dtmf(decoded.data)
+        self.stats.on_dtmf(decoded.data, datetime.now(UTC))  # into media.json's dtmfEvents: the call's timeline
+        on_dtmf = getattr(self.processor, "on_dtmf", None)  # optional for processors (media_host/voice.py)
+        if on_dtmf is not None:
+            on_dtmf(decoded)
 
     def _on_transcription_metadata(self, decoded: MediaMessage) -> None:
         assert isinstance(decoded, TranscriptionMetadata)

@@ -53,7 +53,7 @@ _DECISION_MEANINGS = {
     "missed": "The call was counted as missed.",
     "rejected": "The answer policy rejected the call before answering (why: the detail).",
     "redirected": "The answer policy redirected the ringing call to another target, unanswered.",
-    "after_hours_message": "Outside business hours: answered to play the after-hours message, then hung up.",
+    "dtmf_received": "The caller pressed a key; it arrived on the media socket (DtmfData).",
     "max_duration_reached": "The call reached its maximum duration: the app ends it.",
     "hang_up_requested": "The app asked ACS to hang up.",
     "disconnect_not_confirmed": "ACS never confirmed the disconnect; the call was closed anyway.",
@@ -228,7 +228,7 @@ def _history_entries(history: Sequence[object], start: Mapping[str, Any]) -> lis
 
 # Shown from history instead (the ringing, the activities' results), or closing the story already.
 _NOT_DECISIONS = frozenset({"ringing", "summarized", "hang_up_result"})
-_INFO_DECISIONS = frozenset({"hang_up_requested", "action_requested", "action_sent", "menu_choice"})
+_INFO_DECISIONS = frozenset({"hang_up_requested", "action_requested", "action_sent", "menu_choice", "dtmf_received"})
 
 
 def _is_decision(event: str) -> bool:

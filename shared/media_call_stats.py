@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.media_codec import BYTES_PER_SAMPLE, FRAME_MS
+from shared.media_dtmf import DTMF_EVENTS, MAX_DTMF_EVENTS, dtmf_event
 
 GAP_THRESHOLD_MS = 2 * FRAME_MS  # for 20 ms frames; in general the earlier frame's duration plus FRAME_MS
 MAX_DTMF_TONES = 256
@@ -51,6 +52,7 @@ class MediaCallStats:
     gaps: int = 0
     max_gap_ms: float = 0.0
     dtmf_tones: list[str] = field(default_factory=list)
+    dtmf_events: list[dict[str, str]] = field(default_factory=list)  # tone and arrival time, for the timeline
     transcript_segments: int = 0
     malformed_messages: int = 0
     audio_ms: float = 0.0  # caller audio received, by its duration
@@ -83,9 +85,11 @@ class MediaCallStats:
                     self.max_gap_ms = step
         return duration
 
-    def on_dtmf(self, tone: str) -> None:
+    def on_dtmf(self, tone: str, at: datetime | None = None) -> None:
         if len(self.dtmf_tones) < MAX_DTMF_TONES:
             self.dtmf_tones.append(tone)
+        if at is not None and len(self.dtmf_events) < MAX_DTMF_EVENTS:
+            self.dtmf_events.append(dtmf_event(tone, at))
 
     def summary(self, ended_at: datetime, close_code: int | None, close_reason: str | None) -> dict[str, Any]:
         """The media.json document. `bytesReceived` counts PCM bytes (decoded size), not WebSocket bytes."""
@@ -103,6 +107,7 @@ class MediaCallStats:
             "gaps": self.gaps,
             "maxGapMs": round(self.max_gap_ms, 1),
             "dtmfTones": list(self.dtmf_tones),
+            DTMF_EVENTS: list(self.dtmf_events),
             "transcriptSegments": self.transcript_segments,
             "malformedMessages": self.malformed_messages,
             "voiceProcessor": self.voice_processor,
