@@ -58,14 +58,24 @@ class MediaCallStats:
     audio_ms: float = 0.0  # caller audio received, by its duration
     _last_frame_ms: float | None = None
     _last_duration_ms: float = FRAME_MS
+    _participant: str | None = None  # whose stream the two fields above follow
+    _streams: dict[str | None, tuple[float | None, float]] = field(default_factory=dict)
+    _participants: set[str | None] = field(default_factory=set)
+
+    def _switch_stream(self, participant: str | None) -> None:
+        self._participants.add(participant)
+        self._streams[self._participant] = (self._last_frame_ms, self._last_duration_ms)
+        self._last_frame_ms, self._last_duration_ms = self._streams.get(participant, (None, FRAME_MS))
+        self._participant = participant
 
     def duration_ms(self, byte_count: int) -> float:
         """How long `byte_count` bytes of PCM last at this stream's rate (20 ms until the rate is known)."""
         rate = self.sample_rate
         return byte_count * 1000.0 / (rate * BYTES_PER_SAMPLE) if rate else FRAME_MS
 
-    def on_audio(self, timestamp: str | None, silent: bool, byte_count: int) -> float:
-        """Count one AudioData; returns its duration in milliseconds."""
+    def on_audio(self, timestamp: str | None, silent: bool, byte_count: int, participant: str | None = None) -> float:
+        """Count one AudioData; returns its duration in milliseconds. Unmixed audio interleaves one stream per
+        participant: gaps are measured within each participant's stream."""
         self.frames_received += 1
         self.bytes_received += byte_count
         duration = self.duration_ms(byte_count)
@@ -75,6 +85,8 @@ class MediaCallStats:
         at_ms = parse_timestamp_ms(timestamp)
         if at_ms is None:
             return duration
+        if participant != self._participant:
+            self._switch_stream(participant)
         last, last_duration = self._last_frame_ms, self._last_duration_ms
         self._last_frame_ms, self._last_duration_ms = at_ms, duration
         if last is not None:
@@ -108,6 +120,8 @@ class MediaCallStats:
             "maxGapMs": round(self.max_gap_ms, 1),
             "dtmfTones": list(self.dtmf_tones),
             DTMF_EVENTS: list(self.dtmf_events),
+            # One stream of mixed audio, or one per participant heard unmixed (MEDIA_AUDIO_CHANNEL).
+            "audioStreams": max(1, len(self._participants)) if self.frames_received else 0,
             "transcriptSegments": self.transcript_segments,
             "malformedMessages": self.malformed_messages,
             "voiceProcessor": self.voice_processor,
