@@ -74,7 +74,8 @@ _ACTIVITY_MEANINGS = {
 _CLOSING_ACTIVITIES = frozenset({PREPARE_SUMMARY, SEND_EMAIL})
 # Media statistics worth showing, in the order shown.
 MEDIA_KEYS = ("sampleRate", "framesReceived", "framesSilent", "framesSent", "framesDropped", "gaps", "maxGapMs",
-              "transcriptSegments", "transcriptLinesDropped", "malformedMessages", "closeCode", "closeReason")
+              "transcriptSegments", "transcriptLinesDropped", "malformedMessages", "closeCode", "closeReason",
+              "audioStreams")
 
 
 def _text(value: object, limit: int = MAX_TEXT_CHARS) -> str | None:
