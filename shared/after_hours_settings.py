@@ -11,7 +11,7 @@ Any other action stops the app at start-up, naming the variable and the actions 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from shared.call_actions import DEFAULT_VOICE, Prompt, validate_https_url, validate_text, validate_voice
@@ -36,12 +36,12 @@ class AfterHours:
     message: Prompt | None = None  # message
 
 
-def _checked(read: EnvReader, name: str, check: object, example: str) -> str | None:
+def _checked(read: EnvReader, name: str, check: Callable[[str, str], str], example: str) -> str | None:
     value = read.optional(name)
     if value is None:
         return None
     try:
-        return check(value, name)  # type: ignore[operator, no-any-return]
+        return check(value, name)
     except BadRequest as error:
         raise SettingsError(f"{name} {error.message}; for example {name}={example}") from None
 

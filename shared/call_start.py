@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-
 # The policy input's action of a call answered only for the after-hours message (shared/after_hours_flow.py).
 POLICY_MESSAGE = "message"
 

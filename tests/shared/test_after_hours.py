@@ -23,6 +23,7 @@ from tests.shared.test_settings import VALID
 CLOSED = {"CALL_BUSINESS_HOURS": "mon 09:00-10:00", "CALL_TIMEZONE": "UTC"}
 SUNDAY = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # outside the hours above
 TEXT = "We are closed. Please call again on Monday."
+MESSAGE = {**CLOSED, "CALL_AFTER_HOURS_ACTION": "message", "CALL_AFTER_HOURS_TEXT": TEXT}
 
 
 def test_the_action_defaults_keep_the_earlier_meaning() -> None:
@@ -47,7 +48,7 @@ def test_message_settings_parse_text_or_audio() -> None:
     ({"CALL_AFTER_HOURS_ACTION": "redirect"}, "CALL_AFTER_HOURS_TARGET"),
     ({"CALL_AFTER_HOURS_ACTION": "message"}, "CALL_AFTER_HOURS_TEXT"),
     ({"CALL_AFTER_HOURS_ACTION": "message", "CALL_AFTER_HOURS_TEXT": "x",
-      "CALL_AFTER_HOURS_AUDIO_URL": "https://contoso.com/a.wav"}, "CALL_AFTER_HOURS_TEXT or CALL_AFTER_HOURS_AUDIO_URL"),
+      "CALL_AFTER_HOURS_AUDIO_URL": "https://contoso.com/a.wav"}, "not both"),
     ({"CALL_AFTER_HOURS_ACTION": "message", "CALL_AFTER_HOURS_AUDIO_URL": "http://contoso.com/a.wav"},
      "CALL_AFTER_HOURS_AUDIO_URL"),
     ({"CALL_AFTER_HOURS_ACTION": "message", "CALL_AFTER_HOURS_TEXT": "bell\x07"}, "CALL_AFTER_HOURS_TEXT"),
@@ -80,13 +81,11 @@ def test_a_malformed_schedule_stops_the_app_config_naming_the_variable() -> None
 
 
 def test_after_hours_the_policy_plays_the_message_even_with_the_media_host_full() -> None:
-    settings = load_answer_policy_settings({**CLOSED, "CALL_AFTER_HOURS_ACTION": "message", "CALL_AFTER_HOURS_TEXT": TEXT,
-                                            "MEDIA_HOST_HEALTH_URL": "http://media/healthz"})
+    settings = load_answer_policy_settings({**MESSAGE, "MEDIA_HOST_HEALTH_URL": "http://media/healthz"})
     assert decide(_call(), settings, SUNDAY, MediaCapacity(5, 5)) == PlayMessage(Prompt(text=TEXT), "after_hours")
     open_now = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # a Monday, open: capacity applies again
     assert decide(_call(), settings, open_now, MediaCapacity(5, 5)) == Reject(BUSY, "media_host_full")
-    blocked = load_answer_policy_settings({**CLOSED, "CALL_AFTER_HOURS_ACTION": "message", "CALL_AFTER_HOURS_TEXT": TEXT,
-                                           "CALL_BLOCKED_CALLERS": "+14255550100"})
+    blocked = load_answer_policy_settings({**MESSAGE, "CALL_BLOCKED_CALLERS": "+14255550100"})
     assert isinstance(decide(_call(), blocked, SUNDAY, None), Reject)  # blocked first, message or not
     reject = load_answer_policy_settings(CLOSED)
     assert decide(_call(), reject, SUNDAY, None) == Reject(NO_REASON, "after_hours")
