@@ -81,8 +81,13 @@ def _refuse(call: IncomingCall, decision: Reject | Redirect) -> None:
 async def refuse(call: IncomingCall, instance_id: str, decision: Decision) -> dict[str, str] | None:
     """Reject or redirect the ringing call (None for an answer: nothing to do here); the orchestration already
     records the decision as the outcome."""
-    if isinstance(decision, Answer | PlayMessage):
-        return None  # answered: the after-hours message is played by the orchestration once connected
+    if isinstance(decision, PlayMessage):
+        # Answered (events_http), unstreamed: the orchestration plays the message once connected, then hangs up.
+        telemetry.calls_after_hours_message.add(1, {"policy.reason": decision.reason})
+        log.info("Call %s answered for the after-hours message: %s", instance_id, decision.reason)
+        return None
+    if isinstance(decision, Answer):
+        return None
     action = "redirected" if isinstance(decision, Redirect) else "rejected"
     counter = telemetry.calls_redirected if isinstance(decision, Redirect) else telemetry.calls_rejected
     try:

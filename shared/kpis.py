@@ -23,6 +23,8 @@ CALLS_DROPPED = "calls.dropped"
 # answer rate counts only calls the app meant to answer.
 CALLS_REJECTED = "calls.rejected"
 CALLS_REDIRECTED = "calls.redirected"
+# Answered only to play the after-hours message (shared/after_hours_flow.py); also in calls.answered.
+CALLS_AFTER_HOURS_MESSAGE = "calls.after_hours_message"
 CALL_ANSWER_LATENCY = "call.answer_latency"
 MEDIA_FRAME_LATENCY = "media.frame_latency"
 MEDIA_FRAME_JITTER = "media.frame_jitter"
