@@ -17,7 +17,8 @@ from azure.core.exceptions import AzureError, HttpResponseError
 
 from calls import app_context, telemetry
 from calls.call_action_runner import identifier
-from shared.answer_policy import Answer, Decision, MediaCapacity, Redirect, Reject, decide
+from shared import after_hours_flow
+from shared.answer_policy import Answer, Decision, MediaCapacity, PlayMessage, Redirect, Reject, decide
 from shared.event_grid import IncomingCall
 from shared.pii import mask_raw_id
 
@@ -57,9 +58,16 @@ def policy_input(decision: Decision) -> dict[str, str] | None:
     for an answer."""
     if isinstance(decision, Answer):
         return None
+    if isinstance(decision, PlayMessage):
+        return after_hours_flow.policy_input(decision.prompt, decision.reason)
     if isinstance(decision, Redirect):
         return {"action": "redirect", "reason": decision.reason, "target": mask_raw_id(decision.target)}
     return {"action": "reject", "reason": decision.reason, "rejectReason": decision.reject_reason}
+
+
+def streams_media(decision: Decision) -> bool:
+    """False for a call answered only for the after-hours message: it takes no room on the media host."""
+    return not isinstance(decision, PlayMessage)
 
 
 def _refuse(call: IncomingCall, decision: Reject | Redirect) -> None:
@@ -73,6 +81,11 @@ def _refuse(call: IncomingCall, decision: Reject | Redirect) -> None:
 async def refuse(call: IncomingCall, instance_id: str, decision: Decision) -> dict[str, str] | None:
     """Reject or redirect the ringing call (None for an answer: nothing to do here); the orchestration already
     records the decision as the outcome."""
+    if isinstance(decision, PlayMessage):
+        # Answered (events_http), unstreamed: the orchestration plays the message once connected, then hangs up.
+        telemetry.calls_after_hours_message.add(1, {"policy.reason": decision.reason})
+        log.info("Call %s answered for the after-hours message: %s", instance_id, decision.reason)
+        return None
     if isinstance(decision, Answer):
         return None
     action = "redirected" if isinstance(decision, Redirect) else "rejected"

@@ -84,17 +84,19 @@ def _transcription_options(settings: FunctionAppSettings, instance_id: str, toke
 
 def media_streaming_options(settings: FunctionAppSettings, instance_id: str, token: str,
                             traceparent: str | None) -> MediaStreamingOptions:
-    """The media streaming of a call, answered or created (calls/outbound_call_activity.py)."""
+    """The media streaming of a call, answered or created (calls/call_orchestration/outbound_activity.py)."""
+    options = app_context.config().media_options  # MEDIA_AUDIO_CHANNEL, MEDIA_DTMF
     streaming = MediaStreamingOptions(
         # The traceparent makes the media host's span part of the call's trace.
         transport_url=with_traceparent(media_url(settings, instance_id, token), traceparent),
         transport_type=StreamingTransportType.WEBSOCKET,
         content_type=MediaStreamingContentType.AUDIO,
-        audio_channel_type=MediaStreamingAudioChannelType.MIXED,
+        audio_channel_type=MediaStreamingAudioChannelType(options.audio_channel),
         start_media_streaming=True,
         # Without it, audio the media host sends back is never heard (azure-sdk-for-python #37766).
         enable_bidirectional=True,
         audio_format=AudioFormat(settings.media_audio_format),
+        enable_dtmf_tones=options.dtmf,
     )
     return streaming
 
@@ -105,16 +107,17 @@ def transcription_options(settings: FunctionAppSettings, instance_id: str, token
 
 
 def _answer(settings: FunctionAppSettings, call: IncomingCall, instance_id: str,
-            traceparent: str | None = None) -> CallConnectionProperties:
+            traceparent: str | None = None, stream: bool = True) -> CallConnectionProperties:
     token = call_token(settings.call_token_secret, instance_id)
     streaming = media_streaming_options(settings, instance_id, token, traceparent)
     # Text prompts (greeting, menu, fallback) and transcription need ACS to know an AI services resource.
     endpoint = app_context.transcription_settings().cognitive_services_endpoint
-    transcription = _transcription_options(settings, instance_id, token, traceparent)
+    transcription = _transcription_options(settings, instance_id, token, traceparent) if stream else None
     return app_context.call_automation_client().answer_call(
         incoming_call_context=call.incoming_call_context,
         callback_url=callback_url(settings, instance_id, token),
-        media_streaming=streaming,
+        # Not streamed: a call answered only for the after-hours message (calls/answer_policy.py).
+        media_streaming=streaming if stream else None,
         operation_context=instance_id,
         cognitive_services_endpoint=endpoint,
         transcription=transcription,
@@ -223,7 +226,7 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
     try:
         telemetry.calls_incoming.add(1)
         answered = await asyncio.get_running_loop().run_in_executor(
-            _ANSWER_POOL, _answer, settings, call, instance_id, traceparent)
+            _ANSWER_POOL, _answer, settings, call, instance_id, traceparent, answer_policy.streams_media(decision))
         timing.step("answer")
     except AzureError as error:
         span.set_status(StatusCode.ERROR, "answer failed")

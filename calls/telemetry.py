@@ -35,6 +35,8 @@ calls_redirected = _meter.create_counter(kpis.CALLS_REDIRECTED, unit="{call}",
                                          description="Calls the answer policy redirected before answering")
 calls_outbound = _meter.create_counter(kpis.CALLS_OUTBOUND, unit="{call}",
                                        description="Outbound calls started by POST /api/calls")
+calls_after_hours_message = _meter.create_counter(
+    kpis.CALLS_AFTER_HOURS_MESSAGE, unit="{call}", description="Calls answered only for the after-hours message")
 calls_missed = _meter.create_counter(kpis.CALLS_MISSED, unit="{call}",
                                      description="Calls that ended without connecting")
 calls_dropped = _meter.create_counter(kpis.CALLS_DROPPED, unit="{call}",

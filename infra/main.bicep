@@ -55,6 +55,20 @@ param emailSenderUsername string = 'DoNotReply'
 ])
 param mediaAudioFormat string = 'pcm16KMono'
 
+@description('Audio channels streamed: mixed (one stream) or unmixed (one stream per participant).')
+@allowed([
+  'mixed'
+  'unmixed'
+])
+param mediaAudioChannel string = 'mixed'
+
+@description('DTMF tones on the media socket (enableDtmfTones): on or off.')
+@allowed([
+  'on'
+  'off'
+])
+param mediaDtmf string = 'on'
+
 @description('Seconds the orchestration waits for CallConnected.')
 @minValue(5)
 @maxValue(600)
@@ -106,6 +120,12 @@ param callBusinessHours string = ''
 param callTimezone string = ''
 @description('E.164 number or ACS user id a call outside business hours is redirected to; empty: rejected.')
 param callAfterHoursTarget string = ''
+@description('Outside business hours: reject, redirect or message; empty: redirect with a target, else reject.')
+param callAfterHoursAction string = ''
+@description('After-hours message spoken before hanging up (callAfterHoursAction=message).')
+param callAfterHoursText string = ''
+@description('After-hours message as an https audio file, instead of callAfterHoursText.')
+param callAfterHoursAudioUrl string = ''
 @description('Seconds without caller speech before a re-prompt; 0 turns silence handling off.')
 param callerSilenceSeconds string = ''
 param callSilencePromptText string = ''
@@ -357,6 +377,18 @@ var answerPolicySettings = [
     name: 'CALL_AFTER_HOURS_TARGET'
     value: callAfterHoursTarget
   }
+  {
+    name: 'CALL_AFTER_HOURS_ACTION'
+    value: callAfterHoursAction
+  }
+  {
+    name: 'CALL_AFTER_HOURS_TEXT'
+    value: callAfterHoursText
+  }
+  {
+    name: 'CALL_AFTER_HOURS_AUDIO_URL'
+    value: callAfterHoursAudioUrl
+  }
 ]
 
 var outboundCallSettings = [
@@ -467,6 +499,14 @@ var sharedSettings = [
   {
     name: 'MEDIA_AUDIO_FORMAT'
     value: mediaAudioFormat
+  }
+  {
+    name: 'MEDIA_AUDIO_CHANNEL'
+    value: mediaAudioChannel
+  }
+  {
+    name: 'MEDIA_DTMF'
+    value: mediaDtmf
   }
   {
     name: 'MAX_CALL_DURATION_SECONDS'

@@ -88,6 +88,7 @@ class CallSession:
         self.transcripts = transcripts or CallTranscripts(store)
         self.call_transcript = self.transcripts.acquire(route.instance_id, transcription=self.is_transcription)
         self.transcript = self.call_transcript.buffer
+        self._speakers = self.call_transcript.speakers
         # Turns of the media socket only; a processor with a VAD of its own reports the caller's speech itself.
         self.turns = None if self.is_transcription else CallTurns(processor.name, dead_air_seconds)
         bind_turns = getattr(processor, "bind_turns", None)
@@ -196,7 +197,12 @@ class CallSession:
             asyncio.get_running_loop().create_task(self.ws.close(CLOSE_INVALID_DATA, "malformed media messages"))
 
     def _on_audio_data(self, decoded: AudioData) -> None:
-        duration = self.stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length)
+        participant = decoded.participant_raw_id
+        duration = self.stats.on_audio(decoded.timestamp, decoded.silent, decoded.byte_length, participant)
+        if not self._speakers.is_caller(participant):
+            # Unmixed audio (MEDIA_AUDIO_CHANNEL=unmixed): another participant's own stream, counted and labelled;
+            # the voice processor, silence handling and turns follow the caller's.
+            return
         self._on_frame_timing(decoded.timestamp)
         self._on_audio(decoded)
         if self._on_frame_silence is not None:
@@ -207,7 +213,7 @@ class CallSession:
     def _on_transcription(self, decoded: MediaMessage) -> None:
         assert isinstance(decoded, TranscriptionData)
         if decoded.is_final and decoded.text:
-            self.output.add_transcript(segment_from_acs(decoded))
+            self.output.add_transcript(segment_from_acs(decoded, self._speakers.label(decoded.participant_raw_id)))
             on_utterance = self.call_transcript.on_utterance
             if on_utterance is not None:
                 on_utterance()
@@ -220,7 +226,10 @@ class CallSession:
 
     def _on_dtmf(self, decoded: MediaMessage) -> None:
         assert isinstance(decoded, DtmfData)
-        self.stats.on_dtmf(decoded.data)
+        self.stats.on_dtmf(decoded.data, datetime.now(UTC))  # into media.json's dtmfEvents: the call's timeline
+        on_dtmf = getattr(self.processor, "on_dtmf", None)  # optional for processors (media_host/voice.py)
+        if on_dtmf is not None:
+            on_dtmf(decoded)
 
     def _on_transcription_metadata(self, decoded: MediaMessage) -> None:
         assert isinstance(decoded, TranscriptionMetadata)

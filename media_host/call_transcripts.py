@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from media_host.append_buffer import AppendBuffer
 from media_host.blob_store import CallBlobStore
 from shared.blob_names import transcript_blob
+from shared.speaker_labels import SpeakerLabels
 
 # The media socket closed cleanly: the call is ending, and ACS closes the transcription socket with it.
 TRANSCRIPTION_CLOSE_WAIT_SECONDS = 5.0
@@ -40,6 +41,8 @@ class CallTranscript:
     # Final segments from any socket of the call count as caller speech for the media socket's call control.
     on_utterance: Callable[[], None] | None = None
     transcription_stats: dict[str, object] = field(default_factory=dict)
+    # One set of speaker labels per call: the media and transcription sockets name people alike.
+    speakers: SpeakerLabels = field(default_factory=SpeakerLabels)
 
 
 class CallTranscripts:

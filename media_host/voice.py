@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from shared.media_codec import AudioData, AudioMetadata
+from shared.media_codec import AudioData, AudioMetadata, DtmfData
 from shared.transcript_lines import TranscriptSegment
 
 
@@ -41,6 +41,13 @@ class CallOutput(Protocol):
 
     def call_offset_ms(self) -> int:
         """Milliseconds since the call's media started: the offset for transcript segments."""
+
+
+class DtmfListener(Protocol):
+    """Optional for a processor: `on_dtmf` is called for each `DtmfData` (MEDIA_DTMF=on), synchronously on the
+    receive path like `on_audio`; a processor without it never sees key presses."""
+
+    def on_dtmf(self, dtmf: DtmfData) -> None: ...
 
 
 class VoiceProcessor(Protocol):

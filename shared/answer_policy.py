@@ -2,7 +2,8 @@
 time and the media host's capacity, decided before anything is answered.
 
 Order: a blocked caller is refused whatever the capacity (`forbidden`); outside business hours a call goes to
-the after-hours target, or is rejected (`none`) when there is none; then a call that cannot be streamed
+the after-hours target, is answered with the after-hours message and hung up, or is rejected (`none`), as
+`CALL_AFTER_HOURS_ACTION` says; then a call that cannot be streamed
 is never answered: no room on the media host (or no answer from it in time), or `MAX_CONCURRENT_CALLS`
 reached, sends it to the overflow target, or rejects it with `busy` when there is none.
 """
@@ -12,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.after_hours_settings import MESSAGE, REDIRECT
 from shared.answer_policy_settings import AnswerPolicySettings
+from shared.call_actions import Prompt
 from shared.event_grid import IncomingCall
 
 # ACS's callRejectReason values (CallRejectReason in the Call Automation REST spec).
@@ -52,7 +55,15 @@ class Redirect:
     reason: str
 
 
-Decision = Answer | Reject | Redirect
+@dataclass(frozen=True)
+class PlayMessage:
+    """Answer without streaming, play the message, hang up (shared/after_hours_flow.py runs it)."""
+
+    prompt: Prompt
+    reason: str
+
+
+Decision = Answer | Reject | Redirect | PlayMessage
 
 
 def _no_room_reason(settings: AnswerPolicySettings, capacity: MediaCapacity | None) -> str | None:
@@ -82,8 +93,12 @@ def decide(call: IncomingCall, settings: AnswerPolicySettings, now: datetime,
     if caller is not None and caller in settings.blocked_callers:
         return Reject(FORBIDDEN, REASON_BLOCKED)
     if settings.business_hours is not None and not settings.business_hours.is_open(now):
-        if settings.after_hours_target is not None:
-            return Redirect(settings.after_hours_target, REASON_AFTER_HOURS)
+        after_hours = settings.after_hours
+        if after_hours.action == REDIRECT and after_hours.target is not None:
+            return Redirect(after_hours.target, REASON_AFTER_HOURS)
+        if after_hours.action == MESSAGE and after_hours.message is not None:
+            # Before the capacity check: nothing is streamed, so a full media host does not matter.
+            return PlayMessage(after_hours.message, REASON_AFTER_HOURS)
         return Reject(NO_REASON, REASON_AFTER_HOURS)
     reason = _no_room_reason(settings, capacity)
     if reason is None:

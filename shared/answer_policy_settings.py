@@ -7,7 +7,8 @@
   unset means such calls are rejected with `busy`.
 - `MEDIA_HOST_HEALTH_URL`: the media host's `/healthz` (http or https), asked before each answer.
 - `CALL_BUSINESS_HOURS` with `CALL_TIMEZONE` (IANA): the weekly opening hours (shared/business_hours.py);
-  outside them a call is redirected to `CALL_AFTER_HOURS_TARGET`, or rejected when that is unset.
+  outside them a call is rejected, redirected to `CALL_AFTER_HOURS_TARGET`, or answered with a message and hung
+  up, as `CALL_AFTER_HOURS_ACTION` says (shared/after_hours_settings.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from shared.after_hours_settings import NAMES as AFTER_HOURS_NAMES
+from shared.after_hours_settings import AfterHours, load_after_hours
 from shared.business_hours import BusinessHours, ScheduleError, parse_schedule
 from shared.call_actions import ACS_USER_ID, E164
 from shared.settings import SettingsError
@@ -38,7 +41,7 @@ class AnswerPolicySettings:
     overflow_target: str | None = None
     media_host_health_url: str | None = None
     business_hours: BusinessHours | None = None  # None: always open
-    after_hours_target: str | None = None
+    after_hours: AfterHours = AfterHours()
 
 
 def _optional(environ: Mapping[str, str], name: str) -> str | None:
@@ -79,8 +82,8 @@ def _target(environ: Mapping[str, str], name: str) -> str | None:
 def _business_hours(environ: Mapping[str, str]) -> BusinessHours | None:
     raw, zone_name = _optional(environ, BUSINESS_HOURS), _optional(environ, TIMEZONE)
     if raw is None:
-        if zone_name is not None or _optional(environ, AFTER_HOURS_TARGET) is not None:
-            raise SettingsError(f"{TIMEZONE} and {AFTER_HOURS_TARGET} need {BUSINESS_HOURS}; for example "
+        if zone_name is not None or any(_optional(environ, name) is not None for name in AFTER_HOURS_NAMES):
+            raise SettingsError(f"{TIMEZONE} and the CALL_AFTER_HOURS_ settings need {BUSINESS_HOURS}; for example "
                                 f"{BUSINESS_HOURS}=mon-fri 09:00-17:00")
         return None
     try:
@@ -116,7 +119,7 @@ def load_answer_policy_settings(environ: Mapping[str, str]) -> AnswerPolicySetti
         overflow_target=_target(environ, OVERFLOW_TARGET),
         media_host_health_url=_health_url(environ),
         business_hours=_business_hours(environ),
-        after_hours_target=_target(environ, AFTER_HOURS_TARGET),
+        after_hours=load_after_hours(environ, _target(environ, AFTER_HOURS_TARGET)),
     )
     if settings.max_concurrent_calls is not None and settings.media_host_health_url is None:
         # The live call count comes from the media host: a limit nothing can count against is a mistake.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from shared.answer_policy_settings import AnswerPolicySettings, load_answer_policy_settings
 from shared.call_flow_settings import CallFlowSettings, load_call_flow_settings
 from shared.outbound_settings import OutboundSettings, load_outbound_settings
+from shared.media_options_settings import MediaOptions, load_media_options
 from shared.recording_settings import RecordingSettings, load_recording_settings
 from shared.security_settings import JwtSource, load_acs_jwt_source, load_event_grid_jwt_source, load_retention_days
 from shared.settings import FunctionAppSettings, load_function_app_settings
@@ -32,6 +33,7 @@ class AppConfig:
     answer_policy: AnswerPolicySettings
     recording: RecordingSettings = RecordingSettings()
     outbound: OutboundSettings = OutboundSettings()
+    media_options: MediaOptions = MediaOptions()
 
 
 def load_app_config(environ: Mapping[str, str]) -> AppConfig:
@@ -47,4 +49,5 @@ def load_app_config(environ: Mapping[str, str]) -> AppConfig:
         answer_policy=load_answer_policy_settings(environ),
         recording=load_recording_settings(environ),
         outbound=load_outbound_settings(environ),
+        media_options=load_media_options(environ),
     )

@@ -32,6 +32,7 @@ IdSource = Callable[[], str]
 GREETING, MENU, TRANSFER_PURPOSE = "greeting", "menu", "transfer"
 TRANSFER_FALLBACK, SILENCE_PROMPT, GOODBYE = "transfer_fallback", "silence_prompt", "goodbye"
 RECORDING_CONSENT, RECORDING = "recording_consent", "recording"
+AFTER_HOURS_MESSAGE = "after_hours_message"
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class FlowState:
     menu_attempts: int = 0
     silence_prompts: int = 0
     utterances_seen: int = 0
+    message_only: bool = False  # the answer policy's after-hours message (shared/after_hours_flow.py)
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ def start(state: FlowState, ids: IdSource) -> tuple[FlowState, Plan]:
     settings = state.settings
     if settings is None or state.phase != "waiting":
         return state, NOTHING
+    if state.message_only:
+        # The goodbye prompt holds the message; its own purpose names it in the timeline.
+        return replace(state, phase=AFTER_HOURS_MESSAGE), Plan((_play(ids, AFTER_HOURS_MESSAGE, settings.goodbye),))
     if settings.record_at_connect and settings.recording_consent is not None:
         return replace(state, phase=RECORDING_CONSENT), Plan((_play(ids, RECORDING_CONSENT,
                                                                     settings.recording_consent),))
@@ -170,6 +175,12 @@ def _said_goodbye(state: FlowState, settings: CallFlowSettings, outcome: Outcome
     return replace(state, phase="ending"), Plan(hang_up=reason)
 
 
+def _message_played(state: FlowState, settings: CallFlowSettings, outcome: Outcome,
+                    ids: IdSource) -> tuple[FlowState, Plan]:
+    # Played or not, the call was answered only for the message: it ends now.
+    return replace(state, phase="ending"), Plan(hang_up="after-hours message played")
+
+
 # What settles each of the flow's own steps, by the phase the flow is in (= the purpose of its prompt).
 _FLOW_STEPS: dict[str, Callable[[FlowState, CallFlowSettings, Outcome, IdSource], tuple[FlowState, Plan]]] = {
     RECORDING_CONSENT: _consent_played,
@@ -178,6 +189,7 @@ _FLOW_STEPS: dict[str, Callable[[FlowState, CallFlowSettings, Outcome, IdSource]
     TRANSFER_FALLBACK: _prompted,
     SILENCE_PROMPT: _prompted,
     GOODBYE: _said_goodbye,
+    AFTER_HOURS_MESSAGE: _message_played,
 }
 
 

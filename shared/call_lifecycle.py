@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from shared.call_start import CallStart, CallTimeouts  # noqa: F401 - re-exported
+from shared.call_start import POLICY_MESSAGE, CallStart, CallTimeouts  # noqa: F401 - re-exported
 from shared.call_timeline import TimelineEntry
 from shared.media_report import compact_media_report, transcript_may_be_incomplete
 
@@ -44,6 +44,8 @@ TRANSFERRED = "transferred"
 REJECTED = "rejected"  # the answer policy refused the call (shared/answer_policy.py): never answered
 REDIRECTED = "redirected"  # the answer policy sent the ringing call elsewhere: never answered
 NOT_ANSWERED = "not_answered"  # an outbound call nobody answered (shared/outbound_call.py)
+# Answered only to play the after-hours message, then hung up (shared/after_hours_flow.py); nothing streamed.
+AFTER_HOURS_MESSAGE = "after_hours_message"
 
 # Kinds of inbox event (shared/call_inbox.py) the lifecycle itself reacts to.
 CALL_ANSWERED = "CallAnswered"          # raised by the events function after a successful answer
@@ -134,7 +136,11 @@ def note(record: CallRecord, at: str, event: str, detail: str | None = None) -> 
 def begin(start: CallStart, now: datetime) -> CallRecord:
     record = CallRecord(start=start, stage="ringing", stage_since=now)
     record = replace(record, timeline=_note(record, start.ringing_at, "ringing", f"from {start.caller}"))
-    return record if start.policy is None else _refused(record, start.policy)
+    if start.policy is None:
+        return record
+    if start.policy.get("action") == POLICY_MESSAGE:  # answered for the message: the reason stays its end reason
+        return replace(record, end_reason=start.policy.get("reason", "policy"))
+    return _refused(record, start.policy)
 
 
 def _refused(record: CallRecord, policy: Mapping[str, str]) -> CallRecord:
@@ -175,7 +181,9 @@ def _connected_step(record: CallRecord) -> Step:
 def _ended_step(record: CallRecord) -> Step:
     since = record.stage_since
     timeouts = record.start.timeouts
-    if record.connected_at and record.media_report is None and not record.media_report_missing:
+    # A call answered by the policy (the after-hours message) streamed nothing: no report to wait for.
+    if (record.connected_at and record.media_report is None and not record.media_report_missing
+            and record.start.policy is None):
         return Wait("media_report", _after(since, timeouts.media_report_wait_seconds))
     if (record.outcome in (MISSED, NOT_ANSWERED) and record.call_connection_id and record.hang_up is None
             and not record.disconnected_while_ringing):
@@ -249,10 +257,14 @@ def _on_disconnected(record: CallRecord, event: _Arrival) -> CallRecord:
         return replace(record, disconnected_while_ringing=True, stage_since=event.now, ended_at=event.at,
                        end_reason=event.detail, timeline=timeline)
     if record.stage == "connected":
-        outcome = record.outcome if record.outcome in (MAX_DURATION, TRANSFERRED) else COMPLETED
+        outcome = record.outcome if record.outcome in (MAX_DURATION, TRANSFERRED) else _completed(record)
         return replace(record, stage="ended", stage_since=event.now, outcome=outcome, ended_at=event.at,
                        end_reason=record.end_reason or event.detail, timeline=timeline)
     return record
+
+
+def _completed(record: CallRecord) -> str:
+    return AFTER_HOURS_MESSAGE if record.start.policy is not None else COMPLETED
 
 
 def _on_media_stream_ended(record: CallRecord, event: _Arrival) -> CallRecord:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
+from shared import after_hours_flow
 from shared import call_lifecycle as lifecycle
 from shared import call_progress as progress
 from shared import call_recording as recording_ops
@@ -129,6 +130,9 @@ def start(raw_input: object, now: datetime) -> tuple[CallState, list[Command]]:
     call_start = CallStart.from_dict(fields)
     begin = outbound.begin if outbound.is_outbound(call_start) else lifecycle.begin
     state = CallState(begin(call_start, now), progress.begin(), _trace(fields))
+    if after_hours_flow.is_message(call_start.policy):
+        # Answered only to play the after-hours message: that is the whole flow, no settings to load.
+        return _advance(replace(state, control=after_hours_flow.control_for(call_start.policy or {})), now)
     if call_start.policy is not None:
         # Refused by the answer policy: no flow to run, straight to its summary and short email.
         return _advance(state, now)

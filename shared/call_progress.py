@@ -31,6 +31,7 @@ from shared.call_actions import (
 )
 from shared.call_flow_settings import flow_from_dict
 from shared.callback_events import KNOWN_CALLBACK_TYPES
+from shared.media_dtmf import DTMF_RECEIVED, dtmf_notes
 from shared.pii import mask_phone_numbers_in_text
 
 CALL_ACTION_REQUESTED = "CallActionRequested"  # raised by the control API and the media host's action route
@@ -188,7 +189,11 @@ def on_event(record: lifecycle.CallRecord, state: ControlState, name: str, paylo
             return record, state  # the same callback delivered twice
         state = replace(state, seen_event_ids=(*state.seen_event_ids, event_id[:200])[-MAX_SEEN_EVENT_IDS:])
     if name in lifecycle.EVENT_NAMES:
+        reported = record.media_report is not None
         record = lifecycle.on_event(record, name, payload, now)
+        if name == lifecycle.MEDIA_STREAM_ENDED and not reported and record.media_report is not None:
+            for at, tone in dtmf_notes(record.media_report):  # key presses on the media socket, at their time
+                record = lifecycle.note(record, at, DTMF_RECEIVED, tone)
     if name == CALL_ACTION_REQUESTED:
         return _on_action_requested(record, state, payload, at)
     if name == CALLER_SILENCE:

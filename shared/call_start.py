@@ -8,6 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# The policy input's action of a call answered only for the after-hours message (shared/after_hours_flow.py).
+POLICY_MESSAGE = "message"
+
 
 @dataclass(frozen=True)
 class CallTimeouts:
@@ -42,7 +45,8 @@ class CallStart:
     # What the answer asked of ACS's real-time transcription (shared/transcription_settings.py).
     transcription: str = "requested"
     # The answer policy's refusal (shared/answer_policy.py), when the call was not answered:
-    # {"action": "reject"|"redirect", "reason": ..., "rejectReason"?: ..., "target"?: masked}.
+    # {"action": "reject"|"redirect", "reason": ..., "rejectReason"?: ..., "target"?: masked}, or the
+    # after-hours message it answers for: {"action": "message", "reason": ..., "text"|"url": ..., "voice": ...}.
     policy: Mapping[str, str] | None = None
     # An outbound call placed through `POST /api/calls` (shared/outbound_call.py): the masked and the sealed
     # target, greeting, flow choice and request fingerprint. None for a call that rang in.

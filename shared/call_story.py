@@ -66,6 +66,7 @@ _DECISION_MEANINGS = {
     "call_placed": "ACS accepted the outbound call and is ringing the target.",
     "not_answered": "Nobody answered the outbound call (ACS's CreateCallFailed, or the dial timeout).",
     "dial_failed": "ACS refused to place the outbound call.",
+    "dtmf_received": "The caller pressed a key; it arrived on the media socket (DtmfData).",
     "max_duration_reached": "The call reached its maximum duration: the app ends it.",
     "hang_up_requested": "The app asked ACS to hang up.",
     "disconnect_not_confirmed": "ACS never confirmed the disconnect; the call was closed anyway.",
@@ -92,7 +93,8 @@ _ACTIVITY_MEANINGS = {
 _CLOSING_ACTIVITIES = frozenset({PREPARE_SUMMARY, SEND_EMAIL})
 # Media statistics worth showing, in the order shown.
 MEDIA_KEYS = ("sampleRate", "framesReceived", "framesSilent", "framesSent", "framesDropped", "gaps", "maxGapMs",
-              "transcriptSegments", "transcriptLinesDropped", "malformedMessages", "closeCode", "closeReason")
+              "transcriptSegments", "transcriptLinesDropped", "malformedMessages", "closeCode", "closeReason",
+              "audioStreams")
 
 
 def _text(value: object, limit: int = MAX_TEXT_CHARS) -> str | None:
@@ -250,7 +252,7 @@ def _history_entries(history: Sequence[object], start: Mapping[str, Any]) -> lis
 # Shown from history instead (the ringing, the activities' results), or closing the story already.
 _NOT_DECISIONS = frozenset({"ringing", "summarized", "hang_up_result"})
 _INFO_DECISIONS = frozenset({"hang_up_requested", "action_requested", "action_sent", "menu_choice",
-                             "recording_file_ready", "recording_stored"})
+                             "recording_file_ready", "recording_stored", "dtmf_received"})
 
 
 def _is_decision(event: str) -> bool:

@@ -26,6 +26,8 @@ CALLS_REDIRECTED = "calls.redirected"
 # Placed by POST /api/calls (shared/outbound_call.py): neither incoming nor answered, so no KPI ratio counts
 # them; a dropped outbound call is not a dropped answered call either.
 CALLS_OUTBOUND = "calls.outbound"
+# Answered only to play the after-hours message (shared/after_hours_flow.py); also in calls.answered.
+CALLS_AFTER_HOURS_MESSAGE = "calls.after_hours_message"
 CALL_ANSWER_LATENCY = "call.answer_latency"
 MEDIA_FRAME_LATENCY = "media.frame_latency"
 MEDIA_FRAME_JITTER = "media.frame_jitter"

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.media_codec import BYTES_PER_SAMPLE, FRAME_MS
+from shared.media_dtmf import DTMF_EVENTS, MAX_DTMF_EVENTS, dtmf_event
 
 GAP_THRESHOLD_MS = 2 * FRAME_MS  # for 20 ms frames; in general the earlier frame's duration plus FRAME_MS
 MAX_DTMF_TONES = 256
@@ -51,19 +52,30 @@ class MediaCallStats:
     gaps: int = 0
     max_gap_ms: float = 0.0
     dtmf_tones: list[str] = field(default_factory=list)
+    dtmf_events: list[dict[str, str]] = field(default_factory=list)  # tone and arrival time, for the timeline
     transcript_segments: int = 0
     malformed_messages: int = 0
     audio_ms: float = 0.0  # caller audio received, by its duration
     _last_frame_ms: float | None = None
     _last_duration_ms: float = FRAME_MS
+    _participant: str | None = None  # whose stream the two fields above follow
+    _streams: dict[str | None, tuple[float | None, float]] = field(default_factory=dict)
+    _participants: set[str | None] = field(default_factory=set)
+
+    def _switch_stream(self, participant: str | None) -> None:
+        self._participants.add(participant)
+        self._streams[self._participant] = (self._last_frame_ms, self._last_duration_ms)
+        self._last_frame_ms, self._last_duration_ms = self._streams.get(participant, (None, FRAME_MS))
+        self._participant = participant
 
     def duration_ms(self, byte_count: int) -> float:
         """How long `byte_count` bytes of PCM last at this stream's rate (20 ms until the rate is known)."""
         rate = self.sample_rate
         return byte_count * 1000.0 / (rate * BYTES_PER_SAMPLE) if rate else FRAME_MS
 
-    def on_audio(self, timestamp: str | None, silent: bool, byte_count: int) -> float:
-        """Count one AudioData; returns its duration in milliseconds."""
+    def on_audio(self, timestamp: str | None, silent: bool, byte_count: int, participant: str | None = None) -> float:
+        """Count one AudioData; returns its duration in milliseconds. Unmixed audio interleaves one stream per
+        participant: gaps are measured within each participant's stream."""
         self.frames_received += 1
         self.bytes_received += byte_count
         duration = self.duration_ms(byte_count)
@@ -73,6 +85,8 @@ class MediaCallStats:
         at_ms = parse_timestamp_ms(timestamp)
         if at_ms is None:
             return duration
+        if participant != self._participant:
+            self._switch_stream(participant)
         last, last_duration = self._last_frame_ms, self._last_duration_ms
         self._last_frame_ms, self._last_duration_ms = at_ms, duration
         if last is not None:
@@ -83,9 +97,11 @@ class MediaCallStats:
                     self.max_gap_ms = step
         return duration
 
-    def on_dtmf(self, tone: str) -> None:
+    def on_dtmf(self, tone: str, at: datetime | None = None) -> None:
         if len(self.dtmf_tones) < MAX_DTMF_TONES:
             self.dtmf_tones.append(tone)
+        if at is not None and len(self.dtmf_events) < MAX_DTMF_EVENTS:
+            self.dtmf_events.append(dtmf_event(tone, at))
 
     def summary(self, ended_at: datetime, close_code: int | None, close_reason: str | None) -> dict[str, Any]:
         """The media.json document. `bytesReceived` counts PCM bytes (decoded size), not WebSocket bytes."""
@@ -103,6 +119,9 @@ class MediaCallStats:
             "gaps": self.gaps,
             "maxGapMs": round(self.max_gap_ms, 1),
             "dtmfTones": list(self.dtmf_tones),
+            DTMF_EVENTS: list(self.dtmf_events),
+            # One stream of mixed audio, or one per participant heard unmixed (MEDIA_AUDIO_CHANNEL).
+            "audioStreams": max(1, len(self._participants)) if self.frames_received else 0,
             "transcriptSegments": self.transcript_segments,
             "malformedMessages": self.malformed_messages,
             "voiceProcessor": self.voice_processor,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from shared.media_dtmf import DTMF_EVENTS, compact_dtmf
+
 MAX_DETAIL_CHARS = 200
 MAX_MEDIA_FIELDS = 40
 MAX_MEDIA_KEY_CHARS = 64
@@ -35,6 +37,8 @@ def _compact_field(key: str, value: object) -> dict[str, object]:
         return {key: value[:MAX_DETAIL_CHARS]} if key in MEDIA_TEXT_FIELDS else {}
     if _finite_number(value):
         return {key: value}
+    if key == DTMF_EVENTS:
+        return {key: compact_dtmf(value)}  # tones and times only (shared/media_dtmf.py)
     if key == TURNS_REPORT and isinstance(value, Mapping):
         return turn_figures(value)
     if key == TRANSCRIPTION_REPORT and isinstance(value, Mapping):

@@ -33,9 +33,11 @@ OUTCOME_LABELS = {
     "rejected": "Call rejected",
     "redirected": "Call redirected",
     "not_answered": "Call not answered",
+    "after_hours_message": "After-hours message played",
 }
-# Outcomes of calls never connected: a short email, without transcript, timeline or media.
-SHORT_OUTCOMES = ("missed", "rejected", "redirected", "not_answered")
+# Outcomes of calls never connected, or answered only for the after-hours message: a short email, without
+# transcript, timeline or media.
+SHORT_OUTCOMES = ("missed", "rejected", "redirected", "not_answered", "after_hours_message")
 INCOMPLETE_NOTE = "The transcript may be incomplete: the media connection was lost before the call ended."
 NOT_TRANSCRIBED_NOTE = ("No transcript: real-time transcription is not configured (ACS_COGNITIVE_SERVICES_ENDPOINT "
                         "is not set), so ACS did not transcribe this call.")

@@ -43,10 +43,11 @@ class TranscriptSegment:
         ) + "\n"
 
 
-def segment_from_acs(data: TranscriptionData) -> TranscriptSegment:
-    """A segment for a final ACS TranscriptionData (offsets converted from 100-ns ticks to ms)."""
+def segment_from_acs(data: TranscriptionData, speaker: str | None = None) -> TranscriptSegment:
+    """A segment for a final ACS TranscriptionData (offsets converted from 100-ns ticks to ms); `speaker` is its
+    label (shared/speaker_labels.py), so that no participantRawID, a phone number for a phone, is written."""
     return TranscriptSegment(
-        speaker=data.participant_raw_id or "caller",
+        speaker=speaker or data.participant_raw_id or "caller",
         text=data.text,
         offset_ms=data.offset_ms,
         duration_ms=data.duration_ms,

@@ -96,6 +96,7 @@ def test_play_is_run_by_the_orchestration_with_its_id(function_app: FunctionApp,
     ({"action": "play", "text": "x" * 401}, "text"),
     ({"action": "play", "url": "http://cdn.example/a.wav"}, "url"),
     ({"action": "reboot"}, "action"),
+    ({"action": "message", "text": "We are closed."}, "action"),  # answer-policy actions are no call actions
     ("not json", ""),
 ])
 def test_bad_requests_are_400_and_raise_nothing(function_app: FunctionApp, durable, simulator: AcsSimulatorServer,

@@ -90,6 +90,7 @@ def test_docs_sample_is_answered_with_media_streaming_and_per_call_urls(
         "startMediaStreaming": True,
         "enableBidirectional": True,
         "audioFormat": "pcm16KMono",
+        "enableDtmfTones": True,  # MEDIA_DTMF's default
     }
 
     status = wait_until(lambda: durable.instance_status(instance_id),

@@ -17,6 +17,7 @@ import pytest
 
 from shared import blob_names
 from tests.calls.test_events_http import raised_events
+from tests.e2e.test_observability import get
 from tools.acs_simulator.results import ScenarioResult
 from tools.acs_simulator.runner import run_scenario
 from tools.acs_simulator.scenario import load_scenario
@@ -99,6 +100,14 @@ def test_happy_path(stack: LocalStack) -> None:
     assert "completed" in call.emails[0]["Subject"]
     assert call.output["email"]["status"].lower() == "succeeded"
     assert call.result.media.frames_sent > 300  # about 8 s of 20 ms frames, streamed in real time
+    # The key press at 6 s came on the media socket (MEDIA_DTMF is on by default) and shows in the timeline.
+    (answer,) = stack.simulator.requests_for("answer")
+    assert answer.json["mediaStreamingOptions"]["enableDtmfTones"] is True and call.result.media.dtmf_sent == ["1"]
+    (press,) = [entry for entry in call.output["timeline"] if entry["event"] == "dtmf_received"]
+    assert press["detail"] == "1" and call.output["connectedAt"] < press["at"] < call.output["endedAt"]
+    status, _, body = get(stack, f"/api/calls/{call.instance_id}")
+    (shown,) = [entry for entry in json.loads(body)["timeline"] if entry["event"] == "dtmf_received"]
+    assert status == 200 and shown["detail"] == "1" and shown["status"] == "info"
     assert_no_raw_number(call)
 
 

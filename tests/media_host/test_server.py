@@ -54,10 +54,11 @@ def test_a_call_writes_its_transcript_and_media_report(media_config, read_blob) 
 
     asyncio.run(scenario())
     lines = [json.loads(line) for line in read_blob(transcript_blob(INSTANCE)).decode().splitlines()]
+    # The speaker is labelled (shared/speaker_labels.py): the participantRawID, a phone number, is never written.
     assert lines == [
-        {"speaker": "4:+15551234567", "text": "Hello, I need help.", "offsetMs": 1234, "durationMs": 2500,
+        {"speaker": "caller", "text": "Hello, I need help.", "offsetMs": 1234, "durationMs": 2500,
          "confidence": 0.8, "source": "acs"},
-        {"speaker": "4:+15551234567", "text": "My order is late.", "offsetMs": 4000, "durationMs": 1000,
+        {"speaker": "caller", "text": "My order is late.", "offsetMs": 4000, "durationMs": 1000,
          "confidence": 0.8, "source": "acs"},
     ]
     report = json.loads(read_blob(media_report_blob(INSTANCE)))
@@ -67,6 +68,9 @@ def test_a_call_writes_its_transcript_and_media_report(media_config, read_blob) 
     assert (report["framesReceived"], report["framesSilent"], report["bytesReceived"]) == (3, 1, 1920)
     assert (report["gaps"], report["maxGapMs"]) == (1, 100.0)
     assert report["dtmfTones"] == ["5"] and report["transcriptSegments"] == 2
+    (press,) = report["dtmfEvents"]
+    assert press["tone"] == "5" and report["startedAt"] <= press["at"] <= report["endedAt"]
+    assert report["audioStreams"] == 1
     assert report["framesSent"] == 0 and report["malformedMessages"] == 1
     assert report["closeCode"] == 1000
     assert report["startedAt"] <= report["endedAt"]

@@ -65,3 +65,19 @@ def test_audio_is_counted_by_its_duration() -> None:
     assert stats.on_audio(None, False, 480) == 10.0
     assert stats.on_audio(None, False, 2) == 1000 / 24000
     assert stats.summary(datetime(2024, 1, 1, tzinfo=UTC), None, None)["audioMs"] == 50
+
+
+def test_unmixed_streams_are_measured_apart() -> None:
+    from datetime import UTC, datetime
+
+    from shared.media_call_stats import MediaCallStats
+
+    stats = MediaCallStats("call-1", None, None, datetime(2026, 12, 4, tzinfo=UTC))
+    stats.sample_rate = 16000
+    # Two participants' streams interleave, the second 500 ms apart from the first: no gap in either.
+    for caller_ms, agent_ms in ((0, 500), (20, 520), (40, 540)):
+        stats.on_audio(f"2026-12-04T10:00:00.{caller_ms:03d}Z", False, 640, "4:+14255550100")
+        stats.on_audio(f"2026-12-04T10:00:00.{agent_ms:03d}Z", False, 640, "8:acs:agent")
+    stats.on_audio("2026-12-04T10:00:00.140Z", False, 640, "4:+14255550100")  # the caller's stream lost 80 ms
+    summary = stats.summary(datetime(2026, 12, 4, 0, 1, tzinfo=UTC), 1000, None)
+    assert (summary["gaps"], summary["maxGapMs"], summary["audioStreams"]) == (1, 100.0, 2)

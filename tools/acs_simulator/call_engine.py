@@ -152,10 +152,10 @@ class CallEngine:
             self._progress("fault: media socket dropped")
             self._streamer.drop()
         elif kind == "utterance_end" and self._transcriber is not None:
-            text, started_at, duration_s = payload
+            text, started_at, duration_s, speaker = payload
             if started_at >= self._transcriber.start_time - 0.05:  # speech before the socket opened is lost
                 await self._transcriber.send_final(text, started_at, duration_s, identifiers.raw_id(
-                    self._offered.caller))
+                    speaker or self._offered.caller))
         elif kind == "play_done":
             self._play_done(payload)
         elif kind == "transfer_result":
@@ -206,7 +206,8 @@ class CallEngine:
             url=url, headers=self._socket_headers(url), sample_rate=rate,
             participant_raw_id=identifiers.raw_id(self._offered.caller),
             call_connection_id=self._ids.call_connection_id, correlation_id=self._ids.correlation_id,
-            stats=self._result.media, bidirectional=media.get("enableBidirectional") is True)
+            stats=self._result.media, bidirectional=media.get("enableBidirectional") is True,
+            unmixed=media.get("audioChannelType") == "unmixed")
         if not await self._streamer.open():
             self._callback("MediaStreamingFailed", ce.MEDIA_SOCKET_FAILED,
                            extra=ce.media_streaming_update("mediaStreamingFailed", "streamConnectionUnsuccessful"))
@@ -225,7 +226,8 @@ class CallEngine:
             except (AudioFileError, OSError) as exc:
                 self._result.errors.append(f"utterance audio: {exc}")
                 continue
-            self._streamer.schedule_speech(when, audio, utterance.text)
+            self._streamer.schedule_speech(when, audio, utterance.text,
+                                           identifiers.raw_id(utterance.speaker) if utterance.speaker else None)
 
     def _socket_headers(self, url: str) -> dict[str, str]:
         """The media handshake's headers; the transcription socket gets the same (and the same JWT signer)."""
@@ -246,7 +248,7 @@ class CallEngine:
                 continue
             started_at = self._connected_at + utterance.at_s
             self._at(utterance.at_s + audio.duration_s, "utterance_end", (utterance.text, started_at,
-                                                                           audio.duration_s))
+                                                                           audio.duration_s, utterance.speaker))
 
     async def _start_transcription(self, operation_context: str | None, locale: str | None) -> None:
         """Open the transcription socket (answer's `startTranscription`, or a start request)."""

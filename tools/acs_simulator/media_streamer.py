@@ -3,7 +3,13 @@ every 20 ms in real time, plus DTMF, and records what the application sends back
 own socket (`transcription_streamer`). Outbound audio is heard only when the answer set
 `enableBidirectional: true` (azure-sdk-for-python #37766; the audio-streaming quickstart's "bidirectional"
 option): otherwise it is counted as ignored and never reaches the call. Thin asyncio shell; message shapes
-live in `media_messages`."""
+live in `media_messages`.
+
+Mixed audio (the answer's `audioChannelType: "mixed"`): one AudioData per 20 ms of everyone together, named
+after the caller. Unmixed (`"unmixed"`): one AudioData per participant per 20 ms, each naming its
+`participantRawID` (shared/reference/acs-wire-formats.md "Inbound kinds"); the caller's stream runs from the
+start, another participant's from its first words (it joins the call then). DtmfData is sent only when the
+answer set `enableDtmfTones` (call_engine)."""
 
 from __future__ import annotations
 
@@ -28,11 +34,13 @@ class ScheduledSpeech:
     frames: tuple[bytes, ...]
     duration_s: float
     text: str
+    speaker: str | None = None  # participantRawID; None: the caller
 
 
 class MediaStreamer:
     def __init__(self, *, url: str, headers: dict[str, str], sample_rate: int, participant_raw_id: str,
-                 call_connection_id: str, correlation_id: str, stats: MediaStats, bidirectional: bool) -> None:
+                 call_connection_id: str, correlation_id: str, stats: MediaStats, bidirectional: bool,
+                 unmixed: bool = False) -> None:
         self._url = url
         self._headers = headers
         self._rate = sample_rate
@@ -40,6 +48,7 @@ class MediaStreamer:
         self._call_connection_id = call_connection_id
         self._correlation_id = correlation_id
         self._bidirectional = bidirectional
+        self._unmixed = unmixed
         self.stats = stats
         self.stats.sample_rate = sample_rate
         self.stats.bidirectional = bidirectional
@@ -72,9 +81,9 @@ class MediaStreamer:
     def frame_index_at(self, loop_time: float) -> int:
         return max(0, round((loop_time - self.start_time) / mm.FRAME_SECONDS))
 
-    def schedule_speech(self, loop_time: float, audio: PcmAudio, text: str) -> None:
+    def schedule_speech(self, loop_time: float, audio: PcmAudio, text: str, speaker: str | None = None) -> None:
         self._speech.append(ScheduledSpeech(self.frame_index_at(loop_time), tuple(audio.frames()),
-                                            audio.duration_s, text))
+                                            audio.duration_s, text, speaker))
 
     def send_dtmf(self, tone: str) -> None:
         self.stats.dtmf_sent.append(tone)
@@ -100,13 +109,22 @@ class MediaStreamer:
         if self._ws is not None:
             self.stats.close_code = self._ws.close_code
 
-    def _frame(self, index: int) -> tuple[bytes, bool]:
-        """(pcm, silent)."""
+    def _frame(self, index: int, speaker: str | None = None, *, anyone: bool = True) -> tuple[bytes, bool]:
+        """(pcm, silent) of one stream: everyone's (mixed, `anyone`), or `speaker`'s alone (unmixed)."""
         for speech in self._speech:
             offset = index - speech.start_frame
-            if 0 <= offset < len(speech.frames):
+            if (anyone or speech.speaker == speaker) and 0 <= offset < len(speech.frames):
                 return speech.frames[offset], False
         return b"\x00" * (self._rate * 2 // 50), True
+
+    def _streams(self, index: int) -> list[tuple[str, bytes, bool]]:
+        """(participantRawID, pcm, silent) of each AudioData due in this 20 ms slot."""
+        if not self._unmixed:
+            pcm, silent = self._frame(index)
+            return [(self._participant, pcm, silent)]
+        joined = sorted({s.speaker for s in self._speech if s.speaker and s.start_frame <= index})
+        return [(raw_id, *self._frame(index, None if raw_id == self._participant else raw_id, anyone=False))
+                for raw_id in (self._participant, *joined)]
 
     async def _send_frames(self) -> None:
         assert self._ws is not None
@@ -121,16 +139,18 @@ class MediaStreamer:
                 await asyncio.sleep(delay)
             else:
                 self.stats.max_send_lateness_ms = max(self.stats.max_send_lateness_ms, -delay * 1000)
-            pcm, silent = self._frame(index)
             try:
                 while not self._outbox.empty():
                     await self._ws.send(self._outbox.get_nowait())
-                await self._ws.send(mm.audio_data(pcm, mm.frame_timestamp(stream_start, index),
-                                                  self._participant, silent))
-                self.stats.frames_sent += 1
+                for participant, pcm, silent in self._streams(index):
+                    await self._ws.send(mm.audio_data(pcm, mm.frame_timestamp(stream_start, index), participant,
+                                                      silent))
+                    self.stats.frames_sent += 1
+                    self.stats.speech_frames_sent += 0 if silent else 1
+                    self.stats.participants_streamed.add(participant)
                 if self.recording:
-                    self.recorded += pcm
-                self.stats.speech_frames_sent += 0 if silent else 1
+                    # The recording is of the call as a whole: everyone's audio in this slot, as mixed.
+                    self.recorded += self._frame(index)[0]
             except ConnectionClosed:
                 return
             index += 1

@@ -40,6 +40,7 @@ class MediaStats:
     bidirectional: bool = False  # the answer's enableBidirectional: is outbound audio heard at all?
     frames_ignored: int = 0  # outbound AudioData sent while bidirectional streaming was off
     dtmf_sent: list[str] = field(default_factory=list)
+    participants_streamed: set[str] = field(default_factory=set)  # participantRawIDs of the AudioData sent
     frames_received: int = 0  # inbound AudioData from the application
     bytes_received: int = 0
     stop_audio_received: int = 0

@@ -7,6 +7,7 @@ See tools/acs_simulator/README.md for the schema.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ class Utterance:
     text: str  # what TranscriptionData carries; equals the words spoken in `audio`
     audio: str  # a WAV path, or a stem resolved as AUDIO_DIR/<stem>_16k.wav / _24k.wav by audioFormat
     at_s: float
+    # Who says it: the caller when None, else another participant of the call (E.164 or ACS user id). With
+    # unmixed audio each participant has its own stream; that participant's stream begins with its first words
+    # (added to the call then), the caller's at connect.
+    speaker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,21 @@ def _outbound(raw: Any) -> OutboundScript | None:
                           fail_after_s=_number(raw, "fail_after_s", 0.5) or 0.0)
 
 
+# Unmixed audio carries the four most dominant speakers (Azure docs, concepts/call-automation/
+# audio-streaming-concept.md): a scenario with more could not be streamed as written.
+MAX_UNMIXED_STREAMS = 4
+_SPEAKER = re.compile(r"\+[1-9][0-9]{6,14}|8:acs:[A-Za-z0-9_-]{1,256}")
+
+
+def _speaker(raw: dict[str, Any], index: int) -> str | None:
+    speaker = raw.get("speaker")
+    if speaker is None:
+        return None
+    if not isinstance(speaker, str) or _SPEAKER.fullmatch(speaker) is None:
+        raise ScenarioError(f"utterances[{index}].speaker must be an E.164 number or an ACS user id")
+    return speaker
+
+
 def parse_scenario(raw: Any, default_name: str = "scenario") -> Scenario:
     if not isinstance(raw, dict):
         raise ScenarioError("a scenario is a JSON object")
@@ -149,7 +169,10 @@ def parse_scenario(raw: Any, default_name: str = "scenario") -> Scenario:
     for i, u in enumerate(raw.get("utterances", [])):
         if not isinstance(u, dict) or not isinstance(u.get("text"), str) or not isinstance(u.get("audio"), str):
             raise ScenarioError(f"utterances[{i}] needs text and audio")
-        utterances.append(Utterance(u["text"], u["audio"], _number(u, "at_s", 0.0) or 0.0))
+        utterances.append(Utterance(u["text"], u["audio"], _number(u, "at_s", 0.0) or 0.0, _speaker(u, i)))
+    if len({u.speaker for u in utterances} | {None}) > MAX_UNMIXED_STREAMS:
+        raise ScenarioError(f"at most {MAX_UNMIXED_STREAMS} speakers, the caller included (ACS streams at most "
+                            "four participants unmixed)")
     presses = []
     for i, d in enumerate(raw.get("dtmf", [])):
         tone = d.get("tone") if isinstance(d, dict) else None
