@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from shared.answer_policy_settings import AnswerPolicySettings, load_answer_policy_settings
 from shared.call_flow_settings import CallFlowSettings, load_call_flow_settings
-from shared.outbound_settings import OutboundSettings, load_outbound_settings
 from shared.media_options_settings import MediaOptions, load_media_options
+from shared.outbound_settings import OutboundSettings, load_outbound_settings
 from shared.recording_settings import RecordingSettings, load_recording_settings
 from shared.security_settings import JwtSource, load_acs_jwt_source, load_event_grid_jwt_source, load_retention_days
 from shared.settings import FunctionAppSettings, load_function_app_settings
