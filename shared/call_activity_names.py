@@ -16,6 +16,7 @@ LOAD_FLOW = "load_call_flow"
 RUN_ACTION = "run_call_action"
 PREPARE_SUMMARY = "prepare_call_summary"
 SEND_EMAIL = "send_summary_email"
+RESTART_STREAM = "restart_media_stream"  # media recovery (shared/media_recovery.py)
 
 
 @dataclass(frozen=True)
@@ -35,4 +36,6 @@ RETRIES: dict[str, RetryPolicy] = {
     RUN_ACTION: RetryPolicy(max_attempts=1, interval_seconds=0),
     PREPARE_SUMMARY: RetryPolicy(max_attempts=5, interval_seconds=2),
     SEND_EMAIL: RetryPolicy(max_attempts=6, interval_seconds=5),
+    # Media recovery counts and spaces its own attempts; a retry here would ask ACS to start twice.
+    RESTART_STREAM: RetryPolicy(max_attempts=1, interval_seconds=0),
 }
