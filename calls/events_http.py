@@ -43,6 +43,7 @@ from shared.json_body import BadRequest
 from shared.pii import mask_raw_id
 from shared.sealed_value import CALLER, NONCE_BYTES, seal
 from shared.settings import FunctionAppSettings
+from shared.media_recovery_settings import INPUT_KEY as MEDIA_RECOVERY_INPUT
 from shared.trace_context import TRACEPARENT, with_traceparent
 
 bp = df.Blueprint()
@@ -198,7 +199,8 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
                               max_duration_seconds=settings.max_call_duration_seconds),
         policy=answer_policy.policy_input(decision),
     )
-    payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {})}
+    payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {}),
+               MEDIA_RECOVERY_INPUT: app_context.config().media_recovery.to_input()}
     timing.step("prepare")
     if not await _start_and_claim(gateway, instance_id, payload, str(event.id), timing):
         log.info("Duplicate IncomingCall delivery %s for %s (correlation %s): not answered again",

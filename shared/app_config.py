@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from shared.answer_policy_settings import AnswerPolicySettings, load_answer_policy_settings
 from shared.call_flow_settings import CallFlowSettings, load_call_flow_settings
+from shared.media_recovery_settings import MediaRecoverySettings, load_media_recovery_settings
 from shared.recording_settings import RecordingSettings, load_recording_settings
 from shared.security_settings import JwtSource, load_acs_jwt_source, load_event_grid_jwt_source, load_retention_days
 from shared.settings import FunctionAppSettings, load_function_app_settings
@@ -30,6 +31,7 @@ class AppConfig:
     telemetry: TelemetrySettings
     answer_policy: AnswerPolicySettings
     recording: RecordingSettings = RecordingSettings()
+    media_recovery: MediaRecoverySettings = MediaRecoverySettings()
 
 
 def load_app_config(environ: Mapping[str, str]) -> AppConfig:
@@ -44,4 +46,5 @@ def load_app_config(environ: Mapping[str, str]) -> AppConfig:
         telemetry=load_telemetry_settings(environ),
         answer_policy=load_answer_policy_settings(environ),
         recording=load_recording_settings(environ),
+        media_recovery=load_media_recovery_settings(environ),
     )

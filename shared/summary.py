@@ -32,6 +32,8 @@ class CallSummaryInput:
     transcription: str = "requested"
     # Set when the summary could not be prepared and the email is the orchestration's own fallback.
     summary_error: str | None = None
+    # Lost streams and their restarts (shared/media_recovery.py `summary`); None when nothing was lost.
+    media_recovery: dict[str, object] | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form; `summary_input_from_dict` reads it back unchanged."""
@@ -72,6 +74,9 @@ def summary_input_from_dict(data: Mapping[str, object]) -> CallSummaryInput:
     media = data.get("media")
     if media is not None and not isinstance(media, dict):
         raise BadRequest("expected an object", path="media")
+    recovery = data.get("media_recovery")
+    if recovery is not None and not isinstance(recovery, dict):
+        raise BadRequest("expected an object", path="media_recovery")
     partial = data.get("partial", False)
     if not isinstance(partial, bool):
         raise BadRequest("expected a boolean", path="partial")
@@ -90,4 +95,5 @@ def summary_input_from_dict(data: Mapping[str, object]) -> CallSummaryInput:
         partial=partial,
         transcription=_field(data, "transcription") or "requested",
         summary_error=_field(data, "summary_error"),
+        media_recovery=recovery,
     )

@@ -1,7 +1,7 @@
 """The call orchestration: the orchestrator (a driver of shared/call_machine.py) and its activities, as ONE
 blueprint for function_app.py to register."""
 
-from calls.call_orchestration import activities, orchestrator
+from calls.call_orchestration import activities, orchestrator, recovery_activity
 from calls.call_orchestration.blueprint import bp
 
-__all__ = ["activities", "bp", "orchestrator"]
+__all__ = ["activities", "bp", "orchestrator", "recovery_activity"]
