@@ -40,10 +40,10 @@ from shared.call_start import CallStart, CallTimeouts
 from shared.call_token import call_token, instance_id_for_call
 from shared.event_grid import EventGridEvent, IncomingCall, SubscriptionValidation, parse_event_grid_delivery
 from shared.json_body import BadRequest
+from shared.media_recovery_settings import INPUT_KEY as MEDIA_RECOVERY_INPUT
 from shared.pii import mask_raw_id
 from shared.sealed_value import CALLER, NONCE_BYTES, seal
 from shared.settings import FunctionAppSettings
-from shared.media_recovery_settings import INPUT_KEY as MEDIA_RECOVERY_INPUT
 from shared.trace_context import TRACEPARENT, with_traceparent
 
 bp = df.Blueprint()

@@ -62,7 +62,8 @@ def recovery_note(recovery: Mapping[str, object] | None) -> str | None:
     """The media recovery's one line (shared/media_recovery.py `summary`), or None when nothing was lost."""
     if not recovery or not isinstance(recovery.get("drops"), int):
         return None
-    after = [value for value in recovery.get("recoveredAfterSeconds") or [] if isinstance(value, int | float)]
+    listed = recovery.get("recoveredAfterSeconds")
+    after = [value for value in listed if isinstance(value, int | float)] if isinstance(listed, list) else []
     drops = f"The media connection was lost {recovery['drops']} time(s)"
     if after and recovery.get("recovered") is True:
         times = ", ".join(format_duration(value) for value in after)
