@@ -30,11 +30,15 @@ class MediaRecoverySettings:
         raw = data.get(INPUT_KEY)
         raw = raw if isinstance(raw, Mapping) else {}
         defaults = MediaRecoverySettings()
-        attempts, backoff = raw.get("attempts"), raw.get("backoffSeconds")
+        attempts, backoff = _whole(raw.get("attempts")), _whole(raw.get("backoffSeconds"))
         return MediaRecoverySettings(
-            attempts=attempts if isinstance(attempts, int) and 0 <= attempts <= MAX_ATTEMPTS else defaults.attempts,
-            backoff_seconds=backoff if isinstance(backoff, int) and 1 <= backoff <= MAX_BACKOFF_SECONDS
+            attempts=attempts if attempts is not None and 0 <= attempts <= MAX_ATTEMPTS else defaults.attempts,
+            backoff_seconds=backoff if backoff is not None and 1 <= backoff <= MAX_BACKOFF_SECONDS
             else defaults.backoff_seconds)
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 MAX_ATTEMPTS = 10
