@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared import blob_names
-from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
+from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RESTART_STREAM, RUN_ACTION, SEND_EMAIL
 from shared.call_inbox import INBOX_EVENT, KIND, decode_json_object
 from shared.call_lifecycle import parse_time
+from shared.media_recovery import story_view
 from shared.pii import mask_phone_numbers_in_text
 
 MAX_TEXT_CHARS = 200
@@ -67,6 +68,7 @@ _ACTIVITY_MEANINGS = {
     HANG_UP: "The app hung up the call.",
     LOAD_FLOW: "The call flow settings were read.",
     RUN_ACTION: "The app sent a call action to ACS.",
+    RESTART_STREAM: "The app asked ACS to start a lost media or transcription stream again.",
     PREPARE_SUMMARY: "The call summary was written.",
     SEND_EMAIL: "The summary email was sent.",
 }
@@ -354,6 +356,7 @@ def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
         "partial": bool(output.get("partial", False)),
         "durations": _durations(ringing_at, answered.get("time"), connected_at, ended_at, finished_at),
         "media": _media(history, output),
+        "mediaRecovery": story_view(output.get("mediaRecovery")),
         "transcriptBlob": blob_names.transcript_blob(instance_id) if connected_at and instance_id else None,
         "summaryBlob": _text(output.get("summaryBlob"), 256),
         "email": _email(history, output),

@@ -292,3 +292,26 @@ def summary(recovery: Recovery) -> dict[str, object] | None:
         "streams": {stream.name: stream.status for stream in streams},
         "sockets": [dict(socket) for socket in recovery.sockets],
     }
+
+
+# One media socket in the story (shared/call_story.py): when it ran, and its figures once reported.
+STORY_SOCKET_KEYS = ("n", "startedAt", "lostAt", "socketId", "reportedStartedAt", "endedAt", "framesReceived",
+                     "gaps", "maxGapMs", "closeCode")
+
+
+def story_view(recovery: object) -> dict[str, object] | None:
+    """The orchestration output's `mediaRecovery` (see `summary`) as the story shows it: bounded, typed."""
+    if not isinstance(recovery, Mapping):
+        return None
+    drops, after, sockets = recovery.get("drops"), recovery.get("recoveredAfterSeconds"), recovery.get("sockets")
+    return {
+        "drops": drops if isinstance(drops, int) and not isinstance(drops, bool) else None,
+        "recovered": recovery.get("recovered") is True,
+        "recoveredAfterSeconds": [value for value in after if isinstance(value, int | float)][:MAX_SOCKETS]
+        if isinstance(after, list) else [],
+        "sockets": [{key: (item[key][:64] if isinstance(item[key], str) else item[key])
+                     for key in STORY_SOCKET_KEYS if isinstance(item.get(key), int | float | str)
+                     and not isinstance(item.get(key), bool)}
+                    for item in (sockets if isinstance(sockets, list) else [])[:MAX_SOCKETS]
+                    if isinstance(item, Mapping)],
+    }
