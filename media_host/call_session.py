@@ -291,10 +291,9 @@ class CallSession:
         delay = 0.2
         while True:
             try:
-                # Read, then write: every socket of the call in `sockets`. Two sockets of one call closing in the
-                # same instant may keep only one of the two entries; each socket's report still reaches the app.
-                body = encode_json(media_document(await self.store.get(name), summary))
-                await self.store.put(name, body)
+                async with self.call_transcript.report_lock:  # read, then write: every socket in `sockets`
+                    body = encode_json(media_document(await self.store.get(name), summary))
+                    await self.store.put(name, body)
                 return
             except Exception as error:  # noqa: BLE001 - storage errors of any kind: retry until the deadline
                 if time.monotonic() + delay > deadline:

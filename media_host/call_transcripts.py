@@ -40,6 +40,9 @@ class CallTranscript:
     # Final segments from any socket of the call count as caller speech for the media socket's call control.
     on_utterance: Callable[[], None] | None = None
     transcription_stats: dict[str, object] = field(default_factory=dict)
+    # media.json is read and rewritten by each media socket of the call as it closes (every socket listed):
+    # one at a time, or two closing together would each drop the other's entry.
+    report_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class CallTranscripts:
