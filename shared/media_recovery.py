@@ -56,8 +56,11 @@ class Stream:
     attempts: int = 0  # restarts asked for on this call, in all (bounded by the settings)
     tries: int = 0  # restarts since the last drop: the backoff's exponent
     due: datetime | None = None  # down: the next attempt; starting: when the attempt counts as failed
+    # When the stream was lost and when its current socket started, by the events' own times (ACS's callback
+    # `time`, the media host's `endedAt`): what "recovered after N s" measures, and what tells an earlier
+    # socket's report from the current one's. The machine's clock (`now`) only places the attempts.
     dropped_at: datetime | None = None
-    since: datetime | None = None  # when the current socket started, as far as the call knows
+    since: datetime | None = None
     drops: int = 0
     recovered_after: tuple[float, ...] = ()  # seconds from each drop to the next socket's start
 
@@ -119,34 +122,34 @@ def _retry_or_give_up(recovery: Recovery, record: lifecycle.CallRecord, stream: 
     return _with(recovery, replace(stream, status="down", due=now + _backoff(recovery, stream.tries))), record
 
 
-def _lost(recovery: Recovery, record: lifecycle.CallRecord, stream: Stream, now: datetime, why: str
+def _lost(recovery: Recovery, record: lifecycle.CallRecord, stream: Stream, now: datetime, at: datetime, why: str
           ) -> tuple[Recovery, lifecycle.CallRecord]:
     if stream.status != "streaming":
         return recovery, record  # the same loss told twice (ACS and the media host), or already handled
-    record = _note(record, stream, now, "stream_lost", why)
-    stream = replace(stream, drops=stream.drops + 1, dropped_at=now, tries=0)
+    record = _note(record, stream, at, "stream_lost", why)
+    stream = replace(stream, drops=stream.drops + 1, dropped_at=at, tries=0)
     if stream.name == MEDIA and recovery.sockets:
         last = recovery.sockets[-1]
         if "lostAt" not in last:
-            recovery = replace(recovery, sockets=(*recovery.sockets[:-1], {**last, "lostAt": lifecycle.iso(now)}))
+            recovery = replace(recovery, sockets=(*recovery.sockets[:-1], {**last, "lostAt": lifecycle.iso(at)}))
     return _retry_or_give_up(recovery, record, stream, now)
 
 
-def _started(recovery: Recovery, record: lifecycle.CallRecord, stream: Stream, now: datetime
+def _started(recovery: Recovery, record: lifecycle.CallRecord, stream: Stream, at: datetime
              ) -> tuple[Recovery, lifecycle.CallRecord]:
     if stream.status in ("down", "starting") and stream.dropped_at is not None:
-        seconds = round((now - stream.dropped_at).total_seconds(), 1)
-        record = _note(record, stream, now, "stream_recovered", f"after {seconds} s (attempt {stream.attempts})")
-        stream = replace(stream, status="streaming", due=None, tries=0, since=now,
+        seconds = round(max(0.0, (at - stream.dropped_at).total_seconds()), 1)
+        record = _note(record, stream, at, "stream_recovered", f"after {seconds} s (attempt {stream.attempts})")
+        stream = replace(stream, status="streaming", due=None, tries=0, since=at,
                          recovered_after=(*stream.recovered_after, seconds))
     elif stream.status == "streaming" and stream.since is None:
-        stream = replace(stream, since=now)
+        stream = replace(stream, since=at)
     else:
         return recovery, record
     recovery = _with(recovery, stream)
     if stream.name == MEDIA and len(recovery.sockets) < MAX_SOCKETS:
         recovery = replace(recovery, sockets=(*recovery.sockets,
-                                              {"n": len(recovery.sockets) + 1, "startedAt": lifecycle.iso(now)}))
+                                              {"n": len(recovery.sockets) + 1, "startedAt": lifecycle.iso(at)}))
     return recovery, record
 
 
@@ -161,7 +164,11 @@ def _on_lost_callback(recovery: Recovery, record: lifecycle.CallRecord, kind: st
     if stream.status == "starting":
         record = _note(record, stream, now, "restart_failed", kind)
         return _retry_or_give_up(recovery, record, stream, now)
-    return _lost(recovery, record, stream, now, kind)
+    return _lost(recovery, record, stream, now, _event_time(payload, now), kind)
+
+
+def _event_time(payload: Mapping[str, object], now: datetime) -> datetime:
+    return lifecycle.parse_time(payload.get("time")) or now
 
 
 def _socket_entry(payload: Mapping[str, object]) -> dict[str, object]:
@@ -205,7 +212,8 @@ def _on_report(recovery: Recovery, record: lifecycle.CallRecord, payload: Mappin
     close_code = payload.get("closeCode")
     broke = isinstance(close_code, int) and not isinstance(close_code, bool) and close_code not in CLEAN_CLOSE_CODES
     if _live(record) and broke and recovery.settings.attempts > 0:
-        recovery, record = _lost(recovery, record, recovery.media, now, f"media socket closed with {close_code}")
+        recovery, record = _lost(recovery, record, recovery.media, now, _event_time(payload, now),
+                                 f"media socket closed with {close_code}")
         return replace(recovery, held_report=payload), record, True
     return replace(recovery, held_report=None), record, False
 
@@ -217,7 +225,7 @@ def on_event(recovery: Recovery, record: lifecycle.CallRecord, kind: str, payloa
     if kind == lifecycle.MEDIA_STREAM_ENDED:
         return _on_report(recovery, record, payload, now)
     if kind in _STARTED:
-        recovery, record = _started(recovery, record, _stream(recovery, _STARTED[kind]), now)
+        recovery, record = _started(recovery, record, _stream(recovery, _STARTED[kind]), _event_time(payload, now))
     elif kind in _LOST:
         recovery, record = _on_lost_callback(recovery, record, kind, payload, now)
     return recovery, record, False
