@@ -257,3 +257,19 @@ def test_unused_timer_seq_is_ignored() -> None:
     driver.feed(TimerFired(-1))
     assert driver.state.recovery == before.recovery
     assert HANG_UP not in [a.name for a in driver.started]
+
+
+def test_the_story_page_lists_each_socket_escaped() -> None:
+    from shared.call_story_page import render_call_story_page
+
+    view = recovery.story_view({"drops": 1, "recovered": True, "recoveredAfterSeconds": [3.2, "x"],
+                                "sockets": [{"n": 1, "startedAt": "2026-03-01T12:00:01Z", "lostAt": "<b>",
+                                             "framesReceived": 250, "evil": "<script>"},
+                                            {"n": 2, "closeCode": 1000, "gaps": True}, "junk"]})
+    assert view is not None and view["recoveredAfterSeconds"] == [3.2]
+    assert view["sockets"] == [{"n": 1, "startedAt": "2026-03-01T12:00:01Z", "lostAt": "<b>", "framesReceived": 250},
+                               {"n": 2, "closeCode": 1000}]
+    page = render_call_story_page({"instanceId": "call-1", "timeline": [], "mediaRecovery": view})
+    assert "Media sockets (recovered after 3.2 s)" in page and "&lt;b&gt;" in page and "<b>" not in page
+    assert page.count("<tr><td>") == 2 and "<script>" not in page
+    assert recovery.story_view(None) is None
