@@ -273,3 +273,22 @@ def test_the_story_page_lists_each_socket_escaped() -> None:
     assert "Media sockets (recovered after 3.2 s)" in page and "&lt;b&gt;" in page and "<b>" not in page
     assert page.count("<tr><td>") == 2 and "<script>" not in page
     assert recovery.story_view(None) is None
+
+
+def test_the_email_says_recovered_and_orders_each_stretch_of_the_transcript_on_its_own() -> None:
+    from shared.summary_render import in_order, recovery_note
+    from shared.transcript_lines import gap_marker_line, parse_transcript
+
+    before = '{"speaker":"a","text":"second","offsetMs":5000,"source":"acs"}\n' \
+             '{"speaker":"a","text":"first","offsetMs":400,"source":"acs"}\n'
+    after = '{"speaker":"a","text":"third","offsetMs":300,"source":"acs"}\n'
+    parsed = parse_transcript(before + gap_marker_line("2026-03-01T12:00:05Z") + after)
+    assert parsed.skipped_lines == 0
+    assert [segment.text for segment in in_order(parsed.segments)][:2] == ["first", "second"]
+    assert in_order(parsed.segments)[2].source == "gap" and in_order(parsed.segments)[3].text == "third"
+    assert recovery_note({"drops": 1, "recovered": True, "recoveredAfterSeconds": [3.4]}) == (
+        "The media connection was lost 1 time(s) and recovered after 3 s; speech in the gap is missing from "
+        "the transcript.")
+    assert "could not be restarted (3 attempt(s))" in str(recovery_note({"drops": 1, "recovered": False,
+                                                                          "attempts": 3}))
+    assert recovery_note(None) is None
