@@ -40,6 +40,7 @@ from shared.call_start import CallStart, CallTimeouts
 from shared.call_token import call_token, instance_id_for_call
 from shared.event_grid import EventGridEvent, IncomingCall, SubscriptionValidation, parse_event_grid_delivery
 from shared.json_body import BadRequest
+from shared.media_recovery_settings import INPUT_KEY as MEDIA_RECOVERY_INPUT
 from shared.pii import mask_raw_id
 from shared.sealed_value import CALLER, NONCE_BYTES, seal
 from shared.settings import FunctionAppSettings
@@ -213,7 +214,8 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
                               max_duration_seconds=settings.max_call_duration_seconds),
         policy=answer_policy.policy_input(decision),
     )
-    payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {})}
+    payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {}),
+               MEDIA_RECOVERY_INPUT: app_context.config().media_recovery.to_input()}
     timing.step("prepare")
     if not await _start_and_claim(gateway, instance_id, payload, str(event.id), timing):
         log.info("Duplicate IncomingCall delivery %s for %s (correlation %s): not answered again",

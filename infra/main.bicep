@@ -74,6 +74,16 @@ param mediaDtmf string = 'on'
 @maxValue(600)
 param callConnectTimeoutSeconds int = 45
 
+@description('Restarts of a media or transcription stream lost mid-call, per stream and call (0: never).')
+@minValue(0)
+@maxValue(10)
+param mediaRecoveryAttempts int = 3
+
+@description('Wait before the first restart of a lost stream; each next one waits twice as long.')
+@minValue(1)
+@maxValue(120)
+param mediaRecoveryBackoffSeconds int = 2
+
 @description('Longest call before the app hangs up.')
 @minValue(10)
 @maxValue(14400)
@@ -633,6 +643,12 @@ module functionApp 'modules/function-app.bicep' = {
         // Bring-your-own-storage (shared/recording_settings.py); empty: ACS keeps the file, the app downloads it.
         name: 'RECORDING_STORAGE_CONTAINER_URL'
         value: recordingToOwnStorage ? '${storage.outputs.blobEndpoint}${recordingsContainerName}' : ''
+        name: 'MEDIA_RECOVERY_ATTEMPTS'
+        value: string(mediaRecoveryAttempts)
+      }
+      {
+        name: 'MEDIA_RECOVERY_BACKOFF_SECONDS'
+        value: string(mediaRecoveryBackoffSeconds)
       }
     ])
   }

@@ -91,6 +91,13 @@ class CallBlobStore:
             await self._ensure_container()
             await blob.upload_blob(data, overwrite=True, content_settings=settings)
 
+    async def get(self, blob_name: str) -> bytes | None:
+        """A blob's content, or None when it (or its container) does not exist."""
+        try:
+            return bytes(await (await self._container.get_blob_client(blob_name).download_blob()).readall())
+        except ResourceNotFoundError:
+            return None
+
     async def close(self) -> None:
         await self._service.close()
         if self._credential is not None:

@@ -32,7 +32,7 @@ from media_host.inline_connection import InlineServerConnection
 from media_host.telemetry import MediaCallTelemetry
 from media_host.voice import VoiceProcessor
 from shared.blob_names import media_report_blob
-from shared.media_call_stats import MediaCallStats
+from shared.media_call_stats import MediaCallStats, media_document
 from shared.media_codec import (
     AudioData,
     AudioMetadata,
@@ -67,10 +67,14 @@ class CallSession:
         call_control: CallControl | None = None,
         transcripts: CallTranscripts | None = None,
         dead_air_seconds: float = 3.0,
+        socket_id: str | None = None,
+        socket_seq: int | None = None,
     ) -> None:
         headers = ws.request.headers if ws.request is not None else {}
         self.ws = ws
         self.route = route
+        # Tells this socket of the call from the next one (a restart after a drop): shared/media_recovery.py.
+        self.socket_id, self.socket_seq = socket_id, socket_seq
         self.processor = processor
         self.store = store
         self.flush_timeout = flush_timeout
@@ -260,6 +264,8 @@ class CallSession:
             self.log.error("transcript lines lost: %d not written", self.transcript.pending_lines)
         summary = self.stats.summary(datetime.now(UTC), self.ws.close_code, self.ws.close_reason)
         summary["transcriptLinesDropped"] = self.transcript.dropped_lines + self.transcript.pending_lines
+        if self.socket_id is not None:
+            summary["socketId"], summary["socketSeq"] = self.socket_id, self.socket_seq
         if self.turns is not None:
             summary["turns"] = self.turns.finish()
         if self.call_transcript.transcription_stats or not transcription_closed:
@@ -289,12 +295,14 @@ class CallSession:
         return summary
 
     async def _write_summary(self, summary: dict[str, Any]) -> None:
-        body = encode_json(summary)
+        name = media_report_blob(self.route.instance_id)
         deadline = time.monotonic() + self.flush_timeout
         delay = 0.2
         while True:
             try:
-                await self.store.put(media_report_blob(self.route.instance_id), body)
+                async with self.call_transcript.report_lock:  # read, then write: every socket in `sockets`
+                    body = encode_json(media_document(await self.store.get(name), summary))
+                    await self.store.put(name, body)
                 return
             except Exception as error:  # noqa: BLE001 - storage errors of any kind: retry until the deadline
                 if time.monotonic() + delay > deadline:

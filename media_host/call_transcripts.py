@@ -43,6 +43,9 @@ class CallTranscript:
     transcription_stats: dict[str, object] = field(default_factory=dict)
     # One set of speaker labels per call: the media and transcription sockets name people alike.
     speakers: SpeakerLabels = field(default_factory=SpeakerLabels)
+    # media.json is read and rewritten by each media socket of the call as it closes (every socket listed):
+    # one at a time, or two closing together would each drop the other's entry.
+    report_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class CallTranscripts:

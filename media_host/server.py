@@ -17,7 +17,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
@@ -43,6 +45,7 @@ log = logging.getLogger("media_host.server")
 ProcessorFactory = Callable[[MediaHostConfig], VoiceProcessor]
 CLOSE_GOING_AWAY = 1001
 IDLE_CHECK_SECONDS = 1.0
+MAX_REMEMBERED_CALLS = 10_000
 
 
 def default_processor_factories() -> dict[str, ProcessorFactory]:
@@ -87,6 +90,10 @@ class MediaHost:
         self.transcripts = CallTranscripts(store)
         self.accepting = True
         self.server: Server | None = None
+        # Each media socket's id: this process's run id and a count per call, so a call's sockets are told apart
+        # across a restart of the host too (shared/media_recovery.py). Bounded: the oldest calls are forgotten.
+        self._run_id = secrets.token_hex(4)
+        self._socket_counts: OrderedDict[str, int] = OrderedDict()
         # Routes of connections accepted by process_request whose handler has not started yet.
         self._accepted: dict[ServerConnection, MediaSocketRoute] = {}
 
@@ -133,13 +140,22 @@ class MediaHost:
                 control = CallControl(self.call_actions, route.instance_id, route.token,
                                       silence_seconds=self.config.caller_silence_seconds)
         inline = cast(InlineServerConnection, ws)  # serve(create_connection=InlineServerConnection) below
+        seq = self._next_socket(route.instance_id) if route.stream != TRANSCRIPTION else None
         session = CallSession(inline, route, processor, self.store, on_ended=self.on_ended, call_control=control,
-                              transcripts=self.transcripts, dead_air_seconds=self.config.dead_air_seconds)
+                              transcripts=self.transcripts, dead_air_seconds=self.config.dead_air_seconds,
+                              socket_id=f"{self._run_id}-{seq}" if seq is not None else None, socket_seq=seq)
         self.sessions.add(session)
         try:
             await session.run()
         finally:
             self.sessions.discard(session)
+
+    def _next_socket(self, instance_id: str) -> int:
+        seq = self._socket_counts.pop(instance_id, 0) + 1
+        self._socket_counts[instance_id] = seq
+        while len(self._socket_counts) > MAX_REMEMBERED_CALLS:
+            self._socket_counts.popitem(last=False)
+        return seq
 
     def _handshake_failed(self, connection: ServerConnection, request: Request, response: Response) -> None:
         # process_response runs after process_request accepted: nothing to do but keep the pending count

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from shared.answer_policy_settings import AnswerPolicySettings, load_answer_policy_settings
 from shared.call_flow_settings import CallFlowSettings, load_call_flow_settings
 from shared.media_options_settings import MediaOptions, load_media_options
+from shared.media_recovery_settings import MediaRecoverySettings, load_media_recovery_settings
 from shared.outbound_settings import OutboundSettings, load_outbound_settings
 from shared.recording_settings import RecordingSettings, load_recording_settings
 from shared.security_settings import JwtSource, load_acs_jwt_source, load_event_grid_jwt_source, load_retention_days
@@ -34,6 +35,7 @@ class AppConfig:
     recording: RecordingSettings = RecordingSettings()
     outbound: OutboundSettings = OutboundSettings()
     media_options: MediaOptions = MediaOptions()
+    media_recovery: MediaRecoverySettings = MediaRecoverySettings()
 
 
 def load_app_config(environ: Mapping[str, str]) -> AppConfig:
@@ -50,4 +52,5 @@ def load_app_config(environ: Mapping[str, str]) -> AppConfig:
         recording=load_recording_settings(environ),
         outbound=load_outbound_settings(environ),
         media_options=load_media_options(environ),
+        media_recovery=load_media_recovery_settings(environ),
     )

@@ -18,6 +18,7 @@ PREPARE_SUMMARY = "prepare_call_summary"
 SEND_EMAIL = "send_summary_email"
 DOWNLOAD_RECORDING = "download_call_recording"
 PLACE_CALL = "place_outbound_call"  # ACS createCall for an outbound call (shared/outbound_call.py)
+RESTART_STREAM = "restart_media_stream"  # media recovery (shared/media_recovery.py)
 
 
 @dataclass(frozen=True)
@@ -40,4 +41,6 @@ RETRIES: dict[str, RetryPolicy] = {
     DOWNLOAD_RECORDING: RetryPolicy(max_attempts=4, interval_seconds=5),  # its blob write is conditional
     # Safe to repeat: every attempt sends the same Repeatability-Request-ID, so ACS places the call once.
     PLACE_CALL: RetryPolicy(max_attempts=3, interval_seconds=1),
+    # Media recovery counts and spaces its own attempts; a retry here would ask ACS to start twice.
+    RESTART_STREAM: RetryPolicy(max_attempts=1, interval_seconds=0),
 }

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from shared import after_hours_flow
+from shared import after_hours_flow, media_recovery
 from shared import call_lifecycle as lifecycle
 from shared import call_progress as progress
 from shared import call_recording as recording_ops
@@ -38,6 +38,7 @@ from shared.call_activity_names import (
     LOAD_FLOW,
     PLACE_CALL,
     PREPARE_SUMMARY,
+    RESTART_STREAM,
     RETRIES,
     RUN_ACTION,
     SEND_EMAIL,
@@ -97,6 +98,7 @@ class CallState:
     summary: Mapping[str, object] | None = None
     email: Mapping[str, object] | None = None
     recording_files: files_ops.RecordingFiles = files_ops.RecordingFiles()
+    recovery: media_recovery.Recovery | None = None  # lost streams and their restarts (shared/media_recovery.py)
 
 
 class _Ids:
@@ -129,7 +131,8 @@ def start(raw_input: object, now: datetime) -> tuple[CallState, list[Command]]:
     fields = decode_json_object(raw_input)
     call_start = CallStart.from_dict(fields)
     begin = outbound.begin if outbound.is_outbound(call_start) else lifecycle.begin
-    state = CallState(begin(call_start, now), progress.begin(), _trace(fields))
+    state = CallState(begin(call_start, now), progress.begin(), _trace(fields),
+                      recovery=media_recovery.begin(fields, call_start.transcription == "requested"))
     if after_hours_flow.is_message(call_start.policy):
         # Answered only to play the after-hours message: that is the whole flow, no settings to load.
         return _advance(replace(state, control=after_hours_flow.control_for(call_start.policy or {})), now)
@@ -174,6 +177,12 @@ def _on_inbox(state: CallState, event: InboxEvent, now: datetime, ids: _Ids) -> 
     kind, payload = read_inbox(event.raw)
     if state.phase != "call" or kind not in progress.EVENT_NAMES:
         return state  # a late event, or a kind no raiser of ours sends
+    event_id = payload.get("id")
+    if state.recovery is not None and not (isinstance(event_id, str) and event_id in state.control.seen_event_ids):
+        recovery, record, consumed = media_recovery.on_event(state.recovery, state.record, kind, payload, now)
+        state = replace(state, recovery=recovery, record=record)
+        if consumed:
+            return state  # a drop's or an earlier socket's media report: not the call's final one
     record, control = progress.on_event(state.record, state.control, kind, payload, now, ids)
     if kind == outbound.CREATE_CALL_FAILED:
         record = outbound.on_create_call_failed(record, payload, now)
@@ -243,6 +252,11 @@ def _on_result(state: CallState, activity: Activity, result: Mapping[str, object
         detail = blob or f"download failed: {str(result.get('error') or 'unknown')[:MAX_ERROR_CHARS]}"
         record = lifecycle.note(record, lifecycle.iso(now), "recording_stored" if blob else "recording_failed", detail)
         return replace(state, record=record, recording_files=files), []
+    elif activity.name == RESTART_STREAM and state.recovery is not None:
+        stream: media_recovery.StreamName = (media_recovery.TRANSCRIPTION if activity.input.get("stream")
+                                              == media_recovery.TRANSCRIPTION else media_recovery.MEDIA)
+        recovery, record = media_recovery.on_restart_result(state.recovery, record, stream, result, now)
+        return replace(state, record=record, recovery=recovery), []
     return replace(state, record=record, control=control), []
 
 
@@ -257,7 +271,7 @@ def _summarized(state: CallState, summary: Mapping[str, object], now: datetime) 
         # The failure's first line: Durable appends the activity's stack trace, which has no place in an email.
         error = (str(summary.get("error") or "").strip().splitlines() or ["unknown error"])[0]
         error = error.strip()[:MAX_SUMMARY_ERROR_CHARS]
-        email_input["call"] = {**lifecycle.summary_fields(state.record), "summary_error": error}
+        email_input["call"] = {**_summary_fields(state), "summary_error": error}
     state = replace(state, summary=summary, phase="emailing")
     state, send = _start_activity(state, SEND_EMAIL, email_input, now)
     return state, [send]
@@ -299,9 +313,8 @@ def _step_call(state: CallState, now: datetime) -> tuple[CallState, StartActivit
         files, hold = files_ops.holds_summary(state.recording_files, state.control.recording.expects_file, now)
         if hold:
             return replace(state, recording_files=files), None
-        state = replace(state, phase="summarizing")
-        return _start_activity(state, PREPARE_SUMMARY, {**lifecycle.summary_fields(record),
-                                                        **files_ops.summary_fields(files)}, now)
+        state = replace(state, recording_files=files, phase="summarizing")
+        return _start_activity(state, PREPARE_SUMMARY, _summary_fields(state), now)
     if isinstance(step, lifecycle.HangUp):
         # Raced with the inbox, not awaited alone: CallDisconnected typically arrives while it runs.
         state = replace(state, record=lifecycle.on_hang_up_started(record, now))
@@ -324,8 +337,30 @@ def _caller_ref(record: lifecycle.CallRecord) -> dict[str, object]:
     return {"callerRef": ref, "instanceId": record.start.instance_id} if ref is not None else {}
 
 
-def _advance(state: CallState, now: datetime) -> tuple[CallState, list[Command]]:
+def _summary_fields(state: CallState) -> dict[str, object]:
+    recovered = media_recovery.summary(state.recovery) if state.recovery is not None else None
+    return {**lifecycle.summary_fields(state.record), **files_ops.summary_fields(state.recording_files),
+            **({"media_recovery": recovered} if recovered else {})}
+
+
+def _recover(state: CallState, now: datetime) -> tuple[CallState, list[Command]]:
+    """Restarts of lost streams that are due now (shared/media_recovery.py), as activities."""
+    if state.recovery is None or state.phase != "call":
+        return state, []
+    recovery, record, restarts = media_recovery.step(state.recovery, state.record, now)
+    state = replace(state, recovery=recovery, record=record)
     started: list[Command] = []
+    for restart in restarts:
+        fields = {"callConnectionId": record.call_connection_id, "instanceId": record.start.instance_id,
+                  "stream": restart.stream, "attempt": restart.attempt, "operationContext": restart.operation_context,
+                  "gapMarker": restart.gap_marker}
+        state, command = _start_activity(state, RESTART_STREAM, fields, now)
+        started.append(command)
+    return state, started
+
+
+def _advance(state: CallState, now: datetime) -> tuple[CallState, list[Command]]:
+    state, started = _recover(state, now)
     while state.phase == "call":
         state, command = _step_call(state, now)
         if command is None:
@@ -350,6 +385,9 @@ def _deadline(state: CallState, now: datetime) -> datetime:
         files_due = files_ops.deadline(state.recording_files)
         if files_due is not None:
             candidates.append(files_due)
+        restart_due = media_recovery.next_due(state.recovery) if state.recovery is not None else None
+        if restart_due is not None:
+            candidates.append(restart_due)
     if state.running or not candidates:
         candidates.append(now + _poll(state, now))
     return min(candidates)
@@ -383,4 +421,7 @@ def _finish(state: CallState, now: datetime, started: list[Command]) -> tuple[Ca
         "timeline": [entry.to_dict() for entry in record.timeline],
         **files_ops.output_fields(state.recording_files),
     }
+    recovered = media_recovery.summary(state.recovery) if state.recovery is not None else None
+    if recovered:
+        output["mediaRecovery"] = recovered
     return state, [*started, SetStatus(status_of(state)), Finish(output)]

@@ -23,11 +23,13 @@ from shared.call_activity_names import (
     LOAD_FLOW,
     PLACE_CALL,
     PREPARE_SUMMARY,
+    RESTART_STREAM,
     RUN_ACTION,
     SEND_EMAIL,
 )
 from shared.call_inbox import INBOX_EVENT, KIND, decode_json_object
 from shared.call_lifecycle import parse_time
+from shared.media_recovery import story_view
 from shared.pii import mask_phone_numbers_in_text
 from shared.recording_files import stored_in_output
 
@@ -86,6 +88,7 @@ _ACTIVITY_MEANINGS = {
     PLACE_CALL: "The app asked ACS to dial the outbound call (createCall).",
     LOAD_FLOW: "The call flow settings were read.",
     RUN_ACTION: "The app sent a call action to ACS.",
+    RESTART_STREAM: "The app asked ACS to start a lost media or transcription stream again.",
     PREPARE_SUMMARY: "The call summary was written.",
     SEND_EMAIL: "The summary email was sent.",
     DOWNLOAD_RECORDING: "The recording's file was downloaded from ACS into the call's blobs.",
@@ -384,6 +387,7 @@ def build_call_story(status: Mapping[str, Any]) -> dict[str, Any]:
         "partial": bool(output.get("partial", False)),
         "durations": _durations(ringing_at, answered.get("time"), connected_at, ended_at, finished_at),
         "media": _media(history, output),
+        "mediaRecovery": story_view(output.get("mediaRecovery")),
         "transcriptBlob": blob_names.transcript_blob(instance_id) if connected_at and instance_id else None,
         "summaryBlob": _text(output.get("summaryBlob"), 256),
         "recordings": stored_in_output(output),

@@ -136,6 +136,7 @@ def render_call_story_page(story: Mapping[str, Any]) -> str:
         if recordings else "")
     media_html = (f"<h2>Media</h2><dl class=\"facts\">{_facts(list(media.items()))}</dl>" if media
                   else "<h2>Media</h2><p>No media stream for this call.</p>")
+    media_html += _sockets_html(_mapping(story.get("mediaRecovery")))
     colour = _OUTCOME_COLOURS.get(outcome, "#59636e")
     return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -148,6 +149,21 @@ def render_call_story_page(story: Mapping[str, Any]) -> str:
         f"<h2>Call</h2><dl class=\"facts\">{facts}</dl>{recordings_html}{media_html}"
         "</body></html>"
     )
+
+
+def _sockets_html(recovery: Mapping[str, Any]) -> str:
+    """One row per media socket of a call whose stream was lost and restarted (shared/media_recovery.py)."""
+    sockets = [item for item in recovery.get("sockets") or [] if isinstance(item, Mapping)]
+    if not sockets:
+        return ""
+    after = ", ".join(f"{value} s" for value in recovery.get("recoveredAfterSeconds") or [])
+    verdict = f"recovered after {after}" if recovery.get("recovered") and after else "not recovered"
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_e(item.get(key, '–'))}</td>" for key in
+                         ("n", "startedAt", "lostAt", "framesReceived", "gaps", "closeCode")) + "</tr>"
+        for item in sockets)
+    return (f"<h3>Media sockets ({_e(verdict)})</h3><table><thead><tr><th>#</th><th>Started</th><th>Lost</th>"
+            f"<th>Frames</th><th>Gaps</th><th>Close code</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

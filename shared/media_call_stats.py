@@ -8,6 +8,7 @@ nothing published promises that every AudioData is exactly 20 ms (shared/referen
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -130,3 +131,28 @@ class MediaCallStats:
             "closeCode": close_code,
             "closeReason": close_reason or None,
         }
+
+
+MAX_SOCKETS = 20
+# One socket in media.json's `sockets`: the figures that tell it from the call's other sockets.
+SOCKET_KEYS = ("socketId", "socketSeq", "startedAt", "endedAt", "framesReceived", "gaps", "maxGapMs", "closeCode",
+               "transcriptSegments")
+
+
+def media_document(previous: bytes | None, summary: dict[str, Any]) -> dict[str, Any]:
+    """media.json for a socket that just closed: its own summary, plus `sockets`, every socket of the call so far
+    (the earlier ones from the previous media.json, when there is one and it is readable)."""
+    sockets: list[dict[str, Any]] = []
+    try:
+        loaded = json.loads(previous) if previous else None
+    except ValueError:
+        loaded = None
+    if isinstance(loaded, dict):
+        earlier = loaded.get("sockets")
+        if isinstance(earlier, list):
+            sockets = [item for item in earlier if isinstance(item, dict)]
+        elif "framesReceived" in loaded:
+            sockets = [{key: loaded[key] for key in SOCKET_KEYS if key in loaded}]
+    this = {key: summary[key] for key in SOCKET_KEYS if key in summary}
+    sockets = [item for item in sockets if item.get("socketId") is None or item.get("socketId") != this.get("socketId")]
+    return {**summary, "sockets": [*sockets, this][-MAX_SOCKETS:]}

@@ -14,7 +14,8 @@ from shared.media_dtmf import DTMF_EVENTS, compact_dtmf
 MAX_DETAIL_CHARS = 200
 MAX_MEDIA_FIELDS = 40
 MAX_MEDIA_KEY_CHARS = 64
-MEDIA_TEXT_FIELDS = ("type", "time", "closeReason", "voiceProcessor")
+# socketId and startedAt tell one media socket of a call from the next (shared/media_recovery.py).
+MEDIA_TEXT_FIELDS = ("type", "time", "closeReason", "voiceProcessor", "socketId", "startedAt")
 
 
 def compact_media_report(payload: Mapping[str, object]) -> dict[str, object]:

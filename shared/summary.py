@@ -35,6 +35,8 @@ class CallSummaryInput:
     # The call's recording, stored in calls/{id}/ (shared/recording_files.py): linked from the email.
     recording_url: str | None = None
     direction: str = "inbound"  # "outbound": placed by POST /api/calls; the party of interest is the callee
+    # Lost streams and their restarts (shared/media_recovery.py `summary`); None when nothing was lost.
+    media_recovery: dict[str, object] | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-safe form; `summary_input_from_dict` reads it back unchanged."""
@@ -75,6 +77,9 @@ def summary_input_from_dict(data: Mapping[str, object]) -> CallSummaryInput:
     media = data.get("media")
     if media is not None and not isinstance(media, dict):
         raise BadRequest("expected an object", path="media")
+    recovery = data.get("media_recovery")
+    if recovery is not None and not isinstance(recovery, dict):
+        raise BadRequest("expected an object", path="media_recovery")
     partial = data.get("partial", False)
     if not isinstance(partial, bool):
         raise BadRequest("expected a boolean", path="partial")
@@ -95,6 +100,7 @@ def summary_input_from_dict(data: Mapping[str, object]) -> CallSummaryInput:
         summary_error=_field(data, "summary_error"),
         recording_url=_link(data, "recording_url"),
         direction="outbound" if _field(data, "direction") == "outbound" else "inbound",
+        media_recovery=recovery,
     )
 
 

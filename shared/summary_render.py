@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from shared.pii import mask_phone_number, mask_phone_numbers_in_text, mask_raw_id
 from shared.summary import CallSummaryInput
 from shared.topics import extract_topics
-from shared.transcript_lines import TranscriptSegment
+from shared.transcript_lines import GAP, TranscriptSegment
 
 MAX_TIMELINE_ENTRIES = 200
 MAX_DETAIL_CHARS = 300
@@ -61,9 +61,25 @@ def voice_line(media: Mapping[str, object] | None) -> str | None:
     return "; ".join(parts)
 
 
+def recovery_note(recovery: Mapping[str, object] | None) -> str | None:
+    """The media recovery's one line (shared/media_recovery.py `summary`), or None when nothing was lost."""
+    if not recovery or not isinstance(recovery.get("drops"), int):
+        return None
+    listed = recovery.get("recoveredAfterSeconds")
+    after = [value for value in listed if isinstance(value, int | float)] if isinstance(listed, list) else []
+    drops = f"The media connection was lost {recovery['drops']} time(s)"
+    if after and recovery.get("recovered") is True:
+        times = ", ".join(format_duration(value) for value in after)
+        return f"{drops} and recovered after {times}; speech in the gap is missing from the transcript."
+    return f"{drops} and could not be restarted ({recovery.get('attempts', 0)} attempt(s))."
+
+
 def summary_notes(call: CallSummaryInput) -> list[str]:
     """Why this email may lack what a reader expects: a lost media connection, no transcription, a failure."""
     notes = [INCOMPLETE_NOTE] if call.partial else []
+    recovery = recovery_note(call.media_recovery)
+    if recovery is not None:
+        notes.append(recovery)
     if call.transcription == "not_configured":
         notes.append(NOT_TRANSCRIBED_NOTE)
     elif call.transcription == "off":
@@ -172,10 +188,24 @@ class _TranscriptRows:
     truncated: bool
 
 
+def in_order(transcript: Sequence[TranscriptSegment]) -> list[TranscriptSegment]:
+    """By offset within each stretch between gap markers, the stretches as written: a restarted stream's
+    offsets start again from zero (shared/transcript_lines.py)."""
+    ordered: list[TranscriptSegment] = []
+    stretch: list[TranscriptSegment] = []
+    for segment in transcript:
+        if segment.source == GAP:
+            ordered += [*sorted(stretch, key=lambda item: item.offset_ms), segment]
+            stretch = []
+        else:
+            stretch.append(segment)
+    return ordered + sorted(stretch, key=lambda item: item.offset_ms)
+
+
 def _transcript_rows(transcript: Sequence[TranscriptSegment], max_chars: int) -> _TranscriptRows:
     rows: list[tuple[str, str, str]] = []
     budget = max(0, max_chars)
-    for segment in sorted(transcript, key=lambda segment: segment.offset_ms):
+    for segment in in_order(transcript):
         text = _CONTROL_CHARACTERS.sub(" ", segment.text).strip()
         if not text:
             continue

@@ -14,8 +14,8 @@ from typing import Literal
 from shared.json_body import MAX_JSON_DEPTH, json_nesting_depth_exceeds
 from shared.media_codec import TranscriptionData
 
-TranscriptSource = Literal["acs", "caller", "assistant"]
-_SOURCES: tuple[TranscriptSource, ...] = ("acs", "caller", "assistant")
+TranscriptSource = Literal["acs", "caller", "assistant", "gap"]
+_SOURCES: tuple[TranscriptSource, ...] = ("acs", "caller", "assistant", "gap")
 
 
 @dataclass(frozen=True)
@@ -114,3 +114,14 @@ def parse_transcript(text: str) -> ParsedTranscript:
         else:
             segments.append(segment)
     return ParsedTranscript(segments=segments, skipped_lines=skipped)
+
+
+# A gap marker (source "gap"): the media stream was lost and restarted here (shared/media_recovery.py). Offsets
+# start again with each new socket, so a reader orders segments within the stretches between markers.
+GAP = "gap"
+GAP_TEXT = "[media stream lost at {at}; restarted: speech in the gap is missing]"
+
+
+def gap_marker_line(at: str) -> str:
+    """The transcript line marking a gap, at the moment `at` (ISO 8601)."""
+    return TranscriptSegment("-", GAP_TEXT.format(at=at[:40]), 0, None, None, "gap").to_line()

@@ -53,6 +53,13 @@ class LocalStack:
     issuer: AcsTokenIssuer | None = None
     media_process: subprocess.Popen[bytes] | None = None
     media_log: Path | None = None
+    media_runner: _MediaHostProcess | None = None
+
+    def restart_media_host(self) -> subprocess.Popen[bytes]:
+        """Start the media host process again (after a test killed it), on the same port; healthy on return."""
+        assert self.media_runner is not None, "local_stack(media_process=True) runs the media host as a process"
+        self.media_process = self.media_runner.start()
+        return self.media_process
 
     def signer(self, url: str) -> dict[str, str]:
         """The simulator's `signer`: ACS's bearer JWT on every callback and media handshake."""
@@ -244,7 +251,8 @@ def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: 
             simulator.recording_events_url = f"{dev_host.base_url}/api/recording-events?code={dev_host.function_key}"
             try:
                 yield LocalStack(simulator, dev_host, media_host, env, eml_dir, issuer, process,
-                                 media.log_path if isinstance(media, _MediaHostProcess) else None)
+                                 media.log_path if isinstance(media, _MediaHostProcess) else None,
+                                 media if isinstance(media, _MediaHostProcess) else None)
             finally:
                 dev_host.stop()
         finally:

@@ -8,6 +8,7 @@ import asyncio
 import email
 import email.policy
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,20 +170,33 @@ def test_callbacks_duplicated_and_reordered(stack: LocalStack) -> None:
     assert SPOKEN in call.plain_text()
 
 
-def test_media_socket_dropped_loses_no_transcript_from_the_transcription_socket(stack: LocalStack) -> None:
-    # ACS transcribes on a socket of its own: cutting the media socket (no close frame) loses audio frames,
-    # not the transcript, and the summary is not marked incomplete for it.
+def test_media_socket_dropped_is_restarted_and_loses_no_transcript(stack: LocalStack) -> None:
+    # ACS transcribes on a socket of its own: cutting the media socket (no close frame) loses audio frames, not
+    # the transcript. ACS reports the loss (MediaStreamingFailed), the call starts streaming again, and the
+    # second socket streams until the caller hangs up: the summary says it recovered, not that it is incomplete.
     call = place_call(stack, "media_socket_dropped")
-    assert call.result.media.dropped
+    assert call.result.media.dropped and call.result.media_sockets == 2
     assert call.output["outcome"] == "completed"
     lines = [json.loads(line) for line in call.transcript.splitlines()]
-    assert [line["text"] for line in lines] == [SPOKEN, "This second sentence is lost with the media socket."]
-    media = json.loads(stack.read_blob(blob_names.media_report_blob(call.instance_id)) or b"{}")
-    assert media.get("closeCode") == 1006 and media.get("transcription", {}).get("closeCode") == 1000, media
+    assert [line["text"] for line in lines if line["source"] != "gap"] == \
+        [SPOKEN, "This second sentence is lost with the media socket."]
+    assert [line["source"] for line in lines].count("gap") == 1
+    (start,) = stack.simulator.requests_for("start_media_streaming")
+    assert start.status == 202 and start.json == {"operationContext": "media-recovery:media:1"}
+    assert {"media_stream_lost", "media_restart_requested", "media_stream_recovered"} <= set(call.timeline_events())
+    media: dict[str, Any] = {}
+    for _ in range(50):  # the first socket writes media.json once the transcription socket closed
+        media = json.loads(stack.read_blob(blob_names.media_report_blob(call.instance_id)) or b"{}")
+        if len(media.get("sockets", [])) == 2:
+            break
+        time.sleep(0.1)
+    assert sorted(socket["closeCode"] for socket in media["sockets"]) == [1000, 1006], media
+    recovery = call.output["mediaRecovery"]
+    assert recovery["recovered"] is True and len(recovery["sockets"]) == 2
     assert call.output["partial"] is False
     assert len(call.emails) == 1
     assert "second sentence" in call.plain_text()
-    assert "incomplete" not in call.plain_text().lower()
+    assert "recovered after" in call.plain_text() and "incomplete" not in call.plain_text().lower()
 
 
 @pytest.mark.parametrize("stack", [{"ACS_COGNITIVE_SERVICES_ENDPOINT": ""}], indirect=True)

@@ -19,6 +19,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from shared.call_inbox import decode_json_object
+from shared.call_story import build_call_story
 from shared.call_token import call_token
 from tests.calls.test_events_http import raised_events
 from tools.acs_simulator.results import ScenarioResult
@@ -92,32 +94,60 @@ def test_email_throttled_five_times_is_sent_exactly_once(stack: LocalStack) -> N
     assert time.monotonic() - started >= 5  # Retry-After: 1 s was honoured five times
 
 
-def test_media_host_killed_mid_call_keeps_the_partial_transcript(azurite_connection_string: str,
-                                                                 tmp_path: Path) -> None:
-    base = load_scenario("media_socket_dropped")
-    scenario = replace(base, name="media_host_killed", faults=Faults())  # no scripted drop: a real kill -9
-    with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE, media_process=True) as stack:
-        assert stack.media_process is not None
+AFTER_RESTART = "This sentence comes after the media host was started again."
 
-        async def kill_after_first_sentence() -> None:
+
+def test_media_host_killed_mid_call_and_started_again_recovers(azurite_connection_string: str,
+                                                               tmp_path: Path) -> None:
+    base = load_scenario("media_socket_dropped")
+    scenario = replace(base, name="media_host_killed", faults=Faults(), hangup_at_s=22.0,  # a real kill -9
+                       utterances=(base.utterances[0], replace(base.utterances[1], text=AFTER_RESTART, at_s=16.0)))
+    # Backoff 3 s of Durable time (0.6 s real at this time scale), doubling: restarts 0.6, 1.8, 4.2 and 9 s
+    # after the kill, whatever time the host takes to start again on a busy machine; the second sentence
+    # begins about 10 s after the kill.
+    settings = {"MEDIA_RECOVERY_BACKOFF_SECONDS": "3", "MEDIA_RECOVERY_ATTEMPTS": "6"}
+    with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE, media_process=True,
+                     settings=settings) as stack:
+        assert stack.media_process is not None
+        killed = stack.media_process
+
+        async def kill_after_first_sentence_then_restart() -> None:
             while True:  # the first sentence is in Blob once the media host flushed it
                 answers = stack.simulator.requests_for("answer")
                 if answers and SPOKEN in await asyncio.to_thread(stack.transcript, the_instance(stack)):
                     break
                 await asyncio.sleep(0.1)
-            os.kill(stack.media_process.pid, signal.SIGKILL)
+            os.kill(killed.pid, signal.SIGKILL)
+            await asyncio.to_thread(killed.wait, 5)
+            await asyncio.to_thread(stack.restart_media_host)
 
-        result, status = place(stack, scenario, kill_after_first_sentence)
-        assert stack.media_process.wait(5) == -signal.SIGKILL
+        result, status = place(stack, scenario, kill_after_first_sentence_then_restart)
+        assert killed.returncode == -signal.SIGKILL
         output = status["output"]
         assert output["outcome"] == "completed"
-        assert output["partial"] is True
         lines = [json.loads(line) for line in stack.transcript(the_instance(stack)).splitlines()]
-        assert [line["text"] for line in lines] == [SPOKEN]
+        assert AFTER_RESTART in result.media.transcripts_sent, output["timeline"]
+        assert [line["text"] for line in lines if line["source"] != "gap"] == [SPOKEN, AFTER_RESTART]
+        assert [line["source"] for line in lines].index("gap") == 1  # the gap marker between the two
+        # The simulator recorded the restarts the call asked for, with its own operationContext.
+        starts = [r for r in stack.simulator.requests_for("start_media_streaming") if r.status == 202]
+        assert starts and all(r.json["operationContext"].startswith("media-recovery:media:") for r in starts)
+        assert any(r.status == 202 for r in stack.simulator.requests_for("start_transcription"))
+        assert result.media_sockets == 2
+        restarts = [event for event in status["historyEvents"]
+                    if event.get("EventType") == "TaskCompleted"
+                    and event.get("FunctionName") == "restart_media_stream"]
+        assert restarts and any(decode_json_object(event["Result"])["status"] == "accepted" for event in restarts)
+        story = build_call_story(status)
+        assert "restart_media_stream" in [entry["event"] for entry in story["timeline"]]
+        assert story["mediaRecovery"]["recovered"] is True
+        first, second = story["mediaRecovery"]["sockets"]
+        assert "lostAt" in first and second["closeCode"] == 1000 and second["socketId"]
+        assert output["partial"] is False
         (message,) = emails_of(stack)
-        assert SPOKEN in plain_text(message)
-        assert "incomplete" in plain_text(message).lower()
-        assert result.media.close_code != 1000
+        text = plain_text(message)
+        assert SPOKEN in text and AFTER_RESTART in text
+        assert "recovered after" in text and "incomplete" not in text.lower()
 
 
 def test_blob_unavailable_for_ten_seconds_loses_nothing(azurite_connection_string: str, tmp_path: Path) -> None:

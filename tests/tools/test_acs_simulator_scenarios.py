@@ -56,6 +56,7 @@ class StandInBehaviour:
     email_on_disconnect: bool = False
     echo_frames: int = 10  # AudioData sent back once the first inbound AudioData arrives, then StopAudio
     answer_delay_s: float = 0.0
+    restart_media_on_failure: bool = False  # MediaStreamingFailed -> start_media_streaming (media recovery)
 
 
 @dataclass
@@ -123,6 +124,9 @@ class StandInApp:
                                                operation_context="menu")
             connection.start_transcription(locale="en-US", operation_context="transcribe")
 
+    def _restart_media(self, call_id: str) -> None:
+        self._client().get_call_connection(call_id).start_media_streaming(operation_context="restart")
+
     def _hang_up(self, call_id: str) -> None:
         self._client().get_call_connection(call_id).hang_up(is_for_everyone=True)
 
@@ -145,6 +149,8 @@ class StandInApp:
                     asyncio.get_running_loop().call_later(
                         self.behaviour.hang_up_after_s,
                         lambda cid=call_id: asyncio.get_running_loop().run_in_executor(None, self._hang_up, cid))
+            if kind == "MediaStreamingFailed" and self.behaviour.restart_media_on_failure:
+                asyncio.get_running_loop().run_in_executor(None, self._restart_media, call_id)
             if kind == "CallDisconnected" and self.behaviour.email_on_disconnect:
                 asyncio.get_running_loop().run_in_executor(None, self._email, call_id)
         return web.Response(status=200)
@@ -328,6 +334,24 @@ def test_media_socket_dropped_mid_call(simulator: AcsSimulatorServer) -> None:
     assert result.media.dropped and result.ended_by == "caller"
     assert app.media_closed == [1006]  # abnormal closure: no close frame
     assert 20 <= result.media.frames_sent <= 30
+    assert types(result)[-1] == "CallDisconnected"
+
+
+def test_a_lost_media_socket_is_reported_and_a_start_request_opens_the_next_one(simulator: AcsSimulatorServer
+                                                                               ) -> None:
+    scenario = replace(load_scenario("media_socket_dropped"), utterances=(),
+                       faults=replace(load_scenario("media_socket_dropped").faults, drop_media_socket_at_s=0.5),
+                       hangup_at_s=2.0)
+    result, app = asyncio.run(_run(simulator, scenario, StandInBehaviour(restart_media_on_failure=True)))
+    failed = next(e for e in app.callbacks if e["type"].endswith("MediaStreamingFailed"))
+    assert failed["data"]["mediaStreamingUpdate"] == {"contentType": "Audio", "mediaStreamingStatus":
+                                                      "mediaStreamingFailed",
+                                                      "mediaStreamingStatusDetails": "streamConnectionInterrupted"}
+    (start,) = simulator.requests_for("start_media_streaming")
+    assert start.status == 202 and start.json == {"operationContext": "restart"}
+    started = [e for e in app.callbacks if e["type"].endswith("MediaStreamingStarted")]
+    assert [e["data"]["operationContext"] for e in started] == [None, "restart"]
+    assert result.media_sockets == 2 and app.media_closed == [1006, 1000]
     assert types(result)[-1] == "CallDisconnected"
 
 

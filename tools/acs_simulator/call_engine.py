@@ -41,7 +41,7 @@ class CallEngine:
         self._signer = signer
         self._audio_base_dir = audio_base_dir
         self._loop = asyncio.get_running_loop()
-        self._ops: asyncio.Queue[CallOperation] = asyncio.Queue()
+        self._ops: asyncio.Queue[CallOperation | None] = asyncio.Queue()  # None: only a wake-up
         self._timeline: list[tuple[float, int, str, Any]] = []  # (loop time, seq, kind, payload)
         self._seq = itertools.count()
         self._ids: ce.CallIds | None = None
@@ -86,7 +86,7 @@ class CallEngine:
                 op = await asyncio.wait_for(self._ops.get(), timeout)
             except TimeoutError:
                 continue
-            if self._mine(op):
+            if op is not None and self._mine(op):
                 self._result.operations.append(op)
                 return "op", op
 
@@ -151,6 +151,10 @@ class CallEngine:
         elif kind == "drop_media" and self._streamer is not None:
             self._progress("fault: media socket dropped")
             self._streamer.drop()
+        elif kind == "media_lost" and payload is self._streamer and self._streamer is not None:
+            await self._media_lost(self._streamer)
+        elif kind == "transcription_lost" and payload is self._transcriber and self._transcriber is not None:
+            await self._transcription_lost(self._transcriber)
         elif kind == "utterance_end" and self._transcriber is not None:
             text, started_at, duration_s, speaker = payload
             if started_at >= self._transcriber.start_time - 0.05:  # speech before the socket opened is lost
@@ -188,9 +192,34 @@ class CallEngine:
             self._at(s.faults.drop_media_socket_at_s, "drop_media")
         self._at(s.max_wait_s, "max_wait")
 
-    async def _start_media(self) -> None:
+    def _lost(self, kind: str, streamer: object) -> None:
+        """From a streamer's task: handled in the call loop, which the None wakes up."""
+        self._at(0, kind, streamer)
+        self._ops.put_nowait(None)
+
+    async def _media_lost(self, streamer: MediaStreamer) -> None:
+        # ACS learns that the socket went away and ends the subscription (MediaStreamingSubscriptionState
+        # becomes inactive); nothing published says it re-dials, so it stays stopped until a start request.
+        await streamer.close()
+        self._streamer = None
+        self._progress(f"media socket lost (close {streamer.stats.close_code})")
+        self._callback("MediaStreamingFailed", ce.MEDIA_SOCKET_INTERRUPTED,
+                       extra=ce.media_streaming_update("mediaStreamingFailed", "streamConnectionInterrupted"))
+
+    async def _transcription_lost(self, transcriber: TranscriptionStreamer) -> None:
+        await transcriber.close()
+        self._transcriber = None
+        self._progress("transcription socket lost")
+        self._callback("TranscriptionFailed", ce.TRANSCRIPTION_SOCKET_INTERRUPTED, None,
+                       ce.transcription_update("transcriptionFailed", "streamConnectionInterrupted"))
+
+    async def _start_media(self, request: dict[str, Any] | None = None) -> None:
+        """At connect (the answer's startMediaStreaming) or for a start request: open a socket to the answer's
+        transport URL and stream the rest of the scenario's audio; what was said before it opened is lost."""
         if self._streamer is not None:
             return
+        context = request.get("operationContext") if request else None
+        uri = request.get("operationCallbackUri") if request else None
         assert self._ids is not None
         media = self._answer.get("mediaStreamingOptions") or {}
         url = media.get("transportUrl")
@@ -202,21 +231,27 @@ class CallEngine:
         except AudioFileError as exc:
             self._result.errors.append(str(exc))
             return
+        previous = self._streamer
         self._streamer = MediaStreamer(
             url=url, headers=self._socket_headers(url), sample_rate=rate,
             participant_raw_id=identifiers.raw_id(self._offered.caller),
             call_connection_id=self._ids.call_connection_id, correlation_id=self._ids.correlation_id,
             stats=self._result.media, bidirectional=media.get("enableBidirectional") is True,
-            unmixed=media.get("audioChannelType") == "unmixed")
+            unmixed=media.get("audioChannelType") == "unmixed",
+            on_lost=lambda streamer: self._lost("media_lost", streamer))
+        if previous is not None:
+            # A restarted stream does not restart the recording: it goes on, and so does its file.
+            self._streamer.recording, self._streamer.recorded = previous.recording, previous.recorded
         if not await self._streamer.open():
-            self._callback("MediaStreamingFailed", ce.MEDIA_SOCKET_FAILED,
-                           extra=ce.media_streaming_update("mediaStreamingFailed", "streamConnectionUnsuccessful"))
+            self._callback("MediaStreamingFailed", ce.MEDIA_SOCKET_FAILED, context,
+                           ce.media_streaming_update("mediaStreamingFailed", "streamConnectionUnsuccessful"), uri)
             self._progress(f"media socket failed: {self._result.media.open_error}")
             self._streamer = None
             return
-        self._result.timings["media_open"] = self._clock()
-        self._callback("MediaStreamingStarted", ce.STREAMING_OK,
-                       extra=ce.media_streaming_update("mediaStreamingStarted", "subscriptionStarted"))
+        self._result.timings.setdefault("media_open", self._clock())
+        self._result.media_sockets += 1
+        self._callback("MediaStreamingStarted", ce.STREAMING_OK, context,
+                       ce.media_streaming_update("mediaStreamingStarted", "subscriptionStarted"), uri)
         for utterance in self._scenario.utterances:
             when = self._connected_at + utterance.at_s
             if when < self._loop.time() - 0.05:
@@ -268,7 +303,7 @@ class CallEngine:
         transcriber = TranscriptionStreamer(
             url=url, headers=self._socket_headers(url), locale=locale or str(options.get("locale")),
             call_connection_id=self._ids.call_connection_id, correlation_id=self._ids.correlation_id,
-            stats=self._result.media)
+            stats=self._result.media, on_lost=lambda streamer: self._lost("transcription_lost", streamer))
         if not await transcriber.open():
             self._callback("TranscriptionFailed", ce.TRANSCRIPTION_SOCKET_FAILED, operation_context,
                            ce.transcription_update("transcriptionFailed", "streamConnectionUnsuccessful"))
@@ -309,12 +344,13 @@ class CallEngine:
         elif op.kind == "transfer":
             self._at(TRANSFER_DELAY_S, "transfer_result", body)
         elif op.kind == "start_media_streaming":
-            await self._start_media()
+            await self._start_media(body)
         elif op.kind == "stop_media_streaming" and self._streamer is not None:
             await self._streamer.close()
             self._streamer = None
-            self._callback("MediaStreamingStopped", ce.STREAMING_OK,
-                           extra=ce.media_streaming_update("mediaStreamingStopped", "subscriptionStopped"))
+            self._callback("MediaStreamingStopped", ce.STREAMING_OK, body.get("operationContext"),
+                           ce.media_streaming_update("mediaStreamingStopped", "subscriptionStopped"),
+                           body.get("operationCallbackUri"))
         elif op.kind == "start_transcription" and self._result.connected:
             await self._start_transcription(body.get("operationContext"), body.get("locale"))
         elif op.kind == "stop_transcription":

@@ -44,6 +44,10 @@ PLAY_DOWNLOAD_FAILED = Result(400, 8536, "Action failed, file could not be downl
 TRANSFER_ACCEPTED = Result(200, 7015, "The transfer operation completed successfully.")  # code: Java fixture
 TRANSFER_FAILED = Result(500, 9999, "Unknown internal server error.")  # 9999 wording: tutorial table
 MEDIA_SOCKET_FAILED = Result(500, 8603, "Action failed, not able to establish websocket connection.")
+# A socket lost mid-stream: code and message not published; the status detail is the SDK's
+# MediaStreamingStatusDetails / TranscriptionStatusDetails.STREAM_CONNECTION_INTERRUPTED.
+MEDIA_SOCKET_INTERRUPTED = Result(500, 8603, "Action failed, websocket connection interrupted.")
+TRANSCRIPTION_SOCKET_INTERRUPTED = Result(500, 8578, "Action failed, WebSocket connection interrupted.")
 TRANSCRIPTION_SOCKET_FAILED = Result(500, 8578, "Action failed, not able to establish WebSocket connection.")
 TRANSCRIPTION_NOT_SET_UP = Result(405, 8522,
                                   "Request not allowed when Cognitive Service Configuration not set during call setup.")

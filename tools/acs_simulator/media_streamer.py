@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -40,7 +41,7 @@ class ScheduledSpeech:
 class MediaStreamer:
     def __init__(self, *, url: str, headers: dict[str, str], sample_rate: int, participant_raw_id: str,
                  call_connection_id: str, correlation_id: str, stats: MediaStats, bidirectional: bool,
-                 unmixed: bool = False) -> None:
+                 unmixed: bool = False, on_lost: Callable[[MediaStreamer], None] | None = None) -> None:
         self._url = url
         self._headers = headers
         self._rate = sample_rate
@@ -61,6 +62,9 @@ class MediaStreamer:
         # What ACS's recorder hears: the frames streamed while a recording is active (recording_files.py).
         self.recording = False
         self.recorded = bytearray()
+        # Called once when the socket goes away without our close (the media host died or cut it).
+        self._on_lost = on_lost
+        self._dropped = False  # this socket was cut (stats.dropped says it of the call: stats are shared)
 
     async def open(self) -> bool:
         try:
@@ -92,13 +96,21 @@ class MediaStreamer:
     def drop(self) -> None:
         """Cut the TCP connection without a close frame, as a network failure would."""
         if self._ws is not None:
-            self.stats.dropped = True
+            self.stats.dropped = self._dropped = True
             self._ws.transport.abort()
-        self._stopped.set()
+        self._lost()
+
+    def _lost(self) -> None:
+        if not self._stopped.is_set():
+            self._stopped.set()
+            if self._ws is not None:
+                self.stats.close_code = self._ws.close_code
+            if self._on_lost is not None:
+                self._on_lost(self)
 
     async def close(self) -> None:
         self._stopped.set()
-        if self._ws is not None and not self.stats.dropped:
+        if self._ws is not None and not self._dropped:
             with contextlib.suppress(ConnectionClosed, OSError):
                 await self._ws.close(code=1000, reason="call ended")
         for task in self._tasks:
@@ -152,6 +164,7 @@ class MediaStreamer:
                     # The recording is of the call as a whole: everyone's audio in this slot, as mixed.
                     self.recorded += self._frame(index)[0]
             except ConnectionClosed:
+                self._lost()
                 return
             index += 1
 
@@ -172,4 +185,5 @@ class MediaStreamer:
                 elif inbound.kind == "Invalid":
                     self.stats.invalid_received += 1
         except ConnectionClosed:
-            return
+            pass
+        self._lost()  # the host closed or lost the socket while we still stream (a close of ours is not lost)

@@ -9,6 +9,11 @@
 - Text and SSML prompts need `callIntelligenceOptions.cognitiveServicesEndpoint` at call setup: 405/8522
   (see `acs_errors.COGNITIVE_NOT_SET_UP`).
 - Mute is for ACS users only (`MuteParticipantsRequest.targetParticipants`: "Only ACS Users are supported").
+- Start and stop of media streaming reuse the answer's `mediaStreamingOptions` (StartMediaStreamingRequest and
+  StopMediaStreamingRequest carry only operationContext and operationCallbackUri; ACS answers 202:
+  examples/CallMedia_StartMediaStreaming.json, CallMedia_StopMediaStreaming.json). Without those options at
+  answer there is no transport URL to stream to: refused like transcription without its URL (not published;
+  the strict reading), and so is a request on a call not yet connected (as play and recognize are).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from tools.acs_simulator.call_registry import CallConnection
 CALL_AUTOMATION_API_VERSIONS = ("2023-03-06", "2023-10-15", "2024-04-15", "2024-09-15", "2025-05-15",
                                 "2025-06-15", "2026-03-12")
 TEXT_PROMPT_KINDS = ("text", "ssml")
+MEDIA_STREAMING_NOT_SET_UP = "Request not allowed when media streaming options not set during call setup."
 
 
 def check_api_version(version: str | None) -> AcsError | None:
@@ -111,6 +117,11 @@ def check_call_action(operation: str, call: CallConnection, body: dict[str, Any]
             return not_set_up(COGNITIVE_NOT_SET_UP)
         if not call.transcription_url:
             return not_set_up(TRANSCRIPTION_URL_NOT_SET_UP)
+    if operation in ("start_media_streaming", "stop_media_streaming"):
+        if not call.media_streaming or not call.media_streaming.get("transportUrl"):
+            return not_set_up(MEDIA_STREAMING_NOT_SET_UP)
+        if call.state != "connected":
+            return bad_request("Call is not established yet.")
     if operation == "mute":
         for index, target in enumerate(body.get("targetParticipants") or []):
             if not isinstance(target, dict) or not isinstance(target.get("communicationUser"), dict):

@@ -64,6 +64,7 @@ class ScenarioResult:
     callbacks: list[HttpDelivery] = field(default_factory=list)
     events: list[HttpDelivery] = field(default_factory=list)  # Event Grid deliveries
     operations: list[CallOperation] = field(default_factory=list)  # what the app asked ACS to do
+    media_sockets: int = 0  # media sockets opened: more than one when streaming was restarted
     media: MediaStats = field(default_factory=MediaStats)
     emails: list[DeliveredEmail] = field(default_factory=list)  # delivered during this scenario
     timings: dict[str, float] = field(default_factory=dict)  # seconds since start, by milestone

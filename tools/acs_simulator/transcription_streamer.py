@@ -6,7 +6,8 @@ One connection per subscription, even when the transport URL equals the media on
 transcription tutorial says the transcription socket's *first* packet is `TranscriptionMetadata` (on a
 media socket the first is `AudioMetadata`). So transcripts never arrive on the media socket here.
 No reconnect: nothing published says ACS re-dials a dropped socket, so a lost socket stays lost and the
-transcript stops (the strict reading). A socket that cannot be opened is reported as TranscriptionFailed
+transcript stops (the strict reading) until the application starts transcription again; the engine reports
+the loss as TranscriptionFailed (`on_lost`). A socket that cannot be opened is reported as TranscriptionFailed
 500/8578 (tutorial's event-code table). Messages: TranscriptionMetadata first, then one Final
 TranscriptionData per utterance (tutorial's samples; offsets in 100-ns ticks from the socket's start).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -25,7 +27,8 @@ from tools.acs_simulator.results import MediaStats
 
 class TranscriptionStreamer:
     def __init__(self, *, url: str, headers: dict[str, str], locale: str, call_connection_id: str,
-                 correlation_id: str, stats: MediaStats) -> None:
+                 correlation_id: str, stats: MediaStats,
+                 on_lost: Callable[[TranscriptionStreamer], None] | None = None) -> None:
         self._url = url
         self._headers = headers
         self._locale = locale
@@ -35,6 +38,8 @@ class TranscriptionStreamer:
         self._ws: ClientConnection | None = None
         self._drain: asyncio.Task[None] | None = None
         self.start_time = 0.0
+        self._on_lost = on_lost
+        self._closing = False
 
     async def open(self) -> bool:
         try:
@@ -56,6 +61,8 @@ class TranscriptionStreamer:
         with contextlib.suppress(ConnectionClosed):
             async for _ in self._ws:
                 self.stats.transcription_inbound_ignored += 1
+        if not self._closing and self._on_lost is not None:
+            self._on_lost(self)  # the host closed or lost the socket: ours is a close in `close`
 
     async def send_final(self, text: str, started_at: float, duration_s: float, participant_raw_id: str) -> None:
         """One Final result for speech that began at loop time `started_at`."""
@@ -67,6 +74,7 @@ class TranscriptionStreamer:
             self.stats.transcripts_sent.append(text)
 
     async def close(self) -> None:
+        self._closing = True
         if self._ws is not None:
             with contextlib.suppress(ConnectionClosed, OSError):
                 await self._ws.close(code=1000, reason="transcription stopped")
