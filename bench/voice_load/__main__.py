@@ -86,16 +86,17 @@ def trial(calls: int, args: argparse.Namespace, storage: str, logs: Path) -> dic
                 start_at + n * args.spread / calls) for n, instance in enumerate(instances)))
 
         cpu_before, wall_before = cpu_seconds(media.pid), time.monotonic()
-        load_before = cpu_seconds(model.pid) + cpu_seconds(os.getpid())
+        model_before, callers_before = cpu_seconds(model.pid), cpu_seconds(os.getpid())
         busy_before = cpu_busy_seconds(0), cpu_busy_seconds(1)
         import uvloop
 
         results = uvloop.run(all_calls())
         cpu_used, wall = cpu_seconds(media.pid) - cpu_before, time.monotonic() - wall_before
-        load_used = cpu_seconds(model.pid) + cpu_seconds(os.getpid()) - load_before
+        model_used, callers_used = cpu_seconds(model.pid) - model_before, cpu_seconds(os.getpid()) - callers_before
         # What else ran on the two CPUs: the figures mean little when the load side or others were saturated.
-        side = {"load_cpu": load_used / wall, "others_cpu0": (cpu_busy_seconds(0) - busy_before[0] - cpu_used) / wall,
-                "others_cpu1": (cpu_busy_seconds(1) - busy_before[1] - load_used) / wall}
+        side = {"model_cpu": model_used / wall, "callers_cpu": callers_used / wall,
+                "others_cpu0": (cpu_busy_seconds(0) - busy_before[0] - cpu_used) / wall,
+                "others_cpu1": (cpu_busy_seconds(1) - busy_before[1] - model_used - callers_used) / wall}
         time.sleep(1.0)  # the last media.json writes
     finally:
         stop_server(media)
@@ -145,7 +146,8 @@ def show(row: dict) -> None:
           f"{fmt(row['stop_audio_p99'])} ms, caller-side StopAudio p99 {fmt(row['caller_stop_p99'])} / agent "
           f"silent p99 {fmt(row['caller_silent_p99'])} ms  dead air {fmt(row['dead_air_s_per_call'], 2)} s/call  "
           f"lost {row['lost_frames']}  cpu/call {row['cpu_per_call']:.1%}  failed {row['failed']}  "
-          f"generator late frames {row['generator_late']}  CPU 1 model+callers {row['load_cpu']:.0%}, others on CPU 0 "
+          f"generator late frames {row['generator_late']}  CPU 1: model {row['model_cpu']:.0%}, callers "
+          f"{row['callers_cpu']:.0%}; others on CPU 0 "
           f"{row['others_cpu0']:.0%} / CPU 1 {row['others_cpu1']:.0%}", flush=True)
 
 
