@@ -1,7 +1,11 @@
 """Conversational load benchmark of the realtime voice path. One command, prints a table (not a test):
 
     python -m bench.voice_load                    # ramp N = 10, 25, 50, 75, 100 until added p99 >= 20 ms
-    python -m bench.voice_load --calls 50         # one N
+    python -m bench.voice_load --calls 50         # one N (about 40 s)
+
+Calls start evenly over `--spread` seconds (one turn of the script; 0 puts them in phase, the worst case).
+Each row also gives the CPU the model, the callers and other processes used: on a shared machine, a row
+where others take most of a CPU measures the machine.
 
 N concurrent calls, each a caller script (speech from tests/fixtures/audio, pauses, three turns and one
 barge-in into a 20 s answer) streamed at 16 kHz as ACS does. The media host (`python -m media_host`, the
