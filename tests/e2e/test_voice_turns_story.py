@@ -68,12 +68,13 @@ def speech_wav(path: Path) -> Path:
 def test_each_turn_barge_in_and_dead_air_is_on_the_story_timeline(azurite_connection_string: str, tmp_path: Path,
                                                                    model_port: int) -> None:
     speech = str(speech_wav(tmp_path / "speech.wav"))
-    # Asked at 0.5 s (answered for 1 s), at 3.5 s (a 20 s answer), over that answer at 6 s (never answered:
-    # dead air until the caller hangs up at 9.5 s).
+    # Asked at 0.5 s (answered for 1 s, heard by about 3 s), at 4.5 s (a 20 s answer), over that answer at 7.5 s
+    # (never answered: dead air until the caller hangs up at 11 s). Seconds apart, so a slow machine does not
+    # turn the second question into a barge-in.
     scenario = parse_scenario({
         "name": "voice_turns", "caller": "+14255550100", "callee": "+18005550199",
-        "utterances": [{"text": "Hello?", "audio": speech, "at_s": at} for at in (0.5, 3.5, 6.0)],
-        "hangup": {"by": "caller", "at_s": 9.5}, "max_wait_s": 30, "expect_emails": 1, "email_wait_s": 30})
+        "utterances": [{"text": "Hello?", "audio": speech, "at_s": at} for at in (0.5, 4.5, 7.5)],
+        "hangup": {"by": "caller", "at_s": 11.0}, "max_wait_s": 30, "expect_emails": 1, "email_wait_s": 30})
     settings = {"VOICE_PROCESSOR": "realtime", "REALTIME_ENDPOINT": f"http://127.0.0.1:{model_port}",
                 "REALTIME_DEPLOYMENT": "gpt-realtime", "REALTIME_API_KEY": "test-key", "MEDIA_DEAD_AIR_SECONDS": "1"}
     with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE, settings=settings) as stack:
