@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -68,14 +69,17 @@ class DurableGateway:
                 return None
         return value if isinstance(value, dict) else None
 
-    async def start_once(self, orchestrator: str, instance_id: str, payload: dict[str, object]) -> StartResult:
+    async def start_once(self, orchestrator: str, instance_id: str, payload: dict[str, object],
+                         on_checked: Callable[[], None] | None = None) -> StartResult:
         """Start the instance unless it already exists: whether this call started it, else the status found.
 
         A check first, so that a redelivery after the call finished does not replace its history; then the
         start itself, which the host refuses for a running instance (NonRunningStates), so concurrent
-        duplicates still start exactly one.
+        duplicates still start exactly one. `on_checked` is told when the check is done (answer timing).
         """
         existing = await self.runtime_status(instance_id)
+        if on_checked is not None:
+            on_checked()
         if existing is not None:
             return StartResult(started=False, existing=existing)
         try:

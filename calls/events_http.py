@@ -152,7 +152,9 @@ async def _start_and_claim(gateway: DurableGateway, instance_id: str, payload: d
     began = time.perf_counter()
     claiming = loop.run_in_executor(_ANSWER_POOL, _timed_claim, instance_id, delivery_id, timing)
     try:
-        start = await gateway.start_once(ORCHESTRATOR, instance_id, payload)
+        # The status check and the start are two Durable round trips in a row: timed apart.
+        start = await gateway.start_once(ORCHESTRATOR, instance_id, payload,
+                                         on_checked=lambda: timing.record("durable_status", began))
     except Exception:
         # Event Grid will deliver again (503): a claim kept now would leave that redelivery unable to answer.
         if await _claimed_quietly(claiming):

@@ -94,7 +94,8 @@ class CallSession:
         self.transcript = self.call_transcript.buffer
         self._speakers = self.call_transcript.speakers
         # Turns of the media socket only; a processor with a VAD of its own reports the caller's speech itself.
-        self.turns = None if self.is_transcription else CallTurns(processor.name, dead_air_seconds)
+        speaks = getattr(processor, "speaks", True)
+        self.turns = None if self.is_transcription or not speaks else CallTurns(processor.name, dead_air_seconds)
         bind_turns = getattr(processor, "bind_turns", None)
         if self.turns is not None and bind_turns is not None:
             bind_turns(self.turns)

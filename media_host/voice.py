@@ -69,6 +69,8 @@ class TranscribeProcessor:
 
     name = "transcribe"
     needs_pcm = False
+    # Never answers: no turn latency to measure, and a caller's silence is no dead air (no reply is expected).
+    speaks = False
 
     async def start(self, output: CallOutput) -> None:
         return None

@@ -32,6 +32,7 @@ from shared.call_lifecycle import parse_time
 from shared.media_recovery import story_view
 from shared.pii import mask_phone_numbers_in_text
 from shared.recording_files import stored_in_output
+from shared.turn_timeline import story_entries
 
 MAX_TEXT_CHARS = 200
 MAX_TIMELINE_ENTRIES = 300
@@ -97,7 +98,10 @@ _CLOSING_ACTIVITIES = frozenset({PREPARE_SUMMARY, SEND_EMAIL})
 # Media statistics worth showing, in the order shown.
 MEDIA_KEYS = ("sampleRate", "framesReceived", "framesSilent", "framesSent", "framesDropped", "gaps", "maxGapMs",
               "transcriptSegments", "transcriptLinesDropped", "malformedMessages", "closeCode", "closeReason",
-              "audioStreams")
+              "audioStreams",
+              # The voice turns (shared/media_report.py `turn_figures`); each turn is on the timeline too.
+              "turns", "turnLatencyP50Ms", "turnLatencyP95Ms", "turnLatencyMaxMs", "greetingMs", "bargeIns",
+              "bargeInStopAudioP50Ms", "bargeInStopAudioP95Ms", "bargeInStopAudioMaxMs", "deadAirCount", "deadAirMs")
 
 
 def _text(value: object, limit: int = MAX_TEXT_CHARS) -> str | None:
@@ -328,6 +332,7 @@ def _outcome(status: Mapping[str, Any], history: Sequence[object], output: Mappi
 def _story_timeline(history: Sequence[object], start: Mapping[str, Any],
                     output: Mapping[str, Any]) -> list[dict[str, Any]]:
     timeline = _history_entries(history, start) + _decision_entries(output)
+    timeline += story_entries(_raised(history, "MediaStreamEnded") or {})  # each voice turn, at its own time
     # Sorted by time (history order breaks ties); the summary and the email always come after the call, so
     # they close the story even where timer clocks were accelerated (local runs) or skewed.
     timeline.sort(key=_sort_key)

@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 
 from shared.media_dtmf import DTMF_EVENTS, compact_dtmf
+from shared.turn_timeline import TURN_TIMELINE, clean_turn_timeline, turn_timeline_report
 
 MAX_DETAIL_CHARS = 200
 MAX_MEDIA_FIELDS = 40
@@ -28,9 +29,22 @@ def compact_media_report(payload: Mapping[str, object]) -> dict[str, object]:
     for key, value in payload.items():
         if len(report) >= MAX_MEDIA_FIELDS:
             break
-        if isinstance(key, str) and len(key) <= MAX_MEDIA_KEY_CHARS:
+        if isinstance(key, str) and len(key) <= MAX_MEDIA_KEY_CHARS and key != TURN_TIMELINE:
             report.update(_compact_field(key, value))
+    timeline = _turn_timeline(payload)
+    if timeline is not None:
+        report[TURN_TIMELINE] = timeline
     return report
+
+
+def _turn_timeline(payload: Mapping[str, object]) -> dict[str, object] | None:
+    # Each turn's place on the timeline (shared/turn_timeline.py): built from media.json's `turns`, or checked
+    # again when the report is compacted a second time (the orchestration compacts what the function raised).
+    value = payload.get(TURN_TIMELINE)
+    if isinstance(value, Mapping):
+        return clean_turn_timeline(value)
+    turns = payload.get(TURNS_REPORT)
+    return turn_timeline_report(turns, payload.get("startedAt")) if isinstance(turns, Mapping) else None
 
 
 def _compact_field(key: str, value: object) -> dict[str, object]:

@@ -1,7 +1,11 @@
 """Conversational load benchmark of the realtime voice path. One command, prints a table (not a test):
 
     python -m bench.voice_load                    # ramp N = 10, 25, 50, 75, 100 until added p99 >= 20 ms
-    python -m bench.voice_load --calls 50         # one N
+    python -m bench.voice_load --calls 50         # one N (about 40 s)
+
+Calls start evenly over `--spread` seconds (one turn of the script; 0 puts them in phase, the worst case).
+Each row also gives the CPU the model, the callers and other processes used: on a shared machine, a row
+where others take most of a CPU measures the machine.
 
 N concurrent calls, each a caller script (speech from tests/fixtures/audio, pauses, three turns and one
 barge-in into a 20 s answer) streamed at 16 kHz as ACS does. The media host (`python -m media_host`, the
@@ -28,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.media_load.__main__ import ROOT, SECRET, cpu_seconds, stop_server, wait_for_port
+from bench.media_load.__main__ import ROOT, SECRET, cpu_busy_seconds, cpu_seconds, stop_server, wait_for_port
 from bench.voice_load.caller import CallResult, build_script, run_call
 from shared.blob_names import media_report_blob
 from shared.call_token import call_token
@@ -78,16 +82,25 @@ def trial(calls: int, args: argparse.Namespace, storage: str, logs: Path) -> dic
     try:
         async def all_calls() -> list[CallResult]:
             start_at = time.monotonic() + 1.0
-            # Calls start spread over one script frame's period, as real calls are not in phase.
+            # Calls start spread evenly over one turn of the script (`--spread`), as real calls are not in
+            # phase: started together, every call's caller stops talking in the same 20 ms and every model
+            # answer streams in at once, a burst no real population of calls makes.
             return await asyncio.gather(*(run_call(
                 f"ws://127.0.0.1:{media_port}/ws/{instance}/{call_token(SECRET, instance)}", script,
-                start_at + (n % 20) * 0.001 + n * 0.002) for n, instance in enumerate(instances)))
+                start_at + n * args.spread / calls) for n, instance in enumerate(instances)))
 
         cpu_before, wall_before = cpu_seconds(media.pid), time.monotonic()
+        model_before, callers_before = cpu_seconds(model.pid), cpu_seconds(os.getpid())
+        busy_before = cpu_busy_seconds(0), cpu_busy_seconds(1)
         import uvloop
 
         results = uvloop.run(all_calls())
         cpu_used, wall = cpu_seconds(media.pid) - cpu_before, time.monotonic() - wall_before
+        model_used, callers_used = cpu_seconds(model.pid) - model_before, cpu_seconds(os.getpid()) - callers_before
+        # What else ran on the two CPUs: the figures mean little when the load side or others were saturated.
+        side = {"model_cpu": model_used / wall, "callers_cpu": callers_used / wall,
+                "others_cpu0": (cpu_busy_seconds(0) - busy_before[0] - cpu_used) / wall,
+                "others_cpu1": (cpu_busy_seconds(1) - busy_before[1] - model_used - callers_used) / wall}
         time.sleep(1.0)  # the last media.json writes
     finally:
         stop_server(media)
@@ -95,7 +108,7 @@ def trial(calls: int, args: argparse.Namespace, storage: str, logs: Path) -> dic
     reports = read_reports(storage, instances)
     if args.dump and reports:
         print(json.dumps(reports[0].get("turns")), flush=True)
-    return summarise(calls, results, reports, cpu_used / wall / calls, args)
+    return {**summarise(calls, results, reports, cpu_used / wall / calls, args), **side}
 
 
 def summarise(calls: int, results: list[CallResult], reports: list[dict], cpu_share: float,
@@ -137,7 +150,9 @@ def show(row: dict) -> None:
           f"{fmt(row['stop_audio_p99'])} ms, caller-side StopAudio p99 {fmt(row['caller_stop_p99'])} / agent "
           f"silent p99 {fmt(row['caller_silent_p99'])} ms  dead air {fmt(row['dead_air_s_per_call'], 2)} s/call  "
           f"lost {row['lost_frames']}  cpu/call {row['cpu_per_call']:.1%}  failed {row['failed']}  "
-          f"generator late frames {row['generator_late']}", flush=True)
+          f"generator late frames {row['generator_late']}  CPU 1: model {row['model_cpu']:.0%}, callers "
+          f"{row['callers_cpu']:.0%}; others on CPU 0 "
+          f"{row['others_cpu0']:.0%} / CPU 1 {row['others_cpu1']:.0%}", flush=True)
 
 
 def main(argv: list[str]) -> int:
@@ -147,6 +162,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--long-answer", type=float, default=20.0, help="seconds of the barged-into answer")
     parser.add_argument("--dump", action="store_true", help="print the first call's media.json turns")
     parser.add_argument("--dead-air", type=int, default=1, help="MEDIA_DEAD_AIR_SECONDS for the media host")
+    parser.add_argument("--spread", type=float, default=4.0,
+                        help="seconds over which the calls start (0: all in phase, the worst case)")
     args = parser.parse_args(argv)
     if (os.cpu_count() or 1) < 2:
         print("needs 2 CPUs (media host on CPU 0, model and callers on CPU 1)", file=sys.stderr)

@@ -31,11 +31,12 @@ from shared.sealed_value import CALLER, SealError, unseal
 from shared.summary import CallSummaryInput, summary_input_from_dict
 from shared.summary_render import RenderedSummary, render_summary
 from shared.transcript_lines import parse_transcript
+from shared.turn_timeline import TURN_TIMELINE
 
 log = logging.getLogger(__name__)
 
-# Keys of the MediaStreamEnded event itself, not statistics of the stream.
-_EVENT_KEYS = frozenset({"type", "time"})
+# Keys of the MediaStreamEnded event itself, not statistics of the stream; the turns' timeline is the story's.
+_EVENT_KEYS = frozenset({"type", "time", TURN_TIMELINE})
 _EMAIL_NAMESPACE = uuid.UUID("6f1d3c52-0e55-4c38-9d0e-6a8c2f7c1b11")
 
 

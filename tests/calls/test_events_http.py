@@ -284,9 +284,10 @@ def test_each_answered_call_logs_where_its_answer_time_went(
     (record,) = [r for r in caplog.records if r.name == answer_timing.log.name]
     assert record.answerOutcome == "answered"
     steps = answer_timing.steps_of(vars(record))
-    assert set(steps) == {"auth", "parse", "prepare", "durable_start", "claim", "start_and_claim", "answer",
-                          "raise", "total"}
+    assert set(steps) == {"auth", "parse", "prepare", "durable_status", "durable_start", "claim", "start_and_claim",
+                          "answer", "raise", "total"}
     assert all(value >= 0 for value in steps.values())
+    assert steps["durable_status"] <= steps["durable_start"]  # the check, then the start: both in durable_start
     # The claim runs beside the start: the pair takes as long as the slower one, and the total holds them all.
     assert steps["start_and_claim"] >= max(steps["durable_start"], steps["claim"])
     sequential = ("auth", "parse", "prepare", "start_and_claim", "answer", "raise")

@@ -71,8 +71,8 @@ def test_turns_barge_in_and_dead_air_are_measured_and_recorded(media_env, read_b
     assert after[kpis.VOICE_DEAD_AIR] - before[kpis.VOICE_DEAD_AIR] == 1
 
 
-def test_an_echo_call_has_turns_from_acs_silent_flags(media_env, read_blob) -> None:
-    """Without a VAD of its own, the caller's speech is found from ACS's `silent` flag."""
+def speak_then_pause(media_env, processor: str, frames: int = 60, **settings: str) -> None:
+    """One call: 0.4 s of speech (ACS's `silent` flag off), then silence, to the end of `frames`."""
     from websockets.asyncio.client import connect
 
     from media_host.config import load_media_host_config
@@ -82,18 +82,30 @@ def test_an_echo_call_has_turns_from_acs_silent_flags(media_env, read_blob) -> N
     from tests.media_host.test_server import ws_url
 
     async def scenario() -> None:
-        async with serve_media_host(load_media_host_config(dict(media_env, VOICE_PROCESSOR="echo")),
+        async with serve_media_host(load_media_host_config(dict(media_env, VOICE_PROCESSOR=processor, **settings)),
                                     host="127.0.0.1", port=0) as host:
             async with connect(ws_url(host.port), compression=None) as ws:
                 await ws.send(metadata_message(16000))
-                for n in range(60):  # 0.4 s of speech, then silence
-                    await ws.send(audio_message(bytes(640), f"2024-05-27T10:00:0{n // 50}.{n % 50 * 20:03d}Z",
+                for n in range(frames):
+                    await ws.send(audio_message(bytes(640), f"2024-05-27T10:00:{n // 50:02d}.{n % 50 * 20:03d}Z",
                                                 silent=n >= 20))
                     await asyncio.sleep(0.02)
             await wait_until_idle(host)
 
     asyncio.run(scenario())
+
+
+def test_an_echo_call_has_turns_from_acs_silent_flags(media_env, read_blob) -> None:
+    """Without a VAD of its own, the caller's speech is found from ACS's `silent` flag."""
+    speak_then_pause(media_env, "echo")
     turns = json.loads(read_blob(media_report_blob(INSTANCE)))["turns"]
     # The echo answers every frame: the end of speech is followed at once by an agent frame.
     assert turns["turns"] == 1 and 0 <= turns["latencyMs"]["max"] < 1000
     assert turns["greetingMs"] is not None and turns["greetingMs"] >= 0
+
+
+def test_a_transcribe_call_has_no_turns_and_its_silence_is_no_dead_air(media_env, read_blob) -> None:
+    """The transcribe processor never answers: the caller's pause after speaking waits for no reply."""
+    speak_then_pause(media_env, "transcribe", frames=100, MEDIA_DEAD_AIR_SECONDS="1")  # 1.6 s of pause
+    report = json.loads(read_blob(media_report_blob(INSTANCE)))
+    assert report["framesReceived"] == 100 and "turns" not in report
