@@ -213,15 +213,15 @@ def parse_action_request(body: object, action_id: str, source: str,
     unknown = sorted(key for key in request if key not in _KNOWN_FIELDS)
     if unknown:
         raise BadRequest("unknown field", path=child_path("", unknown[0][:64]))
+    if kind not in (TRANSFER, HANDOFF) and any(key in request for key in _CONTEXT_FIELDS):
+        raise BadRequest("only a transfer or handoff carries context", path="reason" if "reason" in request
+                         else "headers")
     if kind == PLAY:
         return CallAction(action_id, kind, source, prompt=_prompt(request, required=True))
     if kind == RECOGNIZE_DTMF:
         return CallAction(action_id, kind, source, prompt=_prompt(request, required=False),
                           max_tones=_bounded_int(request, "maxTones", 1, 1, MAX_TONES),
                           timeout_seconds=_bounded_int(request, "timeoutSeconds", 5, 1, MAX_TIMEOUT_SECONDS))
-    if kind not in (TRANSFER, HANDOFF) and any(key in request for key in _CONTEXT_FIELDS):
-        raise BadRequest("only a transfer or handoff carries context", path="reason" if "reason" in request
-                         else "headers")
     if kind in (TRANSFER, HANDOFF):
         # Without a target: the configured agent line (CALL_TRANSFER_TARGET), so that a voice agent never
         # needs, or can be talked into, a number of its own.
