@@ -303,4 +303,6 @@ def status_fields(state: ControlState) -> dict[str, object]:
     fields: dict[str, object] = {"flow": state.flow.phase, "pendingActions": ledger_ops.pending_count(state.ledger)}
     if state.recording.state is not None:
         fields["recording"] = state.recording.state  # the control API's up-front check reads it
+    if state.handoff is not None:
+        fields["handoff"] = state.handoff.phase
     return fields
