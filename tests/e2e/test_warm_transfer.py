@@ -94,7 +94,8 @@ def test_warm_hand_off_answered(stack: LocalStack) -> None:
     assert add["participantToAdd"]["rawId"] == f"4:{OTHER_AGENT}" and add["invitationTimeoutInSeconds"] == 5
     assert add["sourceCallerIdNumber"]["value"] == OUR_NUMBER
     headers = add["customCallingContext"]["sipHeaders"]
-    assert headers["X-MS-Custom-Call-Id"] == call.instance_id and headers["X-MS-Custom-Reason"] == quote(REASON, safe="")
+    assert headers["X-MS-Custom-Call-Id"] == call.instance_id
+    assert headers["X-MS-Custom-Reason"] == quote(REASON, safe="")
     (brief,) = requests(stack, "play")
     assert [target["rawId"] for target in brief["playTo"]] == [f"4:{OTHER_AGENT}"]  # only the agent hears it
     assert REASON in brief["playSources"][0]["text"]["text"]
