@@ -69,34 +69,47 @@ def _custom_context(body: dict[str, Any]) -> AcsError | None:
     return None
 
 
+def _hold(operation: str, call: CallConnection, body: dict[str, Any]) -> AcsError | None:
+    target = raw_id(body.get("targetParticipant"))
+    if target not in in_call(call):
+        return bad_request("targetParticipant is not a participant of this call.")
+    if operation == "unhold" and target not in call.held:
+        return bad_request("targetParticipant is not on hold.")
+    music = body.get("playSourceInfo")
+    if isinstance(music, dict) and music.get("kind") in ("text", "ssml") and not call.cognitive_services_endpoint:
+        return not_set_up(COGNITIVE_NOT_SET_UP)  # as for play: TTS needs the AI resource (request_rules)
+    return None
+
+
+def _play_to(call: CallConnection, body: dict[str, Any]) -> AcsError | None:
+    for index, target in enumerate(body.get("playTo") or []):
+        if raw_id(target) not in in_call(call):
+            return bad_request(f"playTo[{index}] is not a participant of this call.")
+    return None
+
+
+def _add(call: CallConnection, body: dict[str, Any]) -> AcsError | None:
+    refused = _custom_context(body)
+    if refused is not None:
+        return refused
+    added = body.get("participantToAdd") or {}
+    if raw_id(added) in in_call(call) or raw_id(added) in call.invitations.values():
+        return bad_request("participantToAdd is already in the call or invited.")
+    is_phone = added.get("kind") == "phoneNumber" or "phoneNumber" in added
+    if is_phone and not isinstance(body.get("sourceCallerIdNumber"), dict):
+        return bad_request("sourceCallerIdNumber is required to add a phone number.")
+    return None
+
+
 def check(operation: str, call: CallConnection, body: dict[str, Any]) -> AcsError | None:
     """Refusals for hold, unhold, add participant, play to participants and transfer context."""
-    if operation in ("participants_add", "transfer"):
-        refused = _custom_context(body)
-        if refused is not None:
-            return refused
-    present = in_call(call)
     if operation in ("hold", "unhold"):
-        target = raw_id(body.get("targetParticipant"))
-        if target not in present:
-            return bad_request("targetParticipant is not a participant of this call.")
-        if operation == "unhold" and target not in call.held:
-            return bad_request("targetParticipant is not on hold.")
-        music = body.get("playSourceInfo")
-        if isinstance(music, dict) and music.get("kind") in ("text", "ssml") and not call.cognitive_services_endpoint:
-            return not_set_up(COGNITIVE_NOT_SET_UP)  # as for play: TTS needs the AI resource (request_rules)
+        return _hold(operation, call, body)
     if operation == "play":
-        for index, target in enumerate(body.get("playTo") or []):
-            if raw_id(target) not in present:
-                return bad_request(f"playTo[{index}] is not a participant of this call.")
+        return _play_to(call, body)
     if operation == "participants_add":
-        added = body.get("participantToAdd") or {}
-        if raw_id(added) in present or raw_id(added) in call.invitations.values():
-            return bad_request("participantToAdd is already in the call or invited.")
-        if added.get("kind") == "phoneNumber" or "phoneNumber" in added:
-            if not isinstance(body.get("sourceCallerIdNumber"), dict):
-                return bad_request("sourceCallerIdNumber is required to add a phone number.")
-    return None
+        return _add(call, body)
+    return _custom_context(body) if operation == "transfer" else None
 
 
 def apply(operation: str, call: CallConnection, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
