@@ -116,7 +116,9 @@ def calling_context(instance_id: str, reason: str | None, story: str | None, ext
     pairs = [(CALL_ID_HEADER, instance_id)]
     if reason:
         pairs.append((REASON_HEADER, reason))
-    if story:
+    limit = MAX_SIP_VALUE_CHARS if pstn else MAX_VOIP_VALUE_CHARS
+    if story and len(sip_value(story) if pstn else story) <= limit:
+        # A link that does not fit (a very long app URL) is left out rather than costing the transfer.
         pairs.append((STORY_HEADER, story))
     pairs += list(extra)
     if len(pairs) > MAX_SIP_HEADERS:

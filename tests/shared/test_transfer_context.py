@@ -34,9 +34,16 @@ def test_acs_users_get_voip_headers_in_clear() -> None:
                                     "X-MS-Custom-Story": "https://app.example.net/api/calls/call-0123/view"}
 
 
+def test_a_story_link_too_long_for_sip_is_left_out() -> None:
+    sip, _ = calling_context("call-0123", None, "https://a.example/" + "x" * 300, (), pstn=True)
+    assert sip == {"X-MS-Custom-Call-Id": "call-0123"}
+    _, voip = calling_context("call-0123", None, "https://a.example/" + "x" * 300, (), pstn=False)
+    assert voip is not None and "X-MS-Custom-Story" in voip
+
+
 def test_the_last_check_refuses_what_acs_would_not_take() -> None:
     with pytest.raises(ValueError):
-        calling_context("call-0123", None, "https://a.example/" + "x" * 300, (), pstn=True)
+        calling_context("call-0123", None, None, (("X-MS-Custom-Long", "x" * 300),), pstn=True)
     with pytest.raises(ValueError):
         calling_context("call-0123", "a\nb", None, (), pstn=False)
     with pytest.raises(ValueError):
