@@ -108,11 +108,14 @@ def _update(ledger: Ledger, action_id: str, **changes: object) -> Ledger:
                  for entry in ledger)
 
 
-def enqueue(ledger: Ledger, action: CallAction) -> tuple[Ledger, str | None]:
-    """Add an action; the reason it was refused otherwise (an id seen before is a redelivery, not a new one)."""
+def enqueue(ledger: Ledger, action: CallAction, *, bounded: bool = True) -> tuple[Ledger, str | None]:
+    """Add an action; the reason it was refused otherwise (an id seen before is a redelivery, not a new one).
+
+    `bounded=False` for a hand-off's own steps: the hand-off counted against the limit when it was asked for,
+    and a refused unhold would leave the caller on hold."""
     if find(ledger, action.action_id) is not None:
         return ledger, "duplicate action id"
-    if len(ledger) >= MAX_ACTIONS:
+    if bounded and len(ledger) >= MAX_ACTIONS:
         return ledger, f"more than {MAX_ACTIONS} actions on one call"
     # The lifecycle performs hang-ups itself, and a hand-off is carried out as its own steps.
     state = COMPLETED if action.kind in (HANG_UP, HANDOFF) else QUEUED

@@ -175,7 +175,7 @@ def _handoff_step(record: lifecycle.CallRecord, state: ControlState, step: hando
     if _ending(record):
         return record, state
     for action in step.actions:
-        ledger, _ = ledger_ops.enqueue(state.ledger, action)
+        ledger, _ = ledger_ops.enqueue(state.ledger, action, bounded=False)  # ids are unique per hand-off
         state = replace(state, ledger=ledger)
         record = lifecycle.note(record, at, "action_requested", action.describe())
     return record, state

@@ -129,3 +129,30 @@ def test_caller_hanging_up_on_hold_ends_the_call_with_no_stray_action(upto: int,
                for entry in driver.state.control.ledger)
     assert not any(entry.state == "queued" for entry in driver.state.control.ledger)
     assert driver.state.record.outcome in (None, "completed", "handed_off")
+
+
+def test_a_second_transfer_during_a_hand_off_is_refused() -> None:
+    driver = connected()
+    other = CallAction("t-2", "transfer", "api", target="configured").to_payload()
+    driver.event("CallActionRequested", **other)
+    refused = [detail for event, detail in timeline(driver) if event == "action_refused"]
+    assert refused == ["transfer to configured target (api) t-2: a hand-off is under way"]
+    assert driver.state is not None and driver.state.control.handoff is not None
+    assert driver.state.control.handoff.phase == "holding"
+
+
+def test_the_steps_of_a_hand_off_asked_for_near_the_action_limit_all_run() -> None:
+    from shared.call_action_ledger import MAX_ACTIONS
+
+    driver = Driver().begin()
+    driver.done(LOAD_FLOW, {})
+    driver.event("CallAnswered", callConnectionId="conn-1")
+    driver.event("CallConnected", callConnectionId="conn-1")
+    for index in range(MAX_ACTIONS - 1):  # mutes: settled by their request
+        driver.event("CallActionRequested", **CallAction(f"m-{index}", "mute", "api").to_payload())
+        driver.done(RUN_ACTION, {"status": "accepted"})
+    driver.event("CallActionRequested", **HANDOFF)
+    accept(driver)
+    add = accept(driver)
+    driver.event("AddParticipantFailed", operationContext=add["actionId"], callConnectionId="conn-1")
+    assert accept(driver)["action"] == UNHOLD  # never refused: the caller is not left on hold
