@@ -167,6 +167,17 @@ def _settled(record: lifecycle.CallRecord, state: ControlState, outcome: Outcome
     return _apply_plan(record, replace(state, flow=flow_state), plan, at)
 
 
+def _handed_off(record: lifecycle.CallRecord, state: ControlState, at: str, now: datetime
+                ) -> tuple[lifecycle.CallRecord, ControlState]:
+    """Our leg left and the disconnect came before the hang-up's own result: the hand-off succeeded."""
+    assert state.handoff is not None
+    request = state.handoff.request
+    record = lifecycle.note(record, at, "handed_off", f"to {request.shown_target()}")
+    record = lifecycle.mark_transferred(record, now, f"handed off to {request.shown_target()}",
+                                        outcome=lifecycle.HANDED_OFF)
+    return record, replace(state, handoff=None)
+
+
 def _handoff_step(record: lifecycle.CallRecord, state: ControlState, step: handoff_ops.Step, at: str
                   ) -> tuple[lifecycle.CallRecord, ControlState]:
     for event, detail in step.notes:
@@ -219,6 +230,8 @@ def on_event(record: lifecycle.CallRecord, state: ControlState, name: str, paylo
         if event_id in state.seen_event_ids:
             return record, state  # the same callback delivered twice
         state = replace(state, seen_event_ids=(*state.seen_event_ids, event_id[:200])[-MAX_SEEN_EVENT_IDS:])
+    if name == lifecycle.CALL_DISCONNECTED and handoff_ops.leaving(state.handoff, state.ledger):
+        record, state = _handed_off(record, state, at, now)
     if name in lifecycle.EVENT_NAMES:
         record = lifecycle.on_event(record, name, payload, now)
         handoff = state.handoff

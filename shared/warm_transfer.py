@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, replace
 
 from shared import call_lifecycle as lifecycle
-from shared.call_action_ledger import COMPLETED, Ledger, Outcome, cancel_open
+from shared.call_action_ledger import COMPLETED, SENDING, SENT, Ledger, Outcome, cancel_open, find
 from shared.call_actions import (
     ADD_AGENT,
     BRIEF_AGENT,
@@ -112,6 +112,15 @@ def request_outcome(step: Step) -> Outcome:
     """The hand-off as a whole, once over: completed (handed off) or failed, as the flow reads a transfer's."""
     status = COMPLETED if step.result == HANDED_OFF else "failed"
     return Outcome(step.request, status, step.detail)
+
+
+def leaving(handoff: HandOff | None, ledger: Ledger) -> bool:
+    """Our leg's hang-up is out: the disconnect that follows (it may overtake the request's own result) is the
+    hand-off succeeding, not the caller leaving."""
+    if handoff is None or handoff.phase != "leaving":
+        return False
+    entry = find(ledger, handoff.step_id)
+    return entry is not None and entry.state in (SENDING, SENT, COMPLETED)
 
 
 def abandon(ledger: Ledger, handoff: HandOff) -> tuple[Ledger, tuple[str, str]]:

@@ -156,3 +156,19 @@ def test_the_steps_of_a_hand_off_asked_for_near_the_action_limit_all_run() -> No
     add = accept(driver)
     driver.event("AddParticipantFailed", operationContext=add["actionId"], callConnectionId="conn-1")
     assert accept(driver)["action"] == UNHOLD  # never refused: the caller is not left on hold
+
+
+def test_our_legs_disconnect_overtaking_the_hang_ups_result_is_still_a_hand_off() -> None:
+    driver = connected()
+    accept(driver)
+    add = accept(driver)
+    callback(driver, "AddParticipantSucceeded", add)
+    brief = accept(driver)
+    callback(driver, "PlayCompleted", brief)
+    assert accept(driver)["action"] == UNHOLD
+    assert step(driver)["action"] == LEAVE  # sent; ACS's CallDisconnected comes before the activity's result
+    driver.event("CallDisconnected", callConnectionId="conn-1")
+    driver.done(RUN_ACTION, {"status": "accepted"})
+    assert driver.state is not None and driver.state.record.outcome == "handed_off"
+    assert [event for event, _ in timeline(driver)].count("handed_off") == 1
+    assert "handoff_abandoned" not in [event for event, _ in timeline(driver)]
