@@ -103,7 +103,8 @@ def test_warm_hand_off_answered(stack: LocalStack) -> None:
     assert headers["X-MS-Custom-Reason"] == quote(REASON, safe="")
     (brief,) = requests(stack, "play")
     assert [target["rawId"] for target in brief["playTo"]] == [f"4:{OTHER_AGENT}"]  # only the agent hears it
-    assert REASON in brief["playSources"][0]["text"]["text"]
+    spoken = brief["playSources"][0]["text"]["text"]
+    assert REASON in spoken and "+1 425 *** **00" in spoken and CALLER not in spoken  # the caller, masked
     (unhold,) = requests(stack, "unhold")
     assert unhold["targetParticipant"]["rawId"] == f"4:{CALLER}"
     # Our leg only (DELETE), never :terminate: caller and agent stay connected.
@@ -116,6 +117,7 @@ def test_warm_hand_off_answered(stack: LocalStack) -> None:
     assert call.result.ended_by == "handed_off" and call.output["outcome"] == "handed_off"
     assert call.output["endReason"] == "handed off to +1 425 *** **77"
     assert "Call handed off to an agent" in call.emails[0]["Subject"] and "AddParticipantSucceeded" in call.plain_text()
+    assert "handed off to +1 425 *** **77" in call.plain_text()  # the outcome with the target masked
     assert story(stack, call.instance_id)["outcome"] == "handed_off"
     assert_number_nowhere(stack, call, OTHER_AGENT)
 
