@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from azure.communication.callautomation import (
     AzureBlobContainerRecordingStorage,
@@ -23,8 +24,10 @@ from azure.communication.callautomation import (
 )
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
 
+from calls.handoff_steps import ContextHeaders, perform_step
 from shared.call_actions import (
     CONFIGURED_TARGET,
+    HANDOFF_STEPS,
     MUTE,
     PAUSE_RECORDING,
     PLAY,
@@ -66,10 +69,22 @@ def identifier_from_raw_id(raw_id: str) -> CommunicationIdentifier:
     raise ValueError("the caller is neither a phone number nor an ACS user")
 
 
+@dataclass(frozen=True)
+class TransferExtras:
+    """What a transfer or hand-off step needs beyond the action: its context headers, our caller id."""
+
+    context: ContextHeaders = (None, None)
+    caller_id: str | None = None  # CALL_HANDOFF_CALLER_ID: shown to an agent added by phone number
+
+
 def _perform(connection: CallConnectionClient, action: CallAction, configured_target: str | None,
-             caller: CommunicationIdentifier | None) -> None:
+             caller: CommunicationIdentifier | None, extras: TransferExtras) -> None:
     context = action.action_id
-    if action.kind == PLAY and action.prompt is not None:
+    target = configured_target if action.target == CONFIGURED_TARGET else action.target
+    if action.kind in HANDOFF_STEPS:
+        perform_step(connection, action, identifier(target) if target else None, caller, extras.context,
+                     extras.caller_id, None if action.prompt is None else play_source(action.prompt))
+    elif action.kind == PLAY and action.prompt is not None:
         connection.play_media(play_source(action.prompt), operation_context=context)
     elif action.kind == RECOGNIZE_DTMF:
         connection.start_recognizing_media(
@@ -78,10 +93,11 @@ def _perform(connection: CallConnectionClient, action: CallAction, configured_ta
             interrupt_prompt=True, initial_silence_timeout=action.timeout_seconds,
             dtmf_max_tones_to_collect=action.max_tones, operation_context=context)
     elif action.kind == TRANSFER:
-        target = configured_target if action.target == CONFIGURED_TARGET else action.target
         if not target:
             raise ValueError("no transfer target is configured (CALL_TRANSFER_TARGET)")
-        connection.transfer_call_to_participant(identifier(target), operation_context=context)
+        sip, voip = extras.context  # TransferToParticipantRequest.customCallingContext
+        connection.transfer_call_to_participant(identifier(target), operation_context=context, sip_headers=sip,
+                                                voip_headers=voip)
     elif action.kind == MUTE:
         # MuteParticipantsRequest.targetParticipants takes ACS users only (REST spec, stable 2026-03-12); the
         # control API refuses mute for other callers, this is the last line of defence.
@@ -105,9 +121,13 @@ def _required(caller: CommunicationIdentifier | None) -> CommunicationIdentifier
 
 
 def run_action(connection: CallConnectionClient, action: CallAction, configured_target: str | None,
-               caller: CommunicationIdentifier | None = None) -> dict[str, object]:
-    """{"status": "accepted"} when ACS took the request; otherwise "gone" / "rejected" with code and message."""
-    return _guarded(action, lambda: _perform(connection, action, configured_target, caller))
+               caller: CommunicationIdentifier | None = None, extras: TransferExtras | None = None
+               ) -> dict[str, object]:
+    """{"status": "accepted"} when ACS took the request; otherwise "gone" / "rejected" with code and message.
+
+    `action.target`, when not the configured one, is the opened (raw) target: the activity unseals it."""
+    return _guarded(action, lambda: _perform(connection, action, configured_target, caller,
+                                             extras or TransferExtras()))
 
 
 def run_recording_action(client: CallAutomationClient, action: CallAction, settings: RecordingSettings,

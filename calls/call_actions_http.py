@@ -1,6 +1,6 @@
 """Acting on a live call from outside: the control API and the media host's routes.
 
-- `POST /api/calls/{instanceId}/actions` (function key): play, recognize_dtmf, transfer, hang_up, mute,
+- `POST /api/calls/{instanceId}/actions` (function key): play, recognize_dtmf, transfer, handoff, hang_up, mute,
   start_transcription, stop_transcription, start/pause/resume/stop_recording. 202 with the action id; 400 bad
   input, 404 unknown call, 409 a call that is not connected (ringing, ended or finished), 422 an action this
   call or deployment cannot take (a transfer without a target when CALL_TRANSFER_TARGET is not set, a
@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import azure.durable_functions as df
@@ -33,12 +34,13 @@ from calls.callbacks_http import raise_outcome_response
 from calls.durable_gateway import DurableGateway, RaiseResult
 from calls.http_responses import error_response, json_response, read_json
 from shared.action_availability import CallFacts, unavailable_reason
-from shared.call_actions import MEDIA_HOST_ACTIONS, CallAction, parse_action_request
+from shared.call_actions import CONFIGURED_TARGET, MEDIA_HOST_ACTIONS, CallAction, mask_target, parse_action_request
 from shared.call_lifecycle import iso
 from shared.call_progress import CALL_ACTION_REQUESTED, CALLER_SILENCE
 from shared.call_start import CallStart
 from shared.call_token import is_valid_instance_id
 from shared.json_body import BadRequest, optional_int, require_object
+from shared.sealed_value import NONCE_BYTES, TRANSFER_TARGET, seal
 from shared.transcription_settings import NOT_CONFIGURED
 
 bp = df.Blueprint()
@@ -129,7 +131,17 @@ async def submit_action(client: df.DurableOrchestrationClient, instance_id: str,
 
 def _parse(req: func.HttpRequest, instance_id: str, source: str, allowed: frozenset[str] | None) -> CallAction:
     action_id = action_id_for(instance_id, req.headers.get("idempotency-key"))
-    return parse_action_request(read_json(req), action_id, source, allowed)
+    return sealed_target(parse_action_request(read_json(req), action_id, source, allowed), instance_id)
+
+
+def sealed_target(action: CallAction, instance_id: str) -> CallAction:
+    """A target given in the request, sealed for this call: the orchestration's history, status, story and
+    email hold only the sealed form and its mask, and only the action activity opens it."""
+    if action.target is None or action.target == CONFIGURED_TARGET:
+        return action
+    secret = app_context.settings().call_token_secret
+    return replace(action, target=seal(secret, os.urandom(NONCE_BYTES), TRANSFER_TARGET, instance_id, action.target),
+                   target_mask=mask_target(action.target))
 
 
 @bp.route(route="calls/{instanceId}/actions", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)

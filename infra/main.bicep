@@ -110,6 +110,11 @@ param callMenuMaxReprompts string = ''
 @description('E.164 number or ACS user id a caller is transferred to.')
 param callTransferTarget string = ''
 param callTransferFallbackText string = ''
+@description('Consultative hand-off (docs/settings.md): hold words or an https hold-music file, how long the agent rings, and the ACS number an agent added by phone sees.')
+param callHoldText string = ''
+param callHoldAudioUrl string = ''
+param callHandoffAnswerSeconds string = ''
+param callHandoffCallerId string = ''
 @description('Answer policy (docs/settings.md): comma-separated E.164 numbers rejected with forbidden.')
 param callBlockedCallers string = ''
 @description('The media host\'s health route asked before each answer (e.g. https://<media fqdn>/healthz); empty: capacity not checked.')
@@ -456,6 +461,22 @@ var callFlowSettings = [
   {
     name: 'CALL_TRANSFER_FALLBACK_TEXT'
     value: callTransferFallbackText
+  }
+  {
+    name: 'CALL_HOLD_TEXT'
+    value: callHoldText
+  }
+  {
+    name: 'CALL_HOLD_AUDIO_URL'
+    value: callHoldAudioUrl
+  }
+  {
+    name: 'CALL_HANDOFF_ANSWER_SECONDS'
+    value: callHandoffAnswerSeconds
+  }
+  {
+    name: 'CALL_HANDOFF_CALLER_ID'
+    value: callHandoffCallerId
   }
   {
     name: 'CALLER_SILENCE_SECONDS'

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from shared.call_actions import (
     CONFIGURED_TARGET,
+    HANDOFF,
     MUTE,
     PAUSE_RECORDING,
     RESUME_RECORDING,
@@ -44,7 +45,7 @@ class Unavailable:
 
 def unavailable_reason(kind: str, target: str | None, facts: CallFacts) -> Unavailable | None:
     """None when the action `kind` (with its `target`, for a transfer) can be performed on this call."""
-    if kind == TRANSFER and target == CONFIGURED_TARGET and not facts.transfer_target_configured:
+    if kind in (TRANSFER, HANDOFF) and target == CONFIGURED_TARGET and not facts.transfer_target_configured:
         return Unavailable("not_configured", "no transfer target is configured (CALL_TRANSFER_TARGET): set it, "
                            "or give a target", "target")
     caller_kind = facts.caller_kind

@@ -13,7 +13,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from shared.call_actions import (
+    ADD_AGENT,
+    BRIEF_AGENT,
+    HANDOFF,
     HANG_UP,
+    HOLD,
+    LEAVE,
     MUTE,
     PLAY,
     RECOGNIZE_DTMF,
@@ -21,6 +26,7 @@ from shared.call_actions import (
     START_TRANSCRIPTION,
     STOP_TRANSCRIPTION,
     TRANSFER,
+    UNHOLD,
     CallAction,
 )
 
@@ -36,10 +42,14 @@ SETTLED = frozenset({COMPLETED, FAILED, CANCELED})
 
 # callback name -> (action kinds it settles, how); None: progress only (PlayStarted).
 RESULT_EVENTS: dict[str, tuple[frozenset[str], str | None]] = {
-    "PlayStarted": (frozenset({PLAY}), None),
-    "PlayCompleted": (frozenset({PLAY}), COMPLETED),
-    "PlayFailed": (frozenset({PLAY}), FAILED),
-    "PlayCanceled": (frozenset({PLAY}), CANCELED),
+    "PlayStarted": (frozenset({PLAY, BRIEF_AGENT}), None),
+    "PlayCompleted": (frozenset({PLAY, BRIEF_AGENT}), COMPLETED),
+    "PlayFailed": (frozenset({PLAY, BRIEF_AGENT}), FAILED),
+    "PlayCanceled": (frozenset({PLAY, BRIEF_AGENT}), CANCELED),
+    # The hand-off's invitation (AddParticipantRequest.operationContext is echoed in these events).
+    "AddParticipantSucceeded": (frozenset({ADD_AGENT}), COMPLETED),
+    "AddParticipantFailed": (frozenset({ADD_AGENT}), FAILED),
+    "CancelAddParticipantSucceeded": (frozenset({ADD_AGENT}), CANCELED),
     "RecognizeCompleted": (frozenset({RECOGNIZE_DTMF}), COMPLETED),
     "RecognizeFailed": (frozenset({RECOGNIZE_DTMF}), FAILED),
     "RecognizeCanceled": (frozenset({RECOGNIZE_DTMF}), CANCELED),
@@ -51,7 +61,10 @@ RESULT_EVENTS: dict[str, tuple[frozenset[str], str | None]] = {
 }
 # Settled by the request itself: no callback follows (recording requests carry no operation context, and
 # RecordingStateChanged none either: REST spec, CallAutomation stable 2026-03-12).
-SYNCHRONOUS_KINDS = frozenset({MUTE, HANG_UP, *RECORDING_ACTIONS})
+# Hold, unhold and our leg's hang-up answer 200/204 when done (SDK `hold`, `unhold`, `hang_up`).
+SYNCHRONOUS_KINDS = frozenset({MUTE, HANG_UP, HOLD, UNHOLD, LEAVE, *RECORDING_ACTIONS})
+# The machine's margin past ACS's own invitation timeout (shared/warm_transfer.py).
+ADD_ANSWER_MARGIN_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -95,13 +108,17 @@ def _update(ledger: Ledger, action_id: str, **changes: object) -> Ledger:
                  for entry in ledger)
 
 
-def enqueue(ledger: Ledger, action: CallAction) -> tuple[Ledger, str | None]:
-    """Add an action; the reason it was refused otherwise (an id seen before is a redelivery, not a new one)."""
+def enqueue(ledger: Ledger, action: CallAction, *, bounded: bool = True) -> tuple[Ledger, str | None]:
+    """Add an action; the reason it was refused otherwise (an id seen before is a redelivery, not a new one).
+
+    `bounded=False` for a hand-off's own steps: the hand-off counted against the limit when it was asked for,
+    and a refused unhold would leave the caller on hold."""
     if find(ledger, action.action_id) is not None:
         return ledger, "duplicate action id"
-    if len(ledger) >= MAX_ACTIONS:
+    if bounded and len(ledger) >= MAX_ACTIONS:
         return ledger, f"more than {MAX_ACTIONS} actions on one call"
-    state = COMPLETED if action.kind == HANG_UP else QUEUED  # the lifecycle performs hang-ups itself
+    # The lifecycle performs hang-ups itself, and a hand-off is carried out as its own steps.
+    state = COMPLETED if action.kind in (HANG_UP, HANDOFF) else QUEUED
     return (*ledger, LedgerEntry(action, state)), None
 
 
@@ -122,7 +139,18 @@ def cancel_queued(ledger: Ledger, reason: str) -> tuple[Ledger, tuple[CallAction
                  for entry in ledger), dropped
 
 
+def cancel_open(ledger: Ledger, action_ids: frozenset[str], reason: str) -> Ledger:
+    """Settle the named actions that are not settled yet as canceled: their late results change nothing."""
+    return tuple(replace(entry, state=CANCELED, detail=reason)
+                 if entry.action.action_id in action_ids and entry.state not in SETTLED else entry
+                 for entry in ledger)
+
+
 def _result_due(action: CallAction, now: datetime | None) -> datetime | None:
+    if now is not None and action.kind == ADD_AGENT:
+        return now + timedelta(seconds=action.timeout_seconds + ADD_ANSWER_MARGIN_SECONDS)
+    if now is not None and action.kind == BRIEF_AGENT:
+        return now + timedelta(seconds=FLOW_RESULT_WAIT_SECONDS)
     if now is None or action.source != "flow" or action.kind not in (PLAY, RECOGNIZE_DTMF):
         return None
     extra = action.timeout_seconds if action.kind == RECOGNIZE_DTMF else 0

@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.transfer_context import MAX_REASON_CHARS, MAX_SIP_VALUE_CHARS, sip_value
+
 TRANSFER_TOOL = "transfer_to_agent"
 END_CALL_TOOL = "end_call"
 _REASON = {"type": "string", "description": "One short sentence: why, for the call's record."}
@@ -34,6 +36,22 @@ _ACTIONS = {TRANSFER_TOOL: {"action": "transfer"}, END_CALL_TOOL: {"action": "ha
 class ToolCall:
     call_id: str
     name: str
+    reason: str | None = None  # the model's one-sentence why: a transfer's context (shared/transfer_context.py)
+
+
+def _reason(arguments: object) -> str | None:
+    """The `reason` argument made fit for a context header: one line, bounded, or None."""
+    try:
+        parsed = json.loads(arguments) if isinstance(arguments, str) else None
+    except ValueError:
+        return None
+    reason = parsed.get("reason") if isinstance(parsed, dict) else None
+    if not isinstance(reason, str):
+        return None
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in reason).split())[:MAX_REASON_CHARS]
+    while text and len(sip_value(text)) > MAX_SIP_VALUE_CHARS:
+        text = text[:-1]
+    return text.strip() or None
 
 
 def parse_tool_call(event: Mapping[str, object]) -> ToolCall | None:
@@ -43,12 +61,15 @@ def parse_tool_call(event: Mapping[str, object]) -> ToolCall | None:
     call_id, name = event.get("call_id"), event.get("name")
     if not isinstance(call_id, str) or not call_id or name not in _ACTIONS:
         return None
-    return ToolCall(call_id[:128], str(name))
+    return ToolCall(call_id[:128], str(name), _reason(event.get("arguments")))
 
 
 def action_request_for(call: ToolCall) -> dict[str, object]:
     """The body for `POST /api/media/{instanceId}/actions`."""
-    return dict(_ACTIONS[call.name])
+    request: dict[str, object] = dict(_ACTIONS[call.name])
+    if call.reason is not None and request["action"] == "transfer":
+        request["reason"] = call.reason
+    return request
 
 
 TOOL_CALL_EVENT = "response.function_call_arguments.done"  # the same name in the GA and preview protocols

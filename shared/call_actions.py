@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from shared.json_body import BadRequest, child_path, optional_int, optional_str, require_object, require_str
-from shared.pii import mask_raw_id
+from shared.pii import mask_phone_numbers_in_text, mask_raw_id
+from shared.transfer_context import Headers, parse_headers, parse_reason
 
 PLAY = "play"
 RECOGNIZE_DTMF = "recognize_dtmf"
@@ -30,9 +31,14 @@ START_RECORDING = "start_recording"
 PAUSE_RECORDING = "pause_recording"
 RESUME_RECORDING = "resume_recording"
 STOP_RECORDING = "stop_recording"
+HANDOFF = "handoff"  # consultative transfer: hold, add the agent, brief them, leave (shared/warm_transfer.py)
 RECORDING_ACTIONS = frozenset({START_RECORDING, PAUSE_RECORDING, RESUME_RECORDING, STOP_RECORDING})
-ACTION_KINDS = (PLAY, RECOGNIZE_DTMF, TRANSFER, HANG_UP, MUTE, START_TRANSCRIPTION, STOP_TRANSCRIPTION,
+ACTION_KINDS = (PLAY, RECOGNIZE_DTMF, TRANSFER, HANDOFF, HANG_UP, MUTE, START_TRANSCRIPTION, STOP_TRANSCRIPTION,
                 START_RECORDING, PAUSE_RECORDING, RESUME_RECORDING, STOP_RECORDING)
+# The hand-off's own steps: planned by shared/warm_transfer.py only, never accepted from a request.
+HOLD, UNHOLD, ADD_AGENT, BRIEF_AGENT, LEAVE = "hold", "unhold", "add_participant", "play_to_agent", "leave"
+HANDOFF_STEPS = frozenset({HOLD, UNHOLD, ADD_AGENT, BRIEF_AGENT, LEAVE})
+TARGETED_KINDS = frozenset({TRANSFER, HANDOFF, ADD_AGENT, BRIEF_AGENT})
 # The media host's voice processor may end or hand over the call, nothing else.
 MEDIA_HOST_ACTIONS = frozenset({TRANSFER, HANG_UP})
 
@@ -45,6 +51,10 @@ MAX_TIMEOUT_SECONDS = 60
 DEFAULT_VOICE = "en-US-JennyNeural"
 # The flow's transfer names no number in history: the activity reads it from the settings.
 CONFIGURED_TARGET = "configured"
+# A target given in a request is sealed at the edge (shared/sealed_value.py, purpose TRANSFER_TARGET): history
+# holds this opaque form and its mask, and only the action activity opens it.
+SEALED_TARGET = re.compile(r"v1\.[A-Za-z0-9_-]{40,1400}")
+MAX_ADD_TIMEOUT_SECONDS = 180  # AddParticipantRequest.invitationTimeoutInSeconds: maximum 180 (REST spec)
 
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 ACS_USER_ID = re.compile(r"8:acs:[A-Za-z0-9_-]{1,256}")
@@ -78,6 +88,9 @@ class CallAction:
     max_tones: int = 1  # recognize_dtmf
     timeout_seconds: int = 5  # recognize_dtmf: initial silence
     locale: str | None = None  # start_transcription
+    reason: str | None = None  # transfer / handoff: why, for the agent (a context header) and the record
+    headers: Headers = ()  # transfer / handoff: extra custom context headers (shared/transfer_context.py)
+    target_mask: str | None = None  # the masked form of a sealed target, for the timeline
 
     def to_payload(self) -> dict[str, object]:
         return {
@@ -90,18 +103,30 @@ class CallAction:
             "maxTones": self.max_tones,
             "timeoutSeconds": self.timeout_seconds,
             "locale": self.locale,
+            # A transfer's context, only when it has one: most actions' payloads stay as they were.
+            **({"reason": self.reason} if self.reason is not None else {}),
+            **({"headers": dict(self.headers)} if self.headers else {}),
+            **({"targetMask": self.target_mask} if self.target_mask is not None else {}),
         }
+
+    def shown_target(self) -> str:
+        """The target as the timeline, story and email show it: masked, never sealed or raw."""
+        if self.target_mask is not None:
+            return self.target_mask
+        return mask_target(self.target or "")
 
     def describe(self) -> str:
         """One masked line for the timeline: what, why, which id."""
         why = self.purpose or self.source
-        target = f" to {mask_target(self.target)}" if self.target else ""
+        target = f" to {self.shown_target()}" if self.target else ""
         return f"{self.kind}{target} ({why}) {self.action_id[:8]}"
 
 
 def mask_target(target: str) -> str:
     # mask_raw_id masks an E.164 number as it masks "4:+1..." raw ids, and shortens an ACS user id.
-    return "configured target" if target == CONFIGURED_TARGET else mask_raw_id(target)
+    if target == CONFIGURED_TARGET:
+        return "configured target"
+    return "sealed target" if SEALED_TARGET.fullmatch(target) else mask_raw_id(target)
 
 
 # --- field validators: BadRequest naming the JSON path ---------------------------------------------------
@@ -172,7 +197,9 @@ def _prompt(body: dict[str, object], *, required: bool) -> Prompt | None:
     )
 
 
-_KNOWN_FIELDS = frozenset({"action", "text", "url", "voice", "target", "maxTones", "timeoutSeconds", "locale"})
+_KNOWN_FIELDS = frozenset({"action", "text", "url", "voice", "target", "maxTones", "timeoutSeconds", "locale",
+                           "reason", "headers"})
+_CONTEXT_FIELDS = ("reason", "headers")
 
 
 def parse_action_request(body: object, action_id: str, source: str,
@@ -186,18 +213,23 @@ def parse_action_request(body: object, action_id: str, source: str,
     unknown = sorted(key for key in request if key not in _KNOWN_FIELDS)
     if unknown:
         raise BadRequest("unknown field", path=child_path("", unknown[0][:64]))
+    if kind not in (TRANSFER, HANDOFF) and any(key in request for key in _CONTEXT_FIELDS):
+        raise BadRequest("only a transfer or handoff carries context", path="reason" if "reason" in request
+                         else "headers")
     if kind == PLAY:
         return CallAction(action_id, kind, source, prompt=_prompt(request, required=True))
     if kind == RECOGNIZE_DTMF:
         return CallAction(action_id, kind, source, prompt=_prompt(request, required=False),
                           max_tones=_bounded_int(request, "maxTones", 1, 1, MAX_TONES),
                           timeout_seconds=_bounded_int(request, "timeoutSeconds", 5, 1, MAX_TIMEOUT_SECONDS))
-    if kind == TRANSFER:
+    if kind in (TRANSFER, HANDOFF):
         # Without a target: the configured agent line (CALL_TRANSFER_TARGET), so that a voice agent never
         # needs, or can be talked into, a number of its own.
         target = optional_str(request, "target", "")
         return CallAction(action_id, kind, source,
-                          target=CONFIGURED_TARGET if target is None else validate_target(target, "target"))
+                          target=CONFIGURED_TARGET if target is None else validate_target(target, "target"),
+                          reason=None if request.get("reason") is None else parse_reason(request["reason"]),
+                          headers=() if request.get("headers") is None else parse_headers(request["headers"]))
     if kind == START_TRANSCRIPTION:
         locale = optional_str(request, "locale", "")
         if locale is not None and LOCALE.fullmatch(locale) is None:
@@ -220,15 +252,34 @@ def action_from_payload(payload: Mapping[str, object]) -> CallAction | None:
     request: dict[str, object] = {"action": kind}
     if isinstance(raw_prompt, Mapping):
         request.update({key: raw_prompt[key] for key in ("text", "url", "voice") if raw_prompt.get(key) is not None})
-    target = payload.get("target")
-    if target is not None and target != CONFIGURED_TARGET:
+    target, mask = payload.get("target"), payload.get("targetMask")
+    sealed = isinstance(target, str) and SEALED_TARGET.fullmatch(target) is not None
+    if target is not None and target != CONFIGURED_TARGET and not sealed:
         request["target"] = target
     # Fields of other kinds are passed on too: the parser reads only the ones of the action's kind.
-    for key in ("maxTones", "timeoutSeconds", "locale"):
+    for key in ("maxTones", "timeoutSeconds", "locale", "reason", "headers"):
         if payload.get(key) is not None:
             request[key] = payload[key]
+    step = isinstance(kind, str) and kind in HANDOFF_STEPS
+    if step:
+        request["action"] = HANDOFF  # parsed as a hand-off for its target and context, then given its own kind
     try:
         action = parse_action_request(request, action_id, str(source))
+        step_prompt = _prompt(request, required=False) if step else None
     except BadRequest:
         return None
-    return CallAction(**{**action.__dict__, "purpose": purpose[:40] if isinstance(purpose, str) else None})
+    changes: dict[str, object] = {"purpose": purpose[:40] if isinstance(purpose, str) else None}
+    if step:
+        changes.update(kind=kind, target=action.target if target is not None else None, prompt=step_prompt,
+                       timeout_seconds=_step_timeout(payload.get("timeoutSeconds")))
+    if sealed:
+        if not isinstance(mask, str) or kind not in TARGETED_KINDS:
+            return None
+        changes.update(target=target, target_mask=mask_phone_numbers_in_text(mask)[:64])
+    return CallAction(**{**action.__dict__, **changes})
+
+
+def _step_timeout(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ADD_TIMEOUT_SECONDS:
+        return value
+    return 5

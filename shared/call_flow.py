@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from shared.call_action_ledger import COMPLETED, Outcome
 from shared.call_actions import (
     CONFIGURED_TARGET,
+    HANDOFF,
     PLAY,
     RECOGNIZE_DTMF,
     START_RECORDING,
@@ -120,9 +121,11 @@ def _menu_result(state: FlowState, settings: CallFlowSettings, outcome: Outcome,
     tones = outcome.details.get("dtmfTones") if outcome.status == COMPLETED else None
     digit = tones[:1] if isinstance(tones, str) else ""
     choice = settings.menu_options.get(digit) if digit else None
-    if choice == "transfer" and settings.transfer_target is not None:
-        action = CallAction(ids(), TRANSFER, "flow", purpose=TRANSFER_PURPOSE, target=CONFIGURED_TARGET)
-        return replace(state, phase="transferring"), Plan((action,), notes=(("menu_choice", f"{digit}: transfer"),))
+    if choice in ("transfer", "handoff") and settings.transfer_target is not None:
+        kind = TRANSFER if choice == "transfer" else HANDOFF  # handoff: consultative (shared/warm_transfer.py)
+        action = CallAction(ids(), kind, "flow", purpose=TRANSFER_PURPOSE, target=CONFIGURED_TARGET,
+                            reason=f"menu choice {digit}")
+        return replace(state, phase="transferring"), Plan((action,), notes=(("menu_choice", f"{digit}: {choice}"),))
     if choice == "hang_up":
         return _goodbye(state, settings, ids, ("menu_choice", f"{digit}: hang up"))
     if choice == "continue":
@@ -140,7 +143,7 @@ def on_outcome(state: FlowState, outcome: Outcome, ids: IdSource) -> tuple[FlowS
     if settings is None or state.phase in ("ending", "transferred"):
         return state, NOTHING
     action = outcome.action
-    if action.kind == TRANSFER:
+    if action.kind in (TRANSFER, HANDOFF):
         if outcome.status == COMPLETED:
             return replace(state, phase="transferred"), NOTHING
         fallback = _play(ids, TRANSFER_FALLBACK, settings.transfer_fallback)

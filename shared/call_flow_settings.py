@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from shared.call_actions import (
     DEFAULT_VOICE,
+    E164,
+    MAX_ADD_TIMEOUT_SECONDS,
     Prompt,
     validate_https_url,
     validate_target,
@@ -24,12 +26,13 @@ from shared.json_body import BadRequest
 from shared.recording_settings import load_recording_settings
 from shared.settings import EnvReader, SettingsError
 
-MENU_CHOICES = ("transfer", "hang_up", "continue")
+MENU_CHOICES = ("transfer", "handoff", "hang_up", "continue")
 DTMF_DIGITS = "0123456789*#"
 DEFAULT_TRANSFER_FALLBACK = "Sorry, nobody can take your call right now. Please leave a message after this."
 DEFAULT_SILENCE_PROMPT = "Are you still there?"
 DEFAULT_GOODBYE = "Thank you for calling. Goodbye."
 DEFAULT_MENU_INVALID = "Sorry, that is not an option."
+DEFAULT_HOLD_TEXT = "Please hold while I connect you to a colleague."
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,13 @@ class CallFlowSettings:
     # CALL_RECORDING_START=connect: the flow starts the recording on connect, after the consent notice if any.
     record_at_connect: bool = False
     recording_consent: Prompt | None = None
+    # The consultative hand-off (shared/warm_transfer.py): what the caller hears on hold, and how long the
+    # agent's phone rings (AddParticipantRequest.invitationTimeoutInSeconds, at most 180).
+    hold_music: Prompt = field(default_factory=lambda: Prompt(text=DEFAULT_HOLD_TEXT))
+    handoff_answer_seconds: int = 30
+    # The ACS number an agent added by phone sees as the caller (AddParticipantRequest.sourceCallerIdNumber);
+    # like the target, it stays with the activity and never travels through the orchestration.
+    handoff_caller_id: str | None = None
 
     @property
     def is_default(self) -> bool:
@@ -74,6 +84,8 @@ class CallFlowSettings:
             "goodbye": prompt(self.goodbye),
             "recordAtConnect": self.record_at_connect,
             "recordingConsent": prompt(self.recording_consent),
+            "holdMusic": prompt(self.hold_music),
+            "handoffAnswerSeconds": self.handoff_answer_seconds,
         }
 
 
@@ -117,6 +129,9 @@ def flow_from_dict(data: Mapping[str, object]) -> CallFlowSettings:
         goodbye=_prompt_from(data.get("goodbye"), defaults.goodbye) or defaults.goodbye,
         record_at_connect=data.get("recordAtConnect") is True,
         recording_consent=_prompt_from(data.get("recordingConsent"), None),
+        hold_music=_prompt_from(data.get("holdMusic"), defaults.hold_music) or defaults.hold_music,
+        handoff_answer_seconds=_int(data.get("handoffAnswerSeconds"), defaults.handoff_answer_seconds, 5,
+                                    MAX_ADD_TIMEOUT_SECONDS),
     )
 
 
@@ -185,7 +200,7 @@ def load_call_flow_settings(environ: Mapping[str, str]) -> CallFlowSettings:
         raise SettingsError("CALL_MENU_PROMPT_TEXT needs CALL_MENU_OPTIONS; for example CALL_MENU_OPTIONS=0:transfer")
     target = env.checked("CALL_TRANSFER_TARGET", "+14255550123", validate_target)
     record_at_connect, consent = _recording_start(environ, env, voice)
-    if "transfer" in options.values() and target is None:
+    if {"transfer", "handoff"} & set(options.values()) and target is None:
         raise SettingsError("CALL_MENU_OPTIONS offers a transfer but CALL_TRANSFER_TARGET is not set; for example "
                             "CALL_TRANSFER_TARGET=+14255550123")
     return CallFlowSettings(
@@ -204,7 +219,17 @@ def load_call_flow_settings(environ: Mapping[str, str]) -> CallFlowSettings:
         goodbye=env.prompt("CALL_GOODBYE_TEXT", None, voice, DEFAULT_GOODBYE) or Prompt(text=DEFAULT_GOODBYE),
         record_at_connect=record_at_connect,
         recording_consent=consent,
+        hold_music=env.prompt("CALL_HOLD_TEXT", "CALL_HOLD_AUDIO_URL", voice, DEFAULT_HOLD_TEXT)
+        or Prompt(text=DEFAULT_HOLD_TEXT),
+        handoff_answer_seconds=env.integer("CALL_HANDOFF_ANSWER_SECONDS", 30, 5, MAX_ADD_TIMEOUT_SECONDS),
+        handoff_caller_id=env.checked("CALL_HANDOFF_CALLER_ID", "+14255550100", _phone_number),
     )
+
+
+def _phone_number(value: str, path: str) -> str:
+    if E164.fullmatch(value) is None:
+        raise BadRequest("must be an E.164 number such as +14255550100", path=path)
+    return value
 
 
 def _recording_start(environ: Mapping[str, str], env: _Env, voice: str) -> tuple[bool, Prompt | None]:

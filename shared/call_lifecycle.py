@@ -41,6 +41,7 @@ MISSED = "missed"
 MAX_DURATION = "max_duration"
 ANSWER_FAILED = "answer_failed"
 TRANSFERRED = "transferred"
+HANDED_OFF = "handed_off"  # a consultative hand-off (shared/warm_transfer.py): caller and agent connected
 REJECTED = "rejected"  # the answer policy refused the call (shared/answer_policy.py): never answered
 REDIRECTED = "redirected"  # the answer policy sent the ringing call elsewhere: never answered
 NOT_ANSWERED = "not_answered"  # an outbound call nobody answered (shared/outbound_call.py)
@@ -170,7 +171,7 @@ def _connected_step(record: CallRecord) -> Step:
     timeouts = record.start.timeouts
     if record.hang_up is not None:
         return Wait("disconnect_after_hang_up", _after(record.hang_up_at or since, timeouts.hang_up_wait_seconds))
-    if record.outcome == TRANSFERRED:
+    if record.outcome in (TRANSFERRED, HANDED_OFF):
         # ACS ends our leg after an accepted transfer; wait for that, bounded.
         return Wait("disconnect_after_transfer", _after(record.transferred_at or since, timeouts.hang_up_wait_seconds))
     if (record.outcome == MAX_DURATION or record.hang_up_wanted) and record.call_connection_id:
@@ -257,7 +258,7 @@ def _on_disconnected(record: CallRecord, event: _Arrival) -> CallRecord:
         return replace(record, disconnected_while_ringing=True, stage_since=event.now, ended_at=event.at,
                        end_reason=event.detail, timeline=timeline)
     if record.stage == "connected":
-        outcome = record.outcome if record.outcome in (MAX_DURATION, TRANSFERRED) else _completed(record)
+        outcome = record.outcome if record.outcome in (MAX_DURATION, TRANSFERRED, HANDED_OFF) else _completed(record)
         return replace(record, stage="ended", stage_since=event.now, outcome=outcome, ended_at=event.at,
                        end_reason=record.end_reason or event.detail, timeline=timeline)
     return record
@@ -332,11 +333,11 @@ def request_hang_up(record: CallRecord, reason: str) -> CallRecord:
     return replace(record, hang_up_wanted=True, end_reason=record.end_reason or reason)
 
 
-def mark_transferred(record: CallRecord, now: datetime, reason: str) -> CallRecord:
-    """ACS accepted a transfer: our leg ends, and the call's outcome is "transferred"."""
+def mark_transferred(record: CallRecord, now: datetime, reason: str, outcome: str = TRANSFERRED) -> CallRecord:
+    """ACS accepted a transfer (or our leg left a hand-off): our leg ends, with that outcome."""
     if record.stage != "connected" or record.outcome is not None:
         return record
-    return replace(record, outcome=TRANSFERRED, transferred_at=now, end_reason=reason)
+    return replace(record, outcome=outcome, transferred_at=now, end_reason=reason)
 
 
 def on_hang_up_started(record: CallRecord, now: datetime) -> CallRecord:

@@ -324,7 +324,9 @@ def _step_call(state: CallState, now: datetime) -> tuple[CallState, StartActivit
     control, queued = progress.next_dispatch(record, state.control)
     if queued is None:
         return state, None
-    fields = {"callConnectionId": record.call_connection_id, **queued.to_payload(), **_caller_ref(record),
+    # The instance id: a sealed target or caller opens only for the call it was sealed for.
+    fields = {"callConnectionId": record.call_connection_id, "instanceId": record.start.instance_id,
+              **queued.to_payload(), **_caller_ref(record),
               **recording_ops.activity_fields(control.recording, queued, record.start.server_call_id,
                                              record.start.instance_id)}
     return _start_activity(replace(state, control=control), RUN_ACTION, fields, now, queued.action_id)

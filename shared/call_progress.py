@@ -20,14 +20,15 @@ from shared import call_action_ledger as ledger_ops
 from shared import call_flow as flow
 from shared import call_lifecycle as lifecycle
 from shared import call_recording as recording_ops
+from shared import warm_transfer as handoff_ops
 from shared.call_action_ledger import Ledger, Outcome
 from shared.call_actions import (
+    HANDOFF,
     HANG_UP,
     RECORDING_ACTIONS,
     TRANSFER,
     CallAction,
     action_from_payload,
-    mask_target,
 )
 from shared.call_flow_settings import flow_from_dict
 from shared.callback_events import KNOWN_CALLBACK_TYPES
@@ -55,6 +56,7 @@ class ControlState:
     ledger: Ledger = ()
     seen_event_ids: tuple[str, ...] = ()  # recent callback ids: an exact redelivery is noted once
     recording: recording_ops.Recording = recording_ops.Recording()
+    handoff: handoff_ops.HandOff | None = None  # a consultative hand-off under way (shared/warm_transfer.py)
 
 
 def begin() -> ControlState:
@@ -112,10 +114,15 @@ def _enqueue(record: lifecycle.CallRecord, state: ControlState, action: CallActi
     ledger, refused = ledger_ops.enqueue(state.ledger, action)
     if refused == "duplicate action id":
         return record, state  # the same request raised twice (a retried POST): already recorded
+    if refused is None and action.kind in (TRANSFER, HANDOFF) and state.handoff is not None:
+        refused = "a hand-off is under way"
     if refused is not None:
         return lifecycle.note(record, at, "action_refused", f"{action.describe()}: {refused}"), state
     record = lifecycle.note(record, at, "action_requested", action.describe())
     state = replace(state, ledger=ledger)
+    if action.kind == HANDOFF:
+        step = handoff_ops.begin(action, state.flow.settings)
+        return _handoff_step(record, state, step, at)
     if action.kind == HANG_UP:
         record = lifecycle.request_hang_up(record, f"hang-up requested ({action.source})")
         record, state = _drop_queued(record, state, at)
@@ -143,11 +150,47 @@ def on_flow_loaded(record: lifecycle.CallRecord, state: ControlState, result: Ma
 def _settled(record: lifecycle.CallRecord, state: ControlState, outcome: Outcome, at: str, now: datetime,
              ids: flow.IdSource) -> tuple[lifecycle.CallRecord, ControlState]:
     action = outcome.action
+    step = handoff_ops.on_outcome(record, state.handoff, outcome)
+    if step is not None:
+        record, state = _handoff_step(record, state, step, at)
+        if step.result is None:
+            return record, state
+        outcome = handoff_ops.request_outcome(step)  # the hand-off as a whole, for the flow and the record
+        action = outcome.action
+        if outcome.status == ledger_ops.COMPLETED:
+            record = lifecycle.mark_transferred(record, now, f"handed off to {action.shown_target()}",
+                                                outcome=lifecycle.HANDED_OFF)
+            record, state = _drop_queued(record, state, at)
     if action.kind == TRANSFER and outcome.status == ledger_ops.COMPLETED:
-        record = lifecycle.mark_transferred(record, now, f"transferred to {mask_target(action.target or '')}")
+        record = lifecycle.mark_transferred(record, now, f"transferred to {action.shown_target()}")
         record, state = _drop_queued(record, state, at)
     flow_state, plan = flow.on_outcome(state.flow, outcome, ids)
     return _apply_plan(record, replace(state, flow=flow_state), plan, at)
+
+
+def _handed_off(record: lifecycle.CallRecord, state: ControlState, at: str, now: datetime
+                ) -> tuple[lifecycle.CallRecord, ControlState]:
+    """Our leg left and the disconnect came before the hang-up's own result: the hand-off succeeded."""
+    assert state.handoff is not None
+    request = state.handoff.request
+    record = lifecycle.note(record, at, "handed_off", f"to {request.shown_target()}")
+    record = lifecycle.mark_transferred(record, now, f"handed off to {request.shown_target()}",
+                                        outcome=lifecycle.HANDED_OFF)
+    return record, replace(state, handoff=None)
+
+
+def _handoff_step(record: lifecycle.CallRecord, state: ControlState, step: handoff_ops.Step, at: str
+                  ) -> tuple[lifecycle.CallRecord, ControlState]:
+    for event, detail in step.notes:
+        record = lifecycle.note(record, at, event, detail)
+    state = replace(state, handoff=step.handoff)
+    if _ending(record):
+        return record, state
+    for action in step.actions:
+        ledger, _ = ledger_ops.enqueue(state.ledger, action, bounded=False)  # ids are unique per hand-off
+        state = replace(state, ledger=ledger)
+        record = lifecycle.note(record, at, "action_requested", action.describe())
+    return record, state
 
 
 def _on_callback(record: lifecycle.CallRecord, state: ControlState, name: str, payload: Mapping[str, object],
@@ -188,12 +231,21 @@ def on_event(record: lifecycle.CallRecord, state: ControlState, name: str, paylo
         if event_id in state.seen_event_ids:
             return record, state  # the same callback delivered twice
         state = replace(state, seen_event_ids=(*state.seen_event_ids, event_id[:200])[-MAX_SEEN_EVENT_IDS:])
+    if name == lifecycle.CALL_DISCONNECTED and handoff_ops.leaving(state.handoff, state.ledger):
+        record, state = _handed_off(record, state, at, now)
     if name in lifecycle.EVENT_NAMES:
         reported = record.media_report is not None
         record = lifecycle.on_event(record, name, payload, now)
         if name == lifecycle.MEDIA_STREAM_ENDED and not reported and record.media_report is not None:
-            for at, tone in dtmf_notes(record.media_report):  # key presses on the media socket, at their time
-                record = lifecycle.note(record, at, DTMF_RECEIVED, tone)
+            for pressed_at, tone in dtmf_notes(record.media_report):  # key presses on the socket, at their time
+                record = lifecycle.note(record, pressed_at, DTMF_RECEIVED, tone)
+        handoff = state.handoff
+        if record.stage != "connected" and handoff is not None:
+            # The caller hung up during the hand-off: its open steps never run, their late results are noted only.
+            record, state = _drop_queued(record, state, at)
+            ledger, notes = handoff_ops.abandon(state.ledger, handoff)
+            record = lifecycle.note(record, at, *notes)
+            state = replace(state, ledger=ledger, handoff=None)
     if name == CALL_ACTION_REQUESTED:
         return _on_action_requested(record, state, payload, at)
     if name == CALLER_SILENCE:
@@ -269,4 +321,6 @@ def status_fields(state: ControlState) -> dict[str, object]:
     fields: dict[str, object] = {"flow": state.flow.phase, "pendingActions": ledger_ops.pending_count(state.ledger)}
     if state.recording.state is not None:
         fields["recording"] = state.recording.state  # the control API's up-front check reads it
+    if state.handoff is not None:
+        fields["handoff"] = state.handoff.phase
     return fields

@@ -17,7 +17,7 @@ from shared.call_lifecycle import parse_time
 _STATUS_COLOURS = {"ok": "#1a7f37", "info": "#0969da", "warning": "#9a6700", "error": "#cf222e"}
 MIN_LABEL_GAP_PERCENT = 4.0
 RIGHT_EDGE_PERCENT = 80.0
-_OUTCOME_COLOURS = {"completed": "#1a7f37", "transferred": "#8250df", "missed": "#9a6700",
+_OUTCOME_COLOURS = {"completed": "#1a7f37", "transferred": "#8250df", "handed_off": "#8250df", "missed": "#9a6700",
                     "rejected": "#cf222e", "redirected": "#8250df"}
 
 _STYLE = """

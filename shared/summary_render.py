@@ -30,6 +30,7 @@ OUTCOME_LABELS = {
     "max_duration": "Call ended at maximum duration",
     "answer_failed": "Call could not be answered",
     "transferred": "Call transferred",
+    "handed_off": "Call handed off to an agent",
     "rejected": "Call rejected",
     "redirected": "Call redirected",
     "not_answered": "Call not answered",

@@ -20,17 +20,26 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
 from calls import app_context, call_index
 from calls.activity_telemetry import traced_activity
-from calls.call_action_runner import identifier_from_raw_id, run_action, run_recording_action
+from calls.call_action_runner import TransferExtras, identifier_from_raw_id, run_action, run_recording_action
 from calls.call_orchestration.blueprint import bp
 from calls.events_http import callback_url
 from shared import blob_names
-from shared.call_actions import RECORDING_ACTIONS, action_from_payload
+from shared.call_actions import (
+    ADD_AGENT,
+    CONFIGURED_TARGET,
+    RECORDING_ACTIONS,
+    SEALED_TARGET,
+    TRANSFER,
+    CallAction,
+    action_from_payload,
+)
 from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
 from shared.call_token import call_token, is_valid_instance_id
-from shared.sealed_value import CALLER, SealError, unseal
+from shared.sealed_value import CALLER, TRANSFER_TARGET, SealError, unseal
 from shared.summary import CallSummaryInput, summary_input_from_dict
 from shared.summary_render import RenderedSummary, render_summary
 from shared.transcript_lines import parse_transcript
+from shared.transfer_context import calling_context, story_url
 from shared.turn_timeline import TURN_TIMELINE
 
 log = logging.getLogger(__name__)
@@ -102,8 +111,34 @@ def run_call_action(payload: object) -> dict[str, object]:
                                     recording_id if isinstance(recording_id, str) else None,
                                     _state_callback_url(request.get("instanceId")))
     connection_id = str(request.get("callConnectionId", ""))
+    flow = app_context.call_flow_settings()
+    try:
+        action, extras = _opened(action, request.get("instanceId"), flow.transfer_target, flow.handoff_caller_id)
+    except (SealError, ValueError) as error:
+        # Never the target itself in the answer: it goes to history.
+        return {"status": "rejected", "message": str(error)[:160]}
     return run_action(app_context.call_automation_client().get_call_connection(connection_id), action,
-                      app_context.call_flow_settings().transfer_target, _caller(request))
+                      flow.transfer_target, _caller(request), extras)
+
+
+def _opened(action: CallAction, instance_id: object, configured: str | None, caller_id: str | None
+            ) -> tuple[CallAction, TransferExtras]:
+    """The action with its sealed target opened (in memory only), and a transfer's context headers."""
+    if action.target is None or action.target == CONFIGURED_TARGET and action.kind not in (TRANSFER, ADD_AGENT):
+        return action, TransferExtras(caller_id=caller_id)
+    if not isinstance(instance_id, str) or not is_valid_instance_id(instance_id):
+        raise ValueError("the call's instance id is missing")
+    target = action.target
+    if SEALED_TARGET.fullmatch(target):
+        target = unseal(app_context.settings().call_token_secret, TRANSFER_TARGET, instance_id, target)
+    elif target == CONFIGURED_TARGET:
+        target = configured or ""
+    opened = replace(action, target=target)
+    if action.kind not in (TRANSFER, ADD_AGENT) or not target:
+        return opened, TransferExtras(caller_id=caller_id)
+    story = story_url(app_context.settings().callback_base_url, instance_id)
+    context = calling_context(instance_id, action.reason, story, action.headers, pstn=target.startswith("+"))
+    return opened, TransferExtras(context, caller_id)
 
 
 def _state_callback_url(instance_id: object) -> str | None:

@@ -98,6 +98,14 @@ def test_play_is_run_by_the_orchestration_with_its_id(function_app: FunctionApp,
     ({"action": "reboot"}, "action"),
     ({"action": "message", "text": "We are closed."}, "action"),  # answer-policy actions are no call actions
     ("not json", ""),
+    # A transfer's context headers: too long, or holding line breaks (shared/transfer_context.py).
+    ({"action": "transfer", "reason": "line one\r\nX-Injected: 1"}, "reason"),
+    ({"action": "handoff", "reason": "x" * 121}, "reason"),
+    ({"action": "transfer", "headers": {"Ticket": "4711\n"}}, "headers.Ticket"),
+    ({"action": "handoff", "headers": {"Ticket": "é" * 100}}, "headers.Ticket"),
+    ({"action": "transfer", "headers": {"Bad Name": "1"}}, "headers.Bad Name"),
+    ({"action": "transfer", "headers": {"A": "1", "B": "2", "C": "3"}}, "headers"),
+    ({"action": "play", "text": "hi", "reason": "why"}, "reason"),
 ])
 def test_bad_requests_are_400_and_raise_nothing(function_app: FunctionApp, durable, simulator: AcsSimulatorServer,
                                                 body: object, path: str) -> None:
@@ -212,6 +220,9 @@ def test_media_host_may_transfer_with_its_call_token(function_app: FunctionApp, 
     (request,) = wait_until(lambda: acs_requests(simulator, "transfer", body_of(accepted)["actionId"]), bool)
     assert request["targetParticipant"]["phoneNumber"]["value"] == AGENT
     assert AGENT not in json.dumps(durable.instance_status(instance_id)["customStatus"])
+    # Sealed at the edge: the history holds the sealed form and the mask, never the number.
+    history = json.dumps(durable.instance_status(instance_id, show_history=True))
+    assert AGENT not in history and AGENT[1:] not in history and "+1 425 *** **23" in history
 
 
 def test_silence_reports(function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:

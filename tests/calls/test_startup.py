@@ -29,3 +29,18 @@ def test_the_transcription_options_warning_is_dropped_and_others_are_kept(caplog
     assert [r.getMessage() for r in caplog.records if r.name == SDK_SERIALIZATION_LOGGER] == [
         "some other serializer problem"]
     assert len(logging.getLogger(SDK_SERIALIZATION_LOGGER).filters) == 1
+
+
+def test_the_hold_request_warning_is_dropped(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure.communication.callautomation._generated.models import HoldRequest, UnholdRequest
+
+    monkeypatch.setattr(logging.getLogger(SDK_SERIALIZATION_LOGGER), "filters", [])
+    target = {"rawId": "4:+14255550100", "phoneNumber": {"value": "+14255550100"}}
+    with caplog.at_level(logging.WARNING, logger=SDK_SERIALIZATION_LOGGER):
+        HoldRequest(target_participant=target, kwargs={})  # what CallConnectionClient.hold builds
+        assert [r for r in caplog.records if r.name == SDK_SERIALIZATION_LOGGER], "the SDK no longer logs it"
+        caplog.clear()
+        quiet_known_sdk_noise()
+        HoldRequest(target_participant=target, kwargs={})
+        UnholdRequest(target_participant=target, kwargs={})
+    assert [r for r in caplog.records if r.name == SDK_SERIALIZATION_LOGGER] == []

@@ -357,7 +357,8 @@ def test_the_model_transfers_the_caller_through_the_function_app(media_env, serv
     assert [tool["name"] for tool in model.session["tools"]] == ["transfer_to_agent", "end_call"]
     (request,) = app.of("actions")
     assert request.instance_id == INSTANCE and request.query == {"token": ws_url(0).rsplit("/", 1)[1]}
-    assert request.body == {"action": "transfer"}  # the model names no number: the configured agent line
+    # The model names no number (the configured agent line); its reason travels as the transfer's context.
+    assert request.body == {"action": "transfer", "reason": "asked for a human"}
     assert request.headers.get("Idempotency-Key")
     (output,) = model.after_tool  # accepted: the call is being transferred, the model is not asked to go on
     assert output["item"]["type"] == "function_call_output" and output["item"]["call_id"] == "call_transfer_1"

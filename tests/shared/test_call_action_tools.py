@@ -28,6 +28,7 @@ def test_tools_become_valid_media_host_requests() -> None:
     assert transfer is not None
     action = parse_action_request(action_request_for(transfer), "a", "media", MEDIA_HOST_ACTIONS)
     assert action.target == CONFIGURED_TARGET  # a number in the arguments is never used
+    assert action.reason == "caller asked"  # the model's reason becomes the transfer's context
     end = parse_tool_call(done(END_CALL_TOOL))
     assert end is not None and action_request_for(end) == {"action": "hang_up"}
 
@@ -54,3 +55,21 @@ def test_both_session_shapes_offer_the_tools_and_keep_the_rest() -> None:
         assert offered["session"].pop("tools") == REALTIME_TOOLS
         assert offered["session"].pop("tool_choice") == "auto"
         assert offered == plain
+
+
+def test_a_models_reason_is_made_fit_for_a_header() -> None:
+    def reason_of(reason: object) -> object:
+        event = {**done(TRANSFER_TOOL), "arguments": json.dumps({"reason": reason})}
+        call = parse_tool_call(event)
+        assert call is not None
+        request = action_request_for(call)
+        parse_action_request(request, "a", "media", MEDIA_HOST_ACTIONS)  # always a valid request
+        return request.get("reason")
+
+    assert reason_of("wants\r\nX-Injected: 1  a refund") == "wants X-Injected: 1 a refund"
+    assert len(str(reason_of("x" * 500))) == 120
+    assert len(str(reason_of("é" * 100))) == 42  # 6 characters each once percent-encoded: 256 at most
+    assert reason_of(5) is None and reason_of("  ") is None
+    event = {**done(TRANSFER_TOOL), "arguments": "{not json"}
+    call = parse_tool_call(event)
+    assert call is not None and action_request_for(call) == {"action": "transfer"}

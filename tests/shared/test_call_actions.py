@@ -122,7 +122,7 @@ def test_valid_requests_give_exactly_these_actions(body: dict[str, object], expe
     ({"action": "recognize_dtmf", "text": "x" * 401}, "text", "longer than 400 characters"),
     ({"action": "start_transcription", "locale": "english"}, "locale", "must be a locale such as en-US"),
     ({"action": "start_transcription", "locale": 5}, "locale", "expected a string, got number"),
-    ({"action": "explode"}, "action", "unknown action; one of play, recognize_dtmf, transfer, hang_up, mute, "
+    ({"action": "explode"}, "action", "unknown action; one of play, recognize_dtmf, transfer, handoff, hang_up, mute, "
                                       "start_transcription, stop_transcription, start_recording, pause_recording, "
                                       "resume_recording, stop_recording"),
     ({"action": 5}, "action", "expected a string, got number"),

@@ -256,6 +256,8 @@ def test_every_bundled_scenario_loads() -> None:
     ({"caller": "+1", "callee": "+2", "faults": {"answer": {"status": 200}}}, "faults.answer"),
     ({"caller": "+1", "callee": "+2", "incoming_call_deliveries": 0}, "incoming_call_deliveries"),
     ({"caller": "+1", "callee": "+2", "max_wait_s": -1}, "max_wait_s"),
+    ({"caller": "+1", "callee": "+2", "agent": {"answer": "maybe"}}, "agent.answer"),
+    ({"caller": "+1", "callee": "+2", "agent": {"after_s": -1}}, "after_s"),
 ])
 def test_invalid_scenarios_name_the_field(raw: dict[str, object], field: str) -> None:
     with pytest.raises(ScenarioError, match=field.replace("[", r"\[").replace("]", r"\]")):

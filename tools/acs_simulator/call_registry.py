@@ -41,6 +41,9 @@ class CallConnection:
     cognitive_services_endpoint: str | None = None
     state: str = "connecting"  # connecting -> connected -> disconnected
     muted: set[str] = field(default_factory=set)
+    held: set[str] = field(default_factory=set)  # raw ids on hold (tools/acs_simulator/participants.py)
+    joined: set[str] = field(default_factory=set)  # raw ids of added participants who answered
+    invitations: dict[str, str] = field(default_factory=dict)  # invitationId -> raw id, while ringing
 
     @property
     def transcription_url(self) -> str | None:

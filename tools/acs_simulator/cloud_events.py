@@ -52,6 +52,10 @@ TRANSCRIPTION_SOCKET_FAILED = Result(500, 8578, "Action failed, not able to esta
 TRANSCRIPTION_NOT_SET_UP = Result(405, 8522,
                                   "Request not allowed when Cognitive Service Configuration not set during call setup.")
 HUNG_UP = Result(200, 0, "The conversation has ended.")  # not published
+# An invited participant declined or did not answer: codes not published; the SIP answers they stand for
+# (RFC 3261 21.6.4 603 Decline, 21.4.9 408 Request Timeout), with no subCode.
+ADD_DECLINED = Result(603, 0, "The participant declined the call.")
+ADD_NOT_ANSWERED = Result(408, 0, "The participant did not answer in time.")
 ABANDONED = Result(487, 0, "The caller hung up before the call connected.")  # not published
 
 

@@ -41,6 +41,8 @@ OPERATION_MODELS: dict[str, str] = {
     "start_recording": "StartCallRecordingRequest",
     "participants_add": "AddParticipantRequest",
     "participants_remove": "RemoveParticipantRequest",
+    "hold": "HoldRequest",
+    "unhold": "UnholdRequest",
 }
 
 _FORWARD_MODEL = re.compile(r"^_models\.(\w+)$")

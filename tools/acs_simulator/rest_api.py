@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tools.acs_simulator import hmac_auth, request_rules, request_schema
+from tools.acs_simulator import hmac_auth, participants, request_rules, request_schema
 from tools.acs_simulator.acs_errors import (
     AcsError,
     bad_request,
@@ -51,6 +51,8 @@ _CALL_ACTIONS: dict[str, tuple[str, int]] = {
     "cancelAllMediaOperations": ("cancel_media", 202),
     "startMediaStreaming": ("start_media_streaming", 202),
     "stopMediaStreaming": ("stop_media_streaming", 202),
+    "hold": ("hold", 200),
+    "unhold": ("unhold", 200),
 }
 
 _RECORDING_OPERATIONS = ("start_recording", "get_recording", "pause_recording", "resume_recording", "stop_recording")
@@ -266,8 +268,14 @@ class RestApi:
     def _call_action(self, operation: str, call: CallConnection, body_dict: dict[str, Any], body: Any) -> RestOutcome:
         effect = CallOperation(operation, call.call_connection_id, body_dict)
         refusal = request_rules.check_call_action(operation, call, body_dict)
+        if refusal is None and operation in participants.OPERATIONS:
+            refusal = participants.check(operation, call, body_dict)
         if refusal is not None:
             return RestOutcome(operation, _error_response(refusal), body)
+        if operation in ("hold", "unhold", "participants_add"):
+            status, answer = participants.apply(operation, call, body_dict)
+            response = _json_response(status, answer) if answer is not None else RestResponse(status)
+            return RestOutcome(operation, response, body, call_operation=effect)
         if operation in ("terminate", "hang_up"):
             # A two-party call ends for everyone either way; the engine sends CallDisconnected.
             call.state = "disconnected"

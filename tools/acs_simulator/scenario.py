@@ -16,6 +16,9 @@ SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 AUDIO_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "audio"
 
 
+AGENT_ANSWERS = ("answered", "declined", "no_answer")
+
+
 class ScenarioError(ValueError):
     """The scenario file is not valid; the message names the field."""
 
@@ -90,6 +93,10 @@ class Scenario:
     locale: str = "en-US"
     faults: Faults = field(default_factory=Faults)
     outbound: OutboundScript | None = None  # set: the app places the call; caller = its caller id
+    # An agent added to the call (participants:add): "answered", "declined", or "no_answer" (rings until the
+    # request's invitationTimeoutInSeconds), deciding after `agent_after_s`.
+    agent_answer: str = "answered"
+    agent_after_s: float = 0.5
     source_dir: Path | None = None  # the scenario file's folder: relative .wav paths resolve from there
 
     def audio_path(self, utterance: Utterance, sample_rate: int, base_dir: Path | None = None) -> Path:
@@ -192,6 +199,9 @@ def parse_scenario(raw: Any, default_name: str = "scenario") -> Scenario:
         transfer_fails=bool(faults_raw.get("transfer_fails", False)),
         duplicate_recording_file_event=bool(faults_raw.get("duplicate_recording_file_event", False)),
     )
+    agent = raw.get("agent", {})
+    if not isinstance(agent, dict) or agent.get("answer", "answered") not in AGENT_ANSWERS:
+        raise ScenarioError(f"agent.answer must be one of {', '.join(AGENT_ANSWERS)}")
     deliveries = raw.get("incoming_call_deliveries", 1)
     expect_emails = raw.get("expect_emails", 0)
     if not isinstance(deliveries, int) or not 1 <= deliveries <= 20:
@@ -220,6 +230,8 @@ def parse_scenario(raw: Any, default_name: str = "scenario") -> Scenario:
         locale=str(raw.get("locale", "en-US")),
         faults=faults,
         outbound=_outbound(raw.get("outbound")),
+        agent_answer=str(agent.get("answer", "answered")),
+        agent_after_s=_number(agent, "after_s", 0.5) or 0.0,
     )
 
 

@@ -166,6 +166,20 @@ class AcsSimulatorServer:
             if connection is not None:
                 connection.state = state
 
+    def settle_invitation(self, call_connection_id: str, participant: Any, answered: bool) -> bool:
+        """An invited participant answered (joins the call) or not; False when the call or invitation is gone."""
+        raw = participant.get("rawId") if isinstance(participant, dict) else None
+        if not isinstance(raw, str):
+            return False
+        with self._lock:
+            connection = self._api.calls.connections.get(call_connection_id)
+            if connection is None or raw not in connection.invitations.values():
+                return False
+            connection.invitations = {key: value for key, value in connection.invitations.items() if value != raw}
+            if answered and connection.state == "connected":
+                connection.joined.add(raw)
+            return answered and connection.state == "connected"
+
     def mark_connected(self, call_connection_id: str) -> None:
         self.set_call_state(call_connection_id, "connected")
 

@@ -1,0 +1,56 @@
+"""The consultative hand-off's steps (shared/warm_transfer.py) and a transfer's context, on the Call
+Automation SDK. Called by the action runner (calls/call_action_runner.py) with the target already opened.
+
+- hold: `CallConnectionClient.hold(caller, play_source=...)` (`POST /calling/callConnections/{id}:hold`,
+  HoldRequest {targetParticipant, playSourceInfo, operationContext});
+- unhold: `unhold(caller)` (`:unhold`, UnholdRequest);
+- add the agent: `add_participant(agent, invitation_timeout=, operation_context=, sip_headers=/voip_headers=)`
+  (`/participants:add`, AddParticipantRequest with customCallingContext); a phone number needs the caller id
+  ACS shows it (`source_caller_id_number`, a number of the ACS resource: CALL_HANDOFF_CALLER_ID);
+- brief the agent: `play_media(source, play_to=[agent])` (PlayRequest.playTo: only the agent hears it);
+- leave: `hang_up(is_for_everyone=False)` (`DELETE /calling/callConnections/{id}`: our leg only, where
+  `is_for_everyone=True` is `:terminate` and ends the call for all).
+"""
+
+from __future__ import annotations
+
+from azure.communication.callautomation import (
+    CallConnectionClient,
+    CommunicationIdentifier,
+    FileSource,
+    PhoneNumberIdentifier,
+    TextSource,
+)
+
+from shared.call_actions import ADD_AGENT, BRIEF_AGENT, HOLD, LEAVE, UNHOLD, CallAction
+
+ContextHeaders = tuple[dict[str, str] | None, dict[str, str] | None]  # (sip_headers, voip_headers)
+
+
+def perform_step(connection: CallConnectionClient, action: CallAction, agent: CommunicationIdentifier | None,
+                 caller: CommunicationIdentifier | None, context: ContextHeaders, caller_id: str | None,
+                 source: TextSource | FileSource | None) -> None:
+    """`source`: the step's prompt as the runner builds every play source (hold music, the agent's brief)."""
+    operation = action.action_id
+    if action.kind in (HOLD, UNHOLD) and caller is None:
+        raise ValueError("the caller of this call is not known")
+    if action.kind in (ADD_AGENT, BRIEF_AGENT) and agent is None:
+        raise ValueError("no hand-off target")
+    if action.kind == HOLD and caller is not None:
+        connection.hold(caller, play_source=source, operation_context=operation)
+    elif action.kind == UNHOLD and caller is not None:
+        connection.unhold(caller, operation_context=operation)
+    elif action.kind == ADD_AGENT and agent is not None:
+        is_phone = isinstance(agent, PhoneNumberIdentifier)
+        if is_phone and not caller_id:
+            raise ValueError("adding a phone number needs CALL_HANDOFF_CALLER_ID (a number of the ACS resource)")
+        sip, voip = context
+        connection.add_participant(agent, invitation_timeout=action.timeout_seconds, operation_context=operation,
+                                   source_caller_id_number=PhoneNumberIdentifier(caller_id) if is_phone and caller_id
+                                   else None, sip_headers=sip, voip_headers=voip)
+    elif action.kind == BRIEF_AGENT and agent is not None and source is not None:
+        connection.play_media(source, play_to=[agent], operation_context=operation)
+    elif action.kind == LEAVE:
+        connection.hang_up(is_for_everyone=False)
+    else:
+        raise ValueError(f"action {action.kind} is not a hand-off step")
