@@ -11,11 +11,10 @@ Any other action stops the app at start-up, naming the variable and the actions 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from shared.call_actions import DEFAULT_VOICE, Prompt, validate_https_url, validate_text, validate_voice
-from shared.json_body import BadRequest
 from shared.settings import EnvReader, SettingsError
 
 AFTER_HOURS_ACTION = "CALL_AFTER_HOURS_ACTION"
@@ -36,25 +35,15 @@ class AfterHours:
     message: Prompt | None = None  # message
 
 
-def _checked(read: EnvReader, name: str, check: Callable[[str, str], str], example: str) -> str | None:
-    value = read.optional(name)
-    if value is None:
-        return None
-    try:
-        return check(value, name)
-    except BadRequest as error:
-        raise SettingsError(f"{name} {error.message}; for example {name}={example}") from None
-
-
 def _message(read: EnvReader) -> Prompt | None:
-    text = _checked(read, AFTER_HOURS_TEXT, validate_text, "We are closed. Please call again on Monday.")
-    url = _checked(read, AFTER_HOURS_AUDIO_URL, validate_https_url,
-                   "https://contoso.blob.core.windows.net/audio/closed.wav")
+    text = read.checked(AFTER_HOURS_TEXT, "We are closed. Please call again on Monday.", validate_text)
+    url = read.checked(AFTER_HOURS_AUDIO_URL, "https://contoso.blob.core.windows.net/audio/closed.wav",
+                       validate_https_url)
     if text is not None and url is not None:
         raise SettingsError(f"set {AFTER_HOURS_TEXT} or {AFTER_HOURS_AUDIO_URL}, not both")
     if text is None and url is None:
         return None
-    voice = _checked(read, TTS_VOICE, validate_voice, DEFAULT_VOICE) or DEFAULT_VOICE
+    voice = read.checked(TTS_VOICE, DEFAULT_VOICE, validate_voice) or DEFAULT_VOICE
     return Prompt(text=text, url=url, voice=voice)
 
 

@@ -9,7 +9,7 @@ the flow it started with even if the settings change while it runs: replay stays
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from shared.call_actions import (
@@ -139,19 +139,10 @@ def flow_from_dict(data: Mapping[str, object]) -> CallFlowSettings:
 
 
 class _Env(EnvReader):
-    """The shared reader, plus the checks of call actions (text, https URLs) turned into `SettingsError`."""
+    """The shared reader, plus prompts (a text or an https audio URL) read from a pair of variables."""
 
     def get(self, name: str) -> str | None:
         return self.optional(name)
-
-    def checked(self, name: str, example: str, check: Callable[[str, str], str]) -> str | None:
-        value = self.get(name)
-        if value is None:
-            return None
-        try:
-            return check(value, name)
-        except BadRequest as error:
-            raise SettingsError(f"{name} {error.message}; for example {name}={example}") from None
 
     def prompt(self, text_name: str, url_name: str | None, voice: str, default_text: str | None) -> Prompt | None:
         text = self.checked(text_name, "Welcome to Contoso.", validate_text)

@@ -7,9 +7,11 @@ misconfigured deployment fails at start-up rather than on the first ringing call
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from shared.json_body import BadRequest
 
 AUDIO_FORMATS = ("pcm16KMono", "pcm24KMono")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -68,6 +70,17 @@ class EnvReader:
         if value is None or not value.strip():
             return None
         return value.strip()
+
+    def checked(self, name: str, example: str, check: Callable[[str, str], str]) -> str | None:
+        """The value of `name` through `check(value, name)` (a request validator: shared/call_actions.py),
+        whose `BadRequest` stops start-up naming the variable; None when unset."""
+        value = self.optional(name)
+        if value is None:
+            return None
+        try:
+            return check(value, name)
+        except BadRequest as error:
+            raise SettingsError(f"{name} {error.message}; for example {name}={example}") from None
 
     def required(self, name: str, example: str) -> str:
         value = self.optional(name)

@@ -21,7 +21,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from calls import app_context, call_index
 from calls.activity_telemetry import traced_activity
 from calls.call_action_runner import TransferExtras, identifier_from_raw_id, run_action, run_recording_action
-from calls.call_orchestration.blueprint import bp
+from calls.call_orchestration.blueprint import activity_input, bp
 from calls.events_http import callback_url
 from shared import blob_names
 from shared.call_actions import (
@@ -49,14 +49,6 @@ _EVENT_KEYS = frozenset({"type", "time", TURN_TIMELINE})
 _EMAIL_NAMESPACE = uuid.UUID("6f1d3c52-0e55-4c38-9d0e-6a8c2f7c1b11")
 
 
-def _as_mapping(payload: object) -> Mapping[str, object]:
-    if isinstance(payload, str):
-        payload = json.loads(payload)
-    if not isinstance(payload, Mapping):
-        raise ValueError("activity input must be a JSON object")
-    return payload
-
-
 def _read_text(name: str) -> str | None:
     try:
         return app_context.transcripts_container().download_blob(name).readall().decode("utf-8", "replace")
@@ -81,7 +73,7 @@ def email_operation_id(instance_id: str) -> str:
 @bp.activity_trigger(input_name="payload", activity=HANG_UP)
 @traced_activity(HANG_UP)
 def hang_up_call(payload: object) -> dict[str, str]:
-    connection_id = str(_as_mapping(payload)["callConnectionId"])
+    connection_id = str(activity_input(payload)["callConnectionId"])
     try:
         app_context.call_automation_client().get_call_connection(connection_id).hang_up(is_for_everyone=True)
     except ResourceNotFoundError:
@@ -100,7 +92,7 @@ def load_call_flow(payload: object) -> dict[str, object]:
 @traced_activity(RUN_ACTION)
 def run_call_action(payload: object) -> dict[str, object]:
     """Send one call action to ACS; ACS's refusal is a result ({"status": "rejected", ...}), not a failure."""
-    request = _as_mapping(payload)
+    request = activity_input(payload)
     action = action_from_payload(request)
     if action is None:
         return {"status": "rejected", "message": "invalid action"}
@@ -171,7 +163,7 @@ def summary_input(fields: Mapping[str, object]) -> CallSummaryInput:
 @bp.activity_trigger(input_name="payload", activity=PREPARE_SUMMARY)
 @traced_activity(PREPARE_SUMMARY)
 def prepare_call_summary(payload: object) -> dict[str, object]:
-    call = summary_input(_as_mapping(payload))
+    call = summary_input(activity_input(payload))
     if call.media is None:
         report = _read_text(blob_names.media_report_blob(call.instance_id))
         if report:
@@ -209,7 +201,7 @@ def _email_content(request: Mapping[str, object], instance_id: str) -> Mapping[s
 @bp.activity_trigger(input_name="payload", activity=SEND_EMAIL)
 @traced_activity(SEND_EMAIL)
 def send_summary_email(payload: object) -> dict[str, object]:
-    request = _as_mapping(payload)
+    request = activity_input(payload)
     instance_id = str(request["instanceId"])
     receipt_name = blob_names.email_receipt_blob(instance_id)
     receipt = _read_text(receipt_name)

@@ -9,10 +9,8 @@ ACS's refusal is a result (`{"status": "rejected", ...}`), which ends the call a
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-from collections.abc import Mapping
 from email.utils import format_datetime
 
 from azure.communication.callautomation import PhoneNumberIdentifier
@@ -21,7 +19,7 @@ from azure.core.exceptions import HttpResponseError
 from calls import app_context
 from calls.activity_telemetry import traced_activity
 from calls.call_action_runner import identifier_from_raw_id
-from calls.call_orchestration.blueprint import bp
+from calls.call_orchestration.blueprint import activity_input, bp
 from calls.events_http import callback_url, media_streaming_options, transcription_options
 from shared.call_activity_names import PLACE_CALL
 from shared.call_lifecycle import parse_time
@@ -47,17 +45,10 @@ def _repeatability_headers(instance_id: str, first_sent: object) -> dict[str, st
     return headers
 
 
-def _request(payload: object) -> Mapping[str, object]:
-    loaded = json.loads(payload) if isinstance(payload, str) else payload
-    if not isinstance(loaded, Mapping):
-        raise ValueError("activity input must be a JSON object")
-    return loaded
-
-
 @bp.activity_trigger(input_name="payload", activity=PLACE_CALL)
 @traced_activity(PLACE_CALL)
 def place_outbound_call(payload: object) -> dict[str, object]:
-    request = _request(payload)
+    request = activity_input(payload)
     instance_id, target_ref = request.get("instanceId"), request.get("targetRef")
     if not isinstance(instance_id, str) or not is_valid_instance_id(instance_id) or not isinstance(target_ref, str):
         return _rejected("invalid activity input")

@@ -9,16 +9,14 @@ event delivered twice stores one file, and the first complete upload wins (a blo
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Mapping
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import ContentSettings
 
 from calls import app_context
 from calls.activity_telemetry import traced_activity
-from calls.call_orchestration.blueprint import bp
+from calls.call_orchestration.blueprint import activity_input, bp
 from shared import blob_names
 from shared.call_activity_names import DOWNLOAD_RECORDING
 from shared.call_token import is_valid_instance_id
@@ -28,17 +26,10 @@ log = logging.getLogger(__name__)
 CONTENT_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
 
 
-def _request(payload: object) -> Mapping[str, object]:
-    loaded = json.loads(payload) if isinstance(payload, str) else payload
-    if not isinstance(loaded, Mapping):
-        raise ValueError("activity input must be a JSON object")
-    return loaded
-
-
 @bp.activity_trigger(input_name="payload", activity=DOWNLOAD_RECORDING)
 @traced_activity(DOWNLOAD_RECORDING)
 def download_call_recording(payload: object) -> dict[str, object]:
-    request = _request(payload)
+    request = activity_input(payload)
     instance_id, location, index = request.get("instanceId"), request.get("contentLocation"), request.get("index")
     if not isinstance(instance_id, str) or not is_valid_instance_id(instance_id) or not isinstance(index, int) \
             or not isinstance(location, str) or not is_downloadable_location(location):

@@ -11,7 +11,6 @@ was lost; the media host's conditional appends give way to it (media_host/blob_s
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from azure.storage.blob import ContentSettings
 
 from calls import app_context
 from calls.activity_telemetry import traced_activity
-from calls.call_orchestration.blueprint import bp
+from calls.call_orchestration.blueprint import activity_input, bp
 from shared import blob_names
 from shared.call_activity_names import RESTART_STREAM
 from shared.call_token import is_valid_instance_id
@@ -58,9 +57,10 @@ def _start(request: Mapping[str, object]) -> None:
 @bp.activity_trigger(input_name="payload", activity=RESTART_STREAM)
 @traced_activity(RESTART_STREAM)
 def restart_media_stream(payload: object) -> dict[str, object]:
-    request = json.loads(payload) if isinstance(payload, str) else payload
-    if not isinstance(request, Mapping):
-        return {"status": "rejected", "message": "activity input must be a JSON object"}
+    try:
+        request = activity_input(payload)
+    except ValueError as error:
+        return {"status": "rejected", "message": str(error)}
     instance_id = request.get("instanceId")
     if request.get("gapMarker") is True and isinstance(instance_id, str) and is_valid_instance_id(instance_id):
         try:

@@ -21,10 +21,9 @@ from tools.acs_simulator import identifiers
 from tools.acs_simulator.call_engine import CallEngine
 from tools.acs_simulator.call_registry import OfferedCall
 from tools.acs_simulator.callback_sender import CallbackSender
-from tools.acs_simulator.masking import mask_text
 from tools.acs_simulator.records import CallOperation
 from tools.acs_simulator.results import RequestSigner, ScenarioResult
-from tools.acs_simulator.runner import EMAIL_POLL_S
+from tools.acs_simulator.runner import scenario_clock, wait_for_emails
 from tools.acs_simulator.scenario import OutboundScript, Scenario
 from tools.acs_simulator.server import AcsSimulatorServer
 
@@ -110,15 +109,7 @@ async def run_outbound_scenario(scenario: Scenario, *, place: Callable[[], Await
                                 signer: RequestSigner | None = None, audio_base_dir: Path | None = None
                                 ) -> tuple[ScenarioResult, object]:
     """Play one outbound call: `place()` makes the application dial; returns the result and what `place` gave."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-
-    def clock() -> float:
-        return round(loop.time() - started, 3)
-
-    def say(message: str) -> None:
-        if progress is not None:
-            progress(f"[{clock():7.2f}s] {mask_text(message)}")
+    clock, say = scenario_clock(progress)
 
     result = ScenarioResult(scenario=scenario.name, validation_ok=True)
     emails_before = len(simulator.emails)
@@ -137,9 +128,7 @@ async def run_outbound_scenario(scenario: Scenario, *, place: Callable[[], Await
             with contextlib.suppress(Exception):
                 await callbacks.close()
         result.callbacks = list(callbacks.deliveries)
-    deadline = loop.time() + scenario.email_wait_s
-    while len(simulator.emails) - emails_before < scenario.expect_emails and loop.time() < deadline:
-        await asyncio.sleep(EMAIL_POLL_S)
+    await wait_for_emails(simulator, emails_before, scenario.expect_emails, scenario.email_wait_s)
     result.emails = list(simulator.emails[emails_before:])
     say(f"done: ended_by={result.ended_by} emails={len(result.emails)}")
     return result, placed

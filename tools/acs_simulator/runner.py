@@ -56,11 +56,27 @@ async def _deliver_incoming_call(session: aiohttp.ClientSession, scenario: Scena
                                           clock()))
 
 
-async def _wait_for_emails(simulator: AcsSimulatorServer, before: int, expected: int, wait_s: float) -> None:
+async def wait_for_emails(simulator: AcsSimulatorServer, before: int, expected: int, wait_s: float) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_s
     while len(simulator.emails) - before < expected and loop.time() < deadline:
         await asyncio.sleep(EMAIL_POLL_S)
+
+
+def scenario_clock(progress: Callable[[str], None] | None
+                   ) -> tuple[Callable[[], float], Callable[[str], None]]:
+    """Seconds since the scenario began, and a progress line stamped with them (numbers masked)."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+
+    def clock() -> float:
+        return round(loop.time() - started, 3)
+
+    def say(message: str) -> None:
+        if progress is not None:
+            progress(f"[{clock():7.2f}s] {mask_text(message)}")
+
+    return clock, say
 
 
 async def run_scenario(
@@ -76,15 +92,7 @@ async def run_scenario(
     `simulator.endpoint` and its access key for Call Automation and Email."""
     if scenario.outbound is not None:
         raise ValueError(f"{scenario.name} is an outbound call: play it with outbound_engine.run_outbound_scenario")
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-
-    def clock() -> float:
-        return round(loop.time() - started, 3)
-
-    def say(message: str) -> None:
-        if progress is not None:
-            progress(f"[{clock():7.2f}s] {mask_text(message)}")
+    clock, say = scenario_clock(progress)
 
     result = ScenarioResult(scenario=scenario.name)
     _apply_faults(scenario, simulator)
@@ -119,7 +127,7 @@ async def run_scenario(
                               and r.json.get("incomingCallContext") == offered.incoming_call_context]
     if scenario.expect_emails and result.validation_ok:
         say(f"waiting up to {scenario.email_wait_s:.0f}s for {scenario.expect_emails} email(s)")
-        await _wait_for_emails(simulator, emails_before, scenario.expect_emails, scenario.email_wait_s)
+        await wait_for_emails(simulator, emails_before, scenario.expect_emails, scenario.email_wait_s)
     result.emails = list(simulator.emails[emails_before:])
     result.timings["done"] = clock()
     say(f"done: ended_by={result.ended_by} callbacks={len(result.callbacks)} "
