@@ -59,21 +59,26 @@ def read_png(data: bytes) -> Image:
     previous = bytearray(stride)
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
-        if kind == 1:
-            for i in range(channels, stride):
-                line[i] = (line[i] + line[i - channels]) & 0xFF
-        elif kind == 2:
-            line = bytearray((x + p) & 0xFF for x, p in zip(line, previous, strict=True))
-        elif kind == 3:
-            for i in range(stride):
-                left = line[i - channels] if i >= channels else 0
-                line[i] = (line[i] + ((left + previous[i]) >> 1)) & 0xFF
-        elif kind == 4:
-            for i in range(stride):
-                left = line[i - channels] if i >= channels else 0
-                up_left = previous[i - channels] if i >= channels else 0
-                line[i] = (line[i] + _paeth(left, previous[i], up_left)) & 0xFF
+        line = _unfilter(raw[start], bytearray(raw[start + 1:start + 1 + stride]), previous, channels)
         rows.append(bytes(line))
         previous = line
     return Image(width, height, channels, rows)
+
+
+def _unfilter(kind: int, line: bytearray, previous: bytearray, channels: int) -> bytearray:
+    """One scanline with its PNG filter undone (filter types 0-4 of the PNG specification, section 9)."""
+    if kind == 1:
+        for i in range(channels, len(line)):
+            line[i] = (line[i] + line[i - channels]) & 0xFF
+    elif kind == 2:
+        line = bytearray((x + p) & 0xFF for x, p in zip(line, previous, strict=True))
+    elif kind == 3:
+        for i in range(len(line)):
+            left = line[i - channels] if i >= channels else 0
+            line[i] = (line[i] + ((left + previous[i]) >> 1)) & 0xFF
+    elif kind == 4:
+        for i in range(len(line)):
+            left = line[i - channels] if i >= channels else 0
+            up_left = previous[i - channels] if i >= channels else 0
+            line[i] = (line[i] + _paeth(left, previous[i], up_left)) & 0xFF
+    return line
