@@ -23,6 +23,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableClient, TableServiceClient, UpdateMode
 
 from calls import app_context
+from calls.table_purge import delete_rows_before
 from shared.call_index_keys import (
     Cursor,
     days_newest_first,
@@ -136,3 +137,8 @@ def list_calls(since: datetime, to: datetime, outcome: str | None, limit: int,
 def _entities(table: TableClient, query: str, parameters: dict[str, str], wanted: int) -> Iterable[Any]:
     return table.query_entities(query, parameters=parameters, select=_SELECT,
                                 results_per_page=max(1, min(wanted, 1000)))
+
+
+def purge_before(cutoff: datetime) -> int:
+    """Delete the rows of calls that rang on a day before the cutoff's (retention); the number deleted."""
+    return delete_rows_before(_table(app_context.settings().storage), cutoff)
