@@ -1,7 +1,8 @@
 """Daily retention purge (timer trigger): Durable history of finished calls and call blobs older than
 `RETENTION_DAYS`, the calls' recordings with them (downloaded into `calls/{id}/`, or, with bring-your-own-
 storage, written by ACS into the `recordings` container, purged by age as a whole), and the Table rows of days
-before it: the call index (calls/call_index.py) and the outbound per-minute counts (calls/outbound_rate_limit.py).
+before it: the call index (calls/call_index.py), the outbound per-minute counts (calls/outbound_rate_limit.py) and
+the daily digest's markers (calls/digest_timer.py).
 Storage lifecycle management (infra) deletes old blobs too; this also covers the task hub's history and the
 tables, which lifecycle rules cannot see, and local runs on Azurite.
 
@@ -23,6 +24,9 @@ from azure.durable_functions.models.OrchestrationRuntimeStatus import Orchestrat
 from azure.storage.blob import ContainerClient
 
 from calls import app_context, call_index, outbound_rate_limit
+from calls.digest_timer import MARKER_TABLE
+from calls.storage_tables import table_client
+from calls.table_purge import delete_rows_before
 from shared.retention import CALLS_PREFIX, HISTORY_FLOOR, PURGEABLE_STATUSES, expired_blob_names, retention_cutoff
 
 bp = df.Blueprint()
@@ -38,6 +42,7 @@ class PurgeReport:
     recordings_deleted: int = 0
     index_rows_deleted: int = 0
     rate_rows_deleted: int = 0
+    digest_rows_deleted: int = 0
 
 
 def _delete_expired_blobs(container: ContainerClient, cutoff: datetime, prefix: str = CALLS_PREFIX) -> int:
@@ -61,7 +66,9 @@ async def purge_older_than(client: df.DurableOrchestrationClient, container: Con
     recorded = await asyncio.to_thread(_delete_expired_blobs, recordings, cutoff, "") if recordings else 0
     index_rows = await asyncio.to_thread(call_index.purge_before, cutoff)
     rate_rows = await asyncio.to_thread(outbound_rate_limit.purge_before, app_context.settings().storage, cutoff)
-    return PurgeReport(cutoff, history.instances_deleted, blobs, recorded, index_rows, rate_rows)
+    digests = await asyncio.to_thread(delete_rows_before, table_client(app_context.settings().storage, MARKER_TABLE),
+                                      cutoff)
+    return PurgeReport(cutoff, history.instances_deleted, blobs, recorded, index_rows, rate_rows, digests)
 
 
 def _recordings_container() -> ContainerClient | None:

@@ -20,9 +20,9 @@ def call(instance: str, outcome: str, reason: str = "", *, minute: int = 0, dire
 
 def test_counts_reasons_and_the_calls_not_answered_in_both_parts() -> None:
     calls = [call("call-a", "completed", minute=1), call("call-b", "completed", minute=2, dropped=True),
-             call("call-c", "rejected", "blocked_caller", minute=3), call("call-d", "redirected", "after_hours", minute=4),
-             call("call-e", "missed", minute=5), call("call-f", "not_answered", "no_answer", minute=6,
-                                                      direction="outbound")]
+             call("call-c", "rejected", "blocked_caller", minute=3),
+             call("call-d", "redirected", "after_hours", minute=4), call("call-e", "missed", minute=5),
+             call("call-f", "not_answered", "no_answer", minute=6, direction="outbound")]
     rendered = render_digest(DAY, calls, ZoneInfo("Europe/Berlin"), BASE)
     assert rendered.subject == "Daily call digest 2026-12-03: 6 calls, 4 not answered"
     text = rendered.plain_text
