@@ -18,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from azure.core.exceptions import HttpResponseError
 
 from calls.digest_timer import DigestRun, digest_operation_id, run_digest
 from tests.e2e.test_answer_policy import CALLER, _instance_of
@@ -85,6 +86,11 @@ def test_the_days_calls_in_one_digest_email(digest_stack: LocalStack) -> None:
     # Not due before DIGEST_TIME on the next local day; then two instances at once and a rerun: one email.
     assert run_digest(datetime.combine(day + timedelta(days=1), time_of_day(6, 29), ZONE)) == DigestRun("not_due")
     due = datetime.combine(day + timedelta(days=1), time_of_day(6, 45), ZONE)
+    # A send ACS refuses fails the run and gives the day back: the next run sends it.
+    stack.simulator.faults.fail_next("email", status=400)
+    with pytest.raises(HttpResponseError):
+        run_digest(due)
+    assert len(_emails(stack)) == summaries
     runs: list[DigestRun] = []
     threads = [threading.Thread(target=lambda: runs.append(run_digest(due))) for _ in range(2)]
     for thread in threads:
