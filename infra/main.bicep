@@ -679,6 +679,8 @@ module functionApp 'modules/function-app.bicep' = {
         // Bring-your-own-storage (shared/recording_settings.py); empty: ACS keeps the file, the app downloads it.
         name: 'RECORDING_STORAGE_CONTAINER_URL'
         value: recordingToOwnStorage ? '${storage.outputs.blobEndpoint}${recordingsContainerName}' : ''
+      }
+      {
         name: 'MEDIA_RECOVERY_ATTEMPTS'
         value: string(mediaRecoveryAttempts)
       }
