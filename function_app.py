@@ -13,6 +13,7 @@ from calls import (
     call_orchestration,
     call_story_http,
     callbacks_http,
+    digest_timer,
     events_http,
     media_report_http,
     outbound_calls_http,
@@ -26,5 +27,5 @@ prepare_process()  # log masking, telemetry, and every setting validated (fails 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in (events_http.bp, callbacks_http.bp, media_report_http.bp, call_orchestration.bp,
                   call_actions_http.bp, call_story_http.bp, retention_timer.bp, outbound_calls_http.bp,
-                  recording_events_http.bp):
+                  recording_events_http.bp, digest_timer.bp):
     app.register_functions(blueprint)

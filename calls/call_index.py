@@ -23,6 +23,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableClient, TableServiceClient, UpdateMode
 
 from calls import app_context
+from calls.table_purge import delete_rows_before
 from shared.call_index_keys import (
     Cursor,
     days_newest_first,
@@ -42,6 +43,9 @@ TABLE_NAME = "callindex"
 # answers short or empty pages with a continuation, and clients follow it the same way).
 MAX_DAYS_PER_PAGE = 31
 _SELECT = ["RowKey", "instanceId", "outcome", "caller", "ringingAt", "endedAt", "direction"]
+_DIGEST_SELECT = [*_SELECT, "reason", "dropped"]
+# The digest reads one day in full to count it; past this many rows it counts what it read and says so.
+MAX_DIGEST_ROWS = 100_000
 # Bounded like the blob clients: the answer path must never wait on storage's default long backoff.
 _TABLE_RETRY: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4,
                                 "connection_timeout": 5, "read_timeout": 10}
@@ -102,13 +106,14 @@ def record_call_started(start: CallStart) -> None:
     _writer.submit(_write_started, app_context.settings().storage, start)
 
 
-def record_call_ended(instance_id: str, ringing_at: str, outcome: str, ended_at: str | None) -> None:
+def record_call_ended(instance_id: str, ringing_at: str, outcome: str, ended_at: str | None,
+                      reason: str | None = None, dropped: bool = False) -> None:
     """Merge the call's outcome into its row; logged, never raised, so the summary and email go on."""
     try:
         ringing = parse_time(ringing_at)
         if ringing is None:
             raise ValueError("ringing time is not ISO 8601")
-        _upsert(app_context.settings().storage, ended_entity(instance_id, ringing, outcome, ended_at))
+        _upsert(app_context.settings().storage, ended_entity(instance_id, ringing, outcome, ended_at, reason, dropped))
     except Exception as error:  # noqa: BLE001 - the list is ops data; the summary must not fail for it
         log.warning("Call index: end of %s not recorded: %s", instance_id, type(error).__name__)
 
@@ -136,3 +141,23 @@ def list_calls(since: datetime, to: datetime, outcome: str | None, limit: int,
 def _entities(table: TableClient, query: str, parameters: dict[str, str], wanted: int) -> Iterable[Any]:
     return table.query_entities(query, parameters=parameters, select=_SELECT,
                                 results_per_page=max(1, min(wanted, 1000)))
+
+
+def calls_between(since: datetime, to: datetime) -> tuple[list[dict[str, Any]], bool]:
+    """Every row of calls ringing within [since, to] (the daily digest), newest first, and whether the read
+    stopped at MAX_DIGEST_ROWS. Azure errors propagate: the digest run fails and is retried later."""
+    table = _table(app_context.settings().storage)
+    rows: list[dict[str, Any]] = []
+    for day in days_newest_first(since, to):
+        query, parameters = partition_query(day, since, to)
+        for entity in table.query_entities(query, parameters=parameters, select=_DIGEST_SELECT,
+                                           results_per_page=1000):
+            if len(rows) == MAX_DIGEST_ROWS:
+                return rows, True
+            rows.append(dict(entity))
+    return rows, False
+
+
+def purge_before(cutoff: datetime) -> int:
+    """Delete the rows of calls that rang on a day before the cutoff's (retention); the number deleted."""
+    return delete_rows_before(_table(app_context.settings().storage), cutoff)

@@ -19,6 +19,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient, UpdateMode
 
+from calls.table_purge import delete_rows_before
 from shared.outbound_call import rate_window
 from shared.settings import StorageSettings
 
@@ -80,3 +81,8 @@ def admit(storage: StorageSettings, limit: int, now: datetime) -> Admission:
             continue
     log.warning("Outbound limit: %d attempts lost to concurrent counts in %s %s", MAX_ATTEMPTS, day, minute)
     return Admission(False, 1)
+
+
+def purge_before(storage: StorageSettings, cutoff: datetime) -> int:
+    """Delete the per-minute counts of days before the cutoff's (retention: one row a minute adds up)."""
+    return delete_rows_before(_table(storage), cutoff)

@@ -129,6 +129,10 @@ param acsCallerId string = ''
 param outboundCallsPerMinute string = ''
 @description('Seconds a dialed outbound call may ring before the app cancels it (5 to 300); empty: 45.')
 param outboundDialTimeoutSeconds string = ''
+@description('Comma-separated addresses of the daily call digest; empty: no digest.')
+param digestEmailTo string = ''
+@description('HH:MM (in callTimezone, else UTC) from which the previous day\'s digest is sent; empty: 07:00.')
+param digestTime string = ''
 @description('Weekly opening hours, e.g. "mon-fri 09:00-17:30; sat 10:00-14:00"; empty: always open.')
 param callBusinessHours string = ''
 @description('IANA time zone of callBusinessHours, e.g. Europe/Berlin.')
@@ -406,6 +410,17 @@ var answerPolicySettings = [
   }
 ]
 
+var digestSettings = [
+  {
+    name: 'DIGEST_EMAIL_TO'
+    value: digestEmailTo
+  }
+  {
+    name: 'DIGEST_TIME'
+    value: digestTime
+  }
+]
+
 var outboundCallSettings = [
   {
     name: 'ACS_CALLER_ID'
@@ -631,7 +646,7 @@ module functionApp 'modules/function-app.bicep' = {
     callTokenSecretUri: keyVault.outputs.callTokenSecretUri
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
-    appSettings: concat(sharedSettings, callFlowSettings, answerPolicySettings, outboundCallSettings, [
+    appSettings: concat(sharedSettings, callFlowSettings, answerPolicySettings, outboundCallSettings, digestSettings, [
       {
         name: 'ACS_ENDPOINT'
         value: communication.outputs.endpoint

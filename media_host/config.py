@@ -54,6 +54,9 @@ class MediaHostConfig:
     acs_jwt: JwtSource | None = None
     telemetry: TelemetrySettings = TelemetrySettings(None, None)
     use_uvloop: bool = True
+    # Calls (instance ids) at once: each may hold its media and its transcription socket, so twice this fits
+    # in max_connections. /healthz publishes it as `limit`, in the unit the answer policy counts.
+    max_calls: int = 500
 
 
 def _realtime(read: EnvReader, required: bool) -> RealtimeSettings | None:
@@ -89,10 +92,22 @@ def _realtime(read: EnvReader, required: bool) -> RealtimeSettings | None:
     )
 
 
+def _max_calls(read: EnvReader, max_connections: int) -> int:
+    """MEDIA_MAX_CALLS, at most half of MEDIA_MAX_CONNECTIONS: a call streams on up to two sockets (media and
+    transcription, shared/media_route.py), and a call the host admits must never find its second socket refused."""
+    fits = max(1, max_connections // 2)
+    calls = read.integer("MEDIA_MAX_CALLS", fits, 1, 100_000)
+    if calls > fits:
+        raise SettingsError(f"MEDIA_MAX_CALLS={calls} does not fit MEDIA_MAX_CONNECTIONS={max_connections}: each "
+                            f"call may use two sockets; for example MEDIA_MAX_CALLS={fits}")
+    return calls
+
+
 def load_media_host_config(environ: Mapping[str, str]) -> MediaHostConfig:
     """Validate all media host settings. Raises `SettingsError` on the first bad one."""
     read = EnvReader(environ)
     processor = read.optional("VOICE_PROCESSOR") or "transcribe"
+    max_connections = read.integer("MEDIA_MAX_CONNECTIONS", 1000, 1, 100_000)
     if processor not in VOICE_PROCESSORS:
         raise SettingsError(f"VOICE_PROCESSOR must be one of {', '.join(VOICE_PROCESSORS)}; for example "
                             "VOICE_PROCESSOR=transcribe")
@@ -103,7 +118,8 @@ def load_media_host_config(environ: Mapping[str, str]) -> MediaHostConfig:
         realtime=_realtime(read, required=processor == "realtime"),
         callback_base_url=read.optional_url("CALLBACK_BASE_URL", "https://my-func.azurewebsites.net",
                                             ("https", "http")),
-        max_connections=read.integer("MEDIA_MAX_CONNECTIONS", 1000, 1, 100_000),
+        max_connections=max_connections,
+        max_calls=_max_calls(read, max_connections),
         max_message_bytes=read.integer("MEDIA_MAX_MESSAGE_BYTES", 64 * 1024, 4096, 16 * 1024 * 1024),
         idle_timeout_seconds=float(read.integer("MEDIA_IDLE_TIMEOUT_SECONDS", 30, 1, 3600)),
         drain_seconds=float(read.integer("MEDIA_DRAIN_SECONDS", 30, 0, 3600)),

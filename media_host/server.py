@@ -102,25 +102,36 @@ class MediaHost:
         assert self.server is not None
         return int(next(iter(self.server.sockets)).getsockname()[1])
 
+    def live_calls(self) -> set[str]:
+        """Instance ids with a socket open or being opened: a call with media and transcription counts once."""
+        return {session.route.instance_id for session in self.sessions} | \
+            {route.instance_id for route in self._accepted.values()}
+
     @property
     def ready(self) -> bool:
-        return self.accepting and len(self.sessions) < self.config.max_connections
+        return (self.accepting and len(self.live_calls()) < self.config.max_calls
+                and len(self.sessions) + len(self._accepted) < self.config.max_connections)
 
     def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         route = route_request(request.path, self.config.base.call_token_secret)
         if isinstance(route, ProbeRoute):
+            calls = len(self.live_calls())
             if route.name == "healthz":
-                # "limit" lets the function app's answer policy refuse a call it could not stream.
-                return _json_response(connection, 200, {"status": "ok", "calls": len(self.sessions),
-                                                        "limit": self.config.max_connections})
+                # Calls, not sockets, in the unit of the answer policy's check (shared/answer_policy.py): "limit"
+                # lets the function app refuse a call it could not stream.
+                return _json_response(connection, 200, {"status": "ok", "calls": calls, "limit": self.config.max_calls,
+                                                        "sockets": len(self.sessions),
+                                                        "socketLimit": self.config.max_connections})
             status = 200 if self.ready else 503
-            return _json_response(connection, status, {"ready": self.ready, "calls": len(self.sessions)})
+            return _json_response(connection, status, {"ready": self.ready, "calls": calls})
         if isinstance(route, RejectedRoute):
             return _json_response(connection, route.status, {"error": route.reason})
         if not self.accepting:
             return _json_response(connection, 503, {"error": "draining"})
         if len(self.sessions) + len(self._accepted) >= self.config.max_connections:
             return _json_response(connection, 503, {"error": "connection limit reached"})
+        if route.instance_id not in self.live_calls() and len(self.live_calls()) >= self.config.max_calls:
+            return _json_response(connection, 503, {"error": "call limit reached"})
         if route.processor is not None and route.processor not in self.factories:
             return _json_response(connection, 400, {"error": "unknown voice processor"})
         self._accepted[connection] = route

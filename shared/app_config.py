@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from shared.answer_policy_settings import AnswerPolicySettings, load_answer_policy_settings
 from shared.call_flow_settings import CallFlowSettings, load_call_flow_settings
+from shared.digest_settings import DigestSettings, load_digest_settings
 from shared.media_options_settings import MediaOptions, load_media_options
 from shared.media_recovery_settings import MediaRecoverySettings, load_media_recovery_settings
 from shared.outbound_settings import OutboundSettings, load_outbound_settings
@@ -36,6 +37,7 @@ class AppConfig:
     outbound: OutboundSettings = OutboundSettings()
     media_options: MediaOptions = MediaOptions()
     media_recovery: MediaRecoverySettings = MediaRecoverySettings()
+    digest: DigestSettings = DigestSettings()
 
 
 def load_app_config(environ: Mapping[str, str]) -> AppConfig:
@@ -53,4 +55,5 @@ def load_app_config(environ: Mapping[str, str]) -> AppConfig:
         outbound=load_outbound_settings(environ),
         media_options=load_media_options(environ),
         media_recovery=load_media_recovery_settings(environ),
+        digest=load_digest_settings(environ),
     )

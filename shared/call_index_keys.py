@@ -31,6 +31,7 @@ _ROW_KEY = re.compile(r"(\d{16})_([A-Za-z0-9-]{1,200})")
 _MAX_CURSOR_CHARS = 400
 # Table storage refuses these in PartitionKey/RowKey (Understanding the Table service data model).
 _FORBIDDEN_KEY_CHARS = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")
+MAX_REASON_CHARS = 120
 
 
 class BadCursor(ValueError):
@@ -73,11 +74,13 @@ def started_entity(instance_id: str, ringing_at: datetime, caller_masked: str,
             "direction": direction}
 
 
-def ended_entity(instance_id: str, ringing_at: datetime, outcome: str, ended_at: str | None) -> dict[str, str]:
-    """The fields merged in when the call ends (same keys as its start row)."""
+def ended_entity(instance_id: str, ringing_at: datetime, outcome: str, ended_at: str | None,
+                 reason: str | None = None, dropped: bool = False) -> dict[str, str]:
+    """The fields merged in when the call ends (same keys as its start row). `reason` (the end reason, phone
+    numbers already masked) and `dropped` (shared/kpis.py `call_end`) feed the daily digest."""
     return {"PartitionKey": day_partition(ringing_at), "RowKey": row_key(ringing_at, instance_id),
             "instanceId": instance_id, "ringingAt": _iso(ringing_at), "outcome": outcome,
-            "endedAt": ended_at or ""}
+            "endedAt": ended_at or "", "reason": (reason or "")[:MAX_REASON_CHARS], "dropped": "yes" if dropped else ""}
 
 
 def list_row(entity: Mapping[str, Any]) -> dict[str, str | None]:

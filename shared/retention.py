@@ -31,3 +31,12 @@ def expired_blob_names(blobs: Iterable[tuple[str, datetime | None]], cutoff: dat
     data, such as the `recordings` container ACS writes into (bring-your-own-storage)."""
     return [name for name, modified in blobs
             if name.startswith(prefix) and modified is not None and modified < cutoff]
+
+
+def expired_partitions_query(cutoff: datetime) -> tuple[str, dict[str, str]]:
+    """The OData filter for table rows of whole UTC days before the cutoff's day. The call index and the outbound
+    rate table both partition by UTC day as yyyymmdd (shared/call_index_keys.py, shared/outbound_call.py), which
+    sorts as the date: rows of the cutoff's own day wait for the next run, kept rather than cut short."""
+    if cutoff.tzinfo is None:
+        raise ValueError("cutoff must be timezone-aware")
+    return "PartitionKey lt @before", {"before": cutoff.astimezone(UTC).strftime("%Y%m%d")}

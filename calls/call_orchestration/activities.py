@@ -35,6 +35,7 @@ from shared.call_actions import (
 )
 from shared.call_activity_names import HANG_UP, LOAD_FLOW, PREPARE_SUMMARY, RUN_ACTION, SEND_EMAIL
 from shared.call_token import call_token, is_valid_instance_id
+from shared.kpis import call_end
 from shared.sealed_value import CALLER, TRANSFER_TARGET, SealError, unseal
 from shared.summary import CallSummaryInput, summary_input_from_dict
 from shared.summary_render import RenderedSummary, render_summary
@@ -180,7 +181,8 @@ def prepare_call_summary(payload: object) -> dict[str, object]:
     name = blob_names.summary_blob(call.instance_id)
     _write_json(name, {"subject": rendered.subject, "plainText": rendered.plain_text, "html": rendered.html,
                        "topics": list(rendered.topics), "transcriptTruncated": rendered.transcript_truncated})
-    call_index.record_call_ended(call.instance_id, call.ringing_at, call.outcome, call.ended_at)
+    call_index.record_call_ended(call.instance_id, call.ringing_at, call.outcome, call.ended_at, call.end_reason,
+                                 call_end(call.to_dict()).dropped)
     return {"summaryBlob": name, "subject": rendered.subject, "topics": list(rendered.topics),
             "transcriptTruncated": rendered.transcript_truncated}
 

@@ -134,3 +134,38 @@ def test_the_timer_function_purges_once_the_retention_has_passed(host, container
     run(retention_purge(timer=None, client=durable_client_binding(host.base_url)))
     assert host.instance_status(finished) is None
     assert names(container) == set()
+
+
+def test_call_index_and_outbound_rate_rows_of_days_past_retention_are_purged(
+        host, container: ContainerClient, azurite_connection_string: str) -> None:
+    from azure.data.tables import TableServiceClient
+
+    from calls import call_index, outbound_rate_limit
+    from calls.digest_timer import MARKER_TABLE
+    from calls.storage_tables import table_client
+    from shared.call_index_keys import started_entity
+    from shared.outbound_call import rate_window
+
+    storage = app_context.settings().storage
+    index = call_index._table(storage)
+    rate = outbound_rate_limit._table(storage)
+    now = datetime.now(UTC)
+    old, recent = now - timedelta(days=40), now - timedelta(minutes=5)
+    digests = table_client(storage, MARKER_TABLE)
+    for moment, instance in ((old, "call-retention-old"), (recent, "call-retention-new")):
+        index.upsert_entity(started_entity(instance, moment, "+1425***0100"))
+        day, minute, _ = rate_window(moment)
+        rate.upsert_entity({"PartitionKey": day, "RowKey": minute, "count": 1})
+        digests.upsert_entity({"PartitionKey": day, "RowKey": "digest", "state": "sent"})
+    client = df.DurableOrchestrationClient(durable_client_binding(host.base_url))
+
+    report = run(purge_older_than(client, container, now - timedelta(days=30)))
+
+    assert report.index_rows_deleted >= 1 and report.rate_rows_deleted >= 1 and report.digest_rows_deleted >= 1
+    tables = TableServiceClient.from_connection_string(azurite_connection_string)
+    left = {str(row["instanceId"]) for row in tables.get_table_client("callindex").list_entities()}
+    assert "call-retention-old" not in left and "call-retention-new" in left
+    days = {str(row["PartitionKey"]) for row in tables.get_table_client("outboundrate").list_entities()}
+    assert rate_window(old)[0] not in days and rate_window(recent)[0] in days
+    marked = {str(row["PartitionKey"]) for row in digests.list_entities()}
+    assert rate_window(old)[0] not in marked and rate_window(recent)[0] in marked

@@ -195,7 +195,7 @@ def test_after_hours_the_call_is_redirected_unanswered(after_hours_stack: LocalS
 def one_call_stack(azurite_connection_string: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                    ) -> Iterator[LocalStack]:
     with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE, settings={
-            "MEDIA_MAX_CONNECTIONS": "2", "CALL_OVERFLOW_TARGET": OVERFLOW}) as running:
+            "MEDIA_MAX_CONNECTIONS": "2", "MEDIA_MAX_CALLS": "1", "CALL_OVERFLOW_TARGET": OVERFLOW}) as running:
         # The media host's port is chosen by the stack: point the policy at its real /healthz once it runs.
         from calls import app_context
 
@@ -218,12 +218,12 @@ def test_a_full_media_host_sends_the_next_call_to_overflow_unanswered(one_call_s
                                                  simulator=stack.simulator, signer=stack.signer))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 30
-        while True:  # the first call streams: its media and transcription sockets fill the host
+        while True:  # the first call streams (media and transcription sockets, one call): the host is full
             health = await asyncio.to_thread(_media_health, stack)
             if health["calls"] >= health["limit"] or loop.time() > deadline:
                 break
             await asyncio.sleep(0.05)
-        assert health["calls"] >= health["limit"] == 2, health
+        assert health["calls"] >= health["limit"] == 1, health
         second = await run_scenario(load_scenario("happy_path"), events_url=stack.events_url,
                                     simulator=stack.simulator, signer=stack.signer)
         return await first, second

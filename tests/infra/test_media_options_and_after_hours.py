@@ -33,3 +33,11 @@ def test_after_hours_settings_come_from_azd_and_default_to_unset() -> None:
         assert app_setting(setting) == parameter
         assert MAIN.parameter_default(parameter) == ""  # unset: the app's default (docs/settings.md)
         assert PARAMETERS[parameter]["value"] == f"${{{setting}=}}"
+
+
+def test_the_daily_digest_settings_come_from_azd_and_default_to_off() -> None:
+    for setting, parameter in (("DIGEST_EMAIL_TO", "digestEmailTo"), ("DIGEST_TIME", "digestTime")):
+        assert app_setting(setting) == parameter
+        assert MAIN.parameter_default(parameter) == ""  # unset: no digest, and 07:00 (docs/settings.md)
+        assert PARAMETERS[parameter]["value"] == f"${{{setting}=}}"
+    assert not load_app_config({**VALID, "DIGEST_EMAIL_TO": "", "DIGEST_TIME": ""}).digest.enabled

@@ -118,7 +118,7 @@ def test_connections_over_the_limit_are_refused_with_503(media_env) -> None:
             async with connect(ws_url(host.port), compression=None):
                 # The health probe tells the function app's answer policy there is no room.
                 assert await asyncio.to_thread(http_get, host.port, "/healthz") == \
-                    (200, {"status": "ok", "calls": 1, "limit": 1})
+                    (200, {"status": "ok", "calls": 1, "limit": 1, "sockets": 1, "socketLimit": 1})
                 with pytest.raises(InvalidStatus) as refused:
                     async with connect(ws_url(host.port, instance_id="call-other")):
                         pass

@@ -123,8 +123,9 @@ def test_bad_requests_are_refused_before_the_upgrade(media_config, read_blob, pa
 def test_probes_answer_over_plain_http(media_config) -> None:
     async def scenario() -> None:
         async with serve_media_host(media_config, host="127.0.0.1", port=0) as host:
-            assert await asyncio.to_thread(http_get, host.port, "/healthz") == (200, {"status": "ok", "calls": 0,
-                                                                                     "limit": 1000})
+            # The limit is in calls: half the 1000 sockets, each call may hold media and transcription.
+            assert await asyncio.to_thread(http_get, host.port, "/healthz") == (200, {
+                "status": "ok", "calls": 0, "limit": 500, "sockets": 0, "socketLimit": 1000})
             assert await asyncio.to_thread(http_get, host.port, "/readyz") == (200, {"ready": True, "calls": 0})
             host.accepting = False
             assert (await asyncio.to_thread(http_get, host.port, "/readyz"))[0] == 503

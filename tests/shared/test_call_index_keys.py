@@ -58,8 +58,11 @@ def test_entities_written_at_start_and_end() -> None:
     assert started_entity("out-abc", RINGING, "4:+1 425 *** **23", "outbound")["direction"] == "outbound"
     assert ended_entity("call-abc", RINGING, "missed", "2026-01-31T08:00:30Z") == {
         "PartitionKey": "20260131", "RowKey": KEY, "instanceId": "call-abc",
-        "ringingAt": "2026-01-31T08:00:00.123456Z", "outcome": "missed", "endedAt": "2026-01-31T08:00:30Z"}
+        "ringingAt": "2026-01-31T08:00:00.123456Z", "outcome": "missed", "endedAt": "2026-01-31T08:00:30Z",
+        "reason": "", "dropped": ""}
     assert ended_entity("call-abc", RINGING, "answer_failed", None)["endedAt"] == ""
+    ended = ended_entity("call-abc", RINGING, "rejected", None, "blocked_caller" + "x" * 200, dropped=True)
+    assert (ended["reason"], ended["dropped"]) == ("blocked_caller" + "x" * 106, "yes")  # bounded for the digest
 
 
 def test_list_row_has_nulls_while_running() -> None:
