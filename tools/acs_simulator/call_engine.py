@@ -95,6 +95,7 @@ class CallEngine:
         self._at(s.answer_timeout_s, "answer_timeout")
         if s.abandon_at_s is not None:
             self._at(s.abandon_at_s, "abandon")
+        abandon_once_answered = False
         while True:
             kind, payload = await self._next()
             if kind == "op" and payload.kind == "answer":
@@ -106,12 +107,19 @@ class CallEngine:
                 self._progress(f"call {self._result.ended_by} while ringing")
                 return
             if kind in ("answer_timeout", "abandon"):
-                self._simulator.withdraw_call(self._offered.incoming_call_context)
+                if not self._simulator.withdraw_call(self._offered.incoming_call_context):
+                    # The REST API took the answer (or refusal) before the deadline and the app got its 200; the
+                    # operation is still on its way to this loop (observe). ACS would not drop a call it just
+                    # answered, so wait for it; a caller who abandons at that moment hangs up once it connects.
+                    abandon_once_answered = abandon_once_answered or kind == "abandon"
+                    continue
                 self._result.ended_by = "abandoned" if kind == "abandon" else "never_answered"
                 self._progress(f"call {self._result.ended_by} before any answer")
                 return
         self._timeline = [t for t in self._timeline if t[2] == "abandon"]
         heapq.heapify(self._timeline)
+        if abandon_once_answered:
+            self._at(0, "abandon")
         if s.connects:
             self._at(s.connect_delay_s, "connect")
         elif s.abandon_at_s is None:
