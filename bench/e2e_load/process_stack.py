@@ -104,8 +104,14 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"{url} did not answer within 60 s")
 
 
+def _dev_host_module(profile: Path | None) -> list[str]:
+    # Profiled: the dev host's event-loop thread under cProfile, written at SIGTERM (bench/e2e_load/profiled_host.py).
+    return ["tools.dev_host"] if profile is None else ["bench.e2e_load.profiled_host", str(profile.resolve())]
+
+
 @contextlib.contextmanager
-def process_stack(storage_connection_string: str, work_dir: Path) -> Iterator[ProcessStack]:
+def process_stack(storage_connection_string: str, work_dir: Path,
+                  profile: Path | None = None) -> Iterator[ProcessStack]:
     access_key = base64.b64encode(secrets.token_bytes(32)).decode()
     dev_port, media_port = free_port(), free_port()
     function_key = secrets.token_urlsafe(24)
@@ -128,7 +134,7 @@ def process_stack(storage_connection_string: str, work_dir: Path) -> Iterator[Pr
         try:
             for name, command, health in (
                     ("media_host", [sys.executable, "-m", "media_host"], f"http://127.0.0.1:{media_port}/healthz"),
-                    ("dev_host", [sys.executable, "-m", "tools.dev_host", "--port", str(dev_port),
+                    ("dev_host", [sys.executable, "-m", *_dev_host_module(profile), "--port", str(dev_port),
                                   "--function-key", function_key, "--settings", str(work_dir / "none.json"),
                                   "--log-level", "WARNING"], f"http://127.0.0.1:{dev_port}/")):
                 log = work_dir / f"{name}.log"

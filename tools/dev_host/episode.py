@@ -18,7 +18,6 @@ from typing import Any
 
 from azure.durable_functions.models.actions.ActionType import ActionType as A
 from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as T
-from dateutil.parser import isoparse
 
 from . import extension_replay
 from . import history as h
@@ -113,7 +112,7 @@ def begin_episode(instance: Instance, message: dict[str, Any], now: datetime) ->
     """The new events of this episode (OrchestratorStarted + the message) and the context JSON for the SDK."""
     moment = max(now, instance.clock or now)
     if message["EventType"] == T.TIMER_FIRED:
-        moment = max(moment, isoparse(message["FireAt"]))
+        moment = max(moment, h.parse_timestamp(message["FireAt"]))
     instance.clock = moment
     if message["EventType"] == T.EXECUTION_STARTED:
         instance.runtime_status = "Running"
@@ -291,7 +290,7 @@ def _schedule(instance: Instance, events: list[dict[str, Any]], moment: datetime
         return [StartSubOrchestration(task_id, name, child_id, input_json)]
     if kind == A.CREATE_TIMER:
         timer_id = _next_id(instance)
-        fire_at = isoparse(action["fireAt"])
+        fire_at = h.parse_timestamp(action["fireAt"])
         events.append(h.timer_created(moment, timer_id, h.format_timestamp(fire_at)))
         return [StartTimer(timer_id, fire_at, max(fire_at - moment, timedelta(0)))]
     if kind == A.CONTINUE_AS_NEW:
