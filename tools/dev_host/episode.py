@@ -83,6 +83,9 @@ class SdkAnswer:
 
     state: dict[str, Any] | None
     error: str | None = None
+    # The extension's replay of this answer over the episode's history, when the engine computed it beside the SDK's
+    # replay in a worker thread (pure, and the largest cost per episode): then the loop does not do it again.
+    replayed: extension_replay.ReplayOutcome | None = None
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> SdkAnswer:
@@ -152,7 +155,7 @@ def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer:
                 error = f"the dev host does not support {UNSUPPORTED_ACTIONS[A(kind)]}"
                 break
     if extension_replay_on and error is None:
-        commands.extend(_finish_as_extension(instance, events, moment, state))
+        commands.extend(_finish_as_extension(instance, events, moment, state, answer.replayed))
         events.append(h.orchestrator_completed(moment))
         instance.history.extend(events)
         instance.updated = moment
@@ -181,8 +184,8 @@ def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer:
 
 
 def _finish_as_extension(instance: Instance, events: list[dict[str, Any]], moment: datetime,
-                         state: dict[str, Any]) -> list[Command]:
-    outcome = extension_replay.replay(instance.history + events, state)
+                         state: dict[str, Any], replayed: extension_replay.ReplayOutcome | None) -> list[Command]:
+    outcome = replayed if replayed is not None else extension_replay.replay(instance.history + events, state)
     for drift in outcome.fire_at_drift:
         if drift not in instance.replay_flags:
             log.warning("instance %s: %s (DTFx does not check FireAt: the ids swapped)", instance.instance_id, drift)

@@ -33,7 +33,8 @@ def parse_timestamp(text: str) -> datetime:
     """`isoparse`, remembered: each episode's extension-style replay reads every timestamp of the history again,
     and under a burst that parsing was the largest cost on the dev host's loop (bench.e2e_load --profile).
     A datetime is immutable, so a shared result is safe."""
-    return isoparse(text)
+    moment: datetime = isoparse(text)
+    return moment
 
 
 def format_timestamp(moment: datetime) -> str:
