@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,7 +133,8 @@ class CallEngine:
         self._answer = op.body
         self._ids = ce.CallIds(op.call_connection_id, self._offered.server_call_id, self._offered.correlation_id)
         self._result.call_connection_id = op.call_connection_id
-        self._result.timings["answered"] = self._clock()
+        # When the answer reached ACS, not when this loop (the load generator's, maybe saturated) got to it.
+        self._result.timings["answered"] = self._clock() - max(0.0, time.monotonic() - op.received_at)
         self._progress(f"answered: callConnectionId {op.call_connection_id}")
 
     async def _call_loop(self) -> None:
