@@ -27,7 +27,7 @@ from .episode import (
     SdkAnswer,
     StartSubOrchestration,
     StartTimer,
-    begin_episode,
+    begin_episode_context,
     continue_as_new,
     finish_episode,
     new_instance,
@@ -253,10 +253,10 @@ class OrchestrationEngine:
         if message["EventType"] == T.EXECUTION_TERMINATED:
             commands = terminate_episode(instance, message, utc_now())
         else:
-            new_events, context_json = begin_episode(instance, message, utc_now())
+            new_events, context = begin_episode_context(instance, message, utc_now())
             # The episode's history as finish_episode will see it (no other episode of this instance runs meanwhile).
             history = instance.history + new_events if self._extension_replay else None
-            answer = await self._replay(instance, context_json, history)
+            answer = await self._replay(instance, context, history)
             if self._instances.get(instance.instance_id) is not instance or instance.execution_id != execution_id:
                 return  # replaced (AnyState restart) or purged while the SDK ran
             commands = finish_episode(instance, new_events, answer, utc_now(),
@@ -265,7 +265,7 @@ class OrchestrationEngine:
             self._perform(instance, command)
         self._notify()
 
-    async def _replay(self, instance: Instance, context_json: str,
+    async def _replay(self, instance: Instance, context: dict[str, Any],
                       history: list[dict[str, Any]] | None) -> SdkAnswer:
         orchestrator = self._index.orchestrators.get(instance.name)
         if orchestrator is None:
@@ -275,7 +275,7 @@ class OrchestrationEngine:
         try:
             # Both replays in the worker thread: on the loop, the extension's blocked every other request under a burst.
             return await loop.run_in_executor(
-                self._orchestrator_executor, _replay_both, context_param, handle, context_json, history)
+                self._orchestrator_executor, _replay_both, context_param, handle, context, history)
         except Exception as exc:  # noqa: BLE001 - the orchestrator failed: the SDK encodes its state in the message
             answer = SdkAnswer.from_exception(exc)
             log.warning("orchestrator %s (%s) failed: %s", instance.name, instance.instance_id, answer.error)
@@ -347,10 +347,10 @@ class OrchestrationEngine:
         self._deliver(link.instance_id, link.execution_id, message)
 
 
-def _replay_both(context_param: str, handle: Any, context_json: str,
+def _replay_both(context_param: str, handle: Any, context: dict[str, Any],
                  history: list[dict[str, Any]] | None) -> SdkAnswer:
     """The SDK's replay, then (given the history) the extension's replay of its answer; pure, for a worker thread."""
-    state = json.loads(run_orchestrator(context_param, handle, context_json))
+    state = json.loads(run_orchestrator(context_param, handle, json.dumps(context)))
     try:
         replayed = extension_replay.replay(history, state) if history is not None else None
     except Exception:  # noqa: BLE001 - a dev host bug, not the orchestrator's: the loop replays again and reports it

@@ -113,6 +113,14 @@ def context_input(input_json: str | None) -> str | None:
 
 def begin_episode(instance: Instance, message: dict[str, Any], now: datetime) -> tuple[list[dict[str, Any]], str]:
     """The new events of this episode (OrchestratorStarted + the message) and the context JSON for the SDK."""
+    new_events, context = begin_episode_context(instance, message, now)
+    return new_events, json.dumps(context)
+
+
+def begin_episode_context(instance: Instance, message: dict[str, Any],
+                          now: datetime) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """`begin_episode` with the context not yet JSON: the engine encodes it in the worker thread (the whole
+    history each episode, a large cost on the loop under a burst). Nothing in it changes afterwards."""
     moment = max(now, instance.clock or now)
     if message["EventType"] == T.TIMER_FIRED:
         moment = max(moment, h.parse_timestamp(message["FireAt"]))
@@ -128,7 +136,7 @@ def begin_episode(instance: Instance, message: dict[str, Any], now: datetime) ->
         "input": context_input(instance.input_json),
         **CONTEXT_SETTINGS,
     }
-    return new_events, json.dumps(context)
+    return new_events, context
 
 
 def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer: SdkAnswer,
