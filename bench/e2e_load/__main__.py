@@ -91,6 +91,7 @@ def main() -> int:
             emailed = sum(1 for i in instance_ids if email_operation_id(i) in emails)
             complete = sum(1 for i in instance_ids if SPOKEN in stack.transcript(i))
             steps = stack.answer_timings()[args.warmup:]
+            dev_host_cpu = stack.dev_host_cpu_s()
             outcomes = [((s.get("output") or {}).get("outcome"), (s.get("output") or {}).get("partial"))
                         for s in finished.values()]
     latencies = [1000 * (r.timings["answered"] - r.timings["incoming_sent"]) for r in results
@@ -114,6 +115,9 @@ def main() -> int:
         print(f"  IncomingCall->answer:  p50 {statistics.median(latencies):.0f} ms, "
               f"p99 {percentile(latencies, 0.99):.0f} ms, max {max(latencies):.0f} ms (n={len(latencies)})")
     print_answer_steps(steps)
+    if dev_host_cpu is not None:
+        print(f"  dev host CPU:          {dev_host_cpu:.1f} s for {args.calls + args.warmup} calls to their end "
+              f"({1000 * dev_host_cpu / (args.calls + args.warmup):.0f} ms a call)")
     frames_late = max((r.media.max_send_lateness_ms for r in results), default=0.0)
     print(f"  simulator's worst frame lateness: {frames_late:.0f} ms (behind real time: load-generator saturation)")
     ok = (len(instance_ids) == emailed == complete == args.calls

@@ -40,6 +40,16 @@ class ProcessStack:
     base_url: str
     function_key: str
     work_dir: Path
+    dev_host_pid: int = 0
+
+    def dev_host_cpu_s(self) -> float | None:
+        """CPU seconds (user + system, all threads) the dev host has used: less sensitive to other processes on
+        the machine than latencies are. None where /proc is not available."""
+        try:
+            fields = Path(f"/proc/{self.dev_host_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (proc(5) 14, 15)
 
     def answer_timings(self) -> list[dict[str, float]]:
         """The function app's per-call answer-path steps (calls/answer_timing.py), from the dev host's log."""
@@ -142,7 +152,8 @@ def process_stack(storage_connection_string: str, work_dir: Path,
                     children.append(subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=output,
                                                      stderr=subprocess.STDOUT))
                 _wait_until_up(health, children[-1], log)
-            yield ProcessStack(simulator, issuer, env, f"http://127.0.0.1:{dev_port}", function_key, work_dir)
+            yield ProcessStack(simulator, issuer, env, f"http://127.0.0.1:{dev_port}", function_key, work_dir,
+                               children[-1].pid)
         finally:
             for child in children:
                 child.terminate()

@@ -59,15 +59,8 @@ async def serve(host: DevHost) -> None:
         await asyncio.Event().wait()
 
 
-# In Azure the Durable extension answers from the .NET host, another process; here it shares the app's interpreter,
-# so each reply it writes waits for the GIL behind the app's threads (answer, activity, orchestrator replays), up to
-# the 5 ms default switch interval per socket write. A shorter interval narrows that stand-in artefact.
-SWITCH_INTERVAL_S = 0.0005
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(PhoneNumberMaskingFilter())
