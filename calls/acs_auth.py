@@ -2,8 +2,8 @@
 
 A thin shell over `adapters/jwks_keys.BearerVerifier`: it turns a rejection into the HTTP answer. A missing or
 invalid token is 401 (never retried by Event Grid, and ACS does not retry it either); keys that cannot be
-fetched are 503, because the request may be genuine and the sender retries. A key-set fetch (first request,
-rotation) runs in a thread, so it never stalls the worker's event loop and the other calls it serves.
+fetched are 503, because the request may be genuine and the sender retries. The check (and a key-set fetch: first
+request, rotation) runs in a thread, so it never stalls the worker's event loop and the other calls it serves.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ async def refuse_unauthenticated(verifier: BearerVerifier | None, req: func.Http
         return None
     authorization = req.headers.get("authorization")
     try:
-        if verifier.needs_fetch(authorization):
-            await asyncio.to_thread(verifier.verify, authorization)
-        else:
-            verifier.verify(authorization)
+        # Always in a thread: an RS256 check (PyJWT's base64 validation is pure Python) holds the worker's loop for
+        # milliseconds, and under a burst every callback's check delayed the IncomingCalls queued behind it.
+        await asyncio.to_thread(verifier.verify, authorization)
     except JwtRejected as rejected:
         log.warning("Rejected %s: %s", what, rejected.reason)
         return json_response(401, {"error": "unauthorized", "message": rejected.reason, "path": "Authorization"},

@@ -69,17 +69,21 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=0,
                         help="calls placed first and not counted (the first call in a process and against a fresh "
                              "Azurite also pays for connections and the claim container's creation)")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write a cProfile of the dev host's event-loop thread to this file "
+                             "(read it with python -m pstats); the profiler slows the dev host down")
     args = parser.parse_args()
     print("machine load before (1/5/15 min): " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
     started = time.monotonic()
     with running_azurite() as azurite, tempfile.TemporaryDirectory(prefix="e2e-load-") as work:
-        with process_stack(azurite.connection_string, Path(work)) as stack:
+        with process_stack(azurite.connection_string, Path(work), args.profile) as stack:
             try:
                 import uvloop  # the load generator's own loop overhead counts against the latencies it measures
 
                 results = uvloop.run(place_all(stack, args.calls, args.spread, args.warmup))
             except ImportError:
                 results = asyncio.run(place_all(stack, args.calls, args.spread, args.warmup))
+            answer_statuses = [r.status for r in stack.simulator.requests_for("answer")][args.warmup:]
             answers = [r for r in stack.simulator.requests_for("answer") if r.status == 200][args.warmup:]
             instance_ids = sorted({r.json["operationContext"] for r in answers})
             finished = {i: stack.wait_for_call(i, timeout=180) for i in instance_ids}
@@ -87,6 +91,7 @@ def main() -> int:
             emailed = sum(1 for i in instance_ids if email_operation_id(i) in emails)
             complete = sum(1 for i in instance_ids if SPOKEN in stack.transcript(i))
             steps = stack.answer_timings()[args.warmup:]
+            dev_host_cpu = stack.dev_host_cpu_s()
             outcomes = [((s.get("output") or {}).get("outcome"), (s.get("output") or {}).get("partial"))
                         for s in finished.values()]
     latencies = [1000 * (r.timings["answered"] - r.timings["incoming_sent"]) for r in results
@@ -95,6 +100,11 @@ def main() -> int:
     print(f"e2e load: {args.calls} concurrent calls (started within {args.spread:.1f} s), "
           f"{time.monotonic() - started:.0f} s in all")
     print(f"  calls answered:        {len(instance_ids)}/{args.calls} (connected {connected})")
+    # A missed call is visible twice: the simulator's end of it (never_answered: no answer before its ring deadline)
+    # and the answer request ACS refused (400: the call no longer rings), which the app records as answer_failed.
+    ends = [r.ended_by for r in results]
+    print(f"  simulator's call ends: {dict((e, ends.count(e)) for e in sorted(set(ends)))}; answer requests by "
+          f"status: {dict((c, answer_statuses.count(c)) for c in sorted(set(answer_statuses)))}")
     print(f"  emails delivered:      {emailed}/{args.calls} (total emails {len(stack.simulator.emails)})")
     # The simulator speaks the sentence only if it keeps up with real time until the hang-up at 8 s; when this
     # process is saturated it can hang up first, and then there was nothing to transcribe.
@@ -105,6 +115,9 @@ def main() -> int:
         print(f"  IncomingCall->answer:  p50 {statistics.median(latencies):.0f} ms, "
               f"p99 {percentile(latencies, 0.99):.0f} ms, max {max(latencies):.0f} ms (n={len(latencies)})")
     print_answer_steps(steps)
+    if dev_host_cpu is not None:
+        print(f"  dev host CPU:          {dev_host_cpu:.1f} s for {args.calls + args.warmup} calls to their end "
+              f"({1000 * dev_host_cpu / (args.calls + args.warmup):.0f} ms a call)")
     frames_late = max((r.media.max_send_lateness_ms for r in results), default=0.0)
     print(f"  simulator's worst frame lateness: {frames_late:.0f} ms (behind real time: load-generator saturation)")
     ok = (len(instance_ids) == emailed == complete == args.calls

@@ -40,6 +40,16 @@ class ProcessStack:
     base_url: str
     function_key: str
     work_dir: Path
+    dev_host_pid: int = 0
+
+    def dev_host_cpu_s(self) -> float | None:
+        """CPU seconds (user + system, all threads) the dev host has used: less sensitive to other processes on
+        the machine than latencies are. None where /proc is not available."""
+        try:
+            fields = Path(f"/proc/{self.dev_host_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (proc(5) 14, 15)
 
     def answer_timings(self) -> list[dict[str, float]]:
         """The function app's per-call answer-path steps (calls/answer_timing.py), from the dev host's log."""
@@ -104,8 +114,14 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
     raise RuntimeError(f"{url} did not answer within 60 s")
 
 
+def _dev_host_module(profile: Path | None) -> list[str]:
+    # Profiled: the dev host's event-loop thread under cProfile, written at SIGTERM (bench/e2e_load/profiled_host.py).
+    return ["tools.dev_host"] if profile is None else ["bench.e2e_load.profiled_host", str(profile.resolve())]
+
+
 @contextlib.contextmanager
-def process_stack(storage_connection_string: str, work_dir: Path) -> Iterator[ProcessStack]:
+def process_stack(storage_connection_string: str, work_dir: Path,
+                  profile: Path | None = None) -> Iterator[ProcessStack]:
     access_key = base64.b64encode(secrets.token_bytes(32)).decode()
     dev_port, media_port = free_port(), free_port()
     function_key = secrets.token_urlsafe(24)
@@ -128,7 +144,7 @@ def process_stack(storage_connection_string: str, work_dir: Path) -> Iterator[Pr
         try:
             for name, command, health in (
                     ("media_host", [sys.executable, "-m", "media_host"], f"http://127.0.0.1:{media_port}/healthz"),
-                    ("dev_host", [sys.executable, "-m", "tools.dev_host", "--port", str(dev_port),
+                    ("dev_host", [sys.executable, "-m", *_dev_host_module(profile), "--port", str(dev_port),
                                   "--function-key", function_key, "--settings", str(work_dir / "none.json"),
                                   "--log-level", "WARNING"], f"http://127.0.0.1:{dev_port}/")):
                 log = work_dir / f"{name}.log"
@@ -136,7 +152,8 @@ def process_stack(storage_connection_string: str, work_dir: Path) -> Iterator[Pr
                     children.append(subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=output,
                                                      stderr=subprocess.STDOUT))
                 _wait_until_up(health, children[-1], log)
-            yield ProcessStack(simulator, issuer, env, f"http://127.0.0.1:{dev_port}", function_key, work_dir)
+            yield ProcessStack(simulator, issuer, env, f"http://127.0.0.1:{dev_port}", function_key, work_dir,
+                               children[-1].pid)
         finally:
             for child in children:
                 child.terminate()

@@ -124,6 +124,17 @@ def test_withdrawn_call_cannot_be_answered(simulator: AcsSimulatorServer) -> Non
     assert err.value.status_code == 400
 
 
+def test_a_call_answered_first_is_not_withdrawn(simulator: AcsSimulatorServer) -> None:
+    # The answer won the race with the ring deadline: the app got its 200, so the call engine must connect it.
+    offered = simulator.offer_call(CALLER, CALLEE)
+    props = call_client(simulator).answer_call(offered.incoming_call_context, "https://app.example.test/cb")
+    ringing = simulator.offer_call(CALLER, CALLEE)
+
+    assert simulator.withdraw_call(offered.incoming_call_context) is False
+    assert simulator.call(props.call_connection_id) is not None
+    assert simulator.withdraw_call(ringing.incoming_call_context) is True
+
+
 def test_mid_call_actions_and_hang_up(simulator: AcsSimulatorServer) -> None:
     offered = simulator.offer_call(CALLER, CALLEE)
     client = call_client(simulator)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ class CallEngine:
         self._at(s.answer_timeout_s, "answer_timeout")
         if s.abandon_at_s is not None:
             self._at(s.abandon_at_s, "abandon")
+        abandon_once_answered = False
         while True:
             kind, payload = await self._next()
             if kind == "op" and payload.kind == "answer":
@@ -106,12 +108,19 @@ class CallEngine:
                 self._progress(f"call {self._result.ended_by} while ringing")
                 return
             if kind in ("answer_timeout", "abandon"):
-                self._simulator.withdraw_call(self._offered.incoming_call_context)
+                if not self._simulator.withdraw_call(self._offered.incoming_call_context):
+                    # The REST API took the answer (or refusal) before the deadline and the app got its 200; the
+                    # operation is still on its way to this loop (observe). ACS would not drop a call it just
+                    # answered, so wait for it; a caller who abandons at that moment hangs up once it connects.
+                    abandon_once_answered = abandon_once_answered or kind == "abandon"
+                    continue
                 self._result.ended_by = "abandoned" if kind == "abandon" else "never_answered"
                 self._progress(f"call {self._result.ended_by} before any answer")
                 return
         self._timeline = [t for t in self._timeline if t[2] == "abandon"]
         heapq.heapify(self._timeline)
+        if abandon_once_answered:
+            self._at(0, "abandon")
         if s.connects:
             self._at(s.connect_delay_s, "connect")
         elif s.abandon_at_s is None:
@@ -124,7 +133,8 @@ class CallEngine:
         self._answer = op.body
         self._ids = ce.CallIds(op.call_connection_id, self._offered.server_call_id, self._offered.correlation_id)
         self._result.call_connection_id = op.call_connection_id
-        self._result.timings["answered"] = self._clock()
+        # When the answer reached ACS, not when this loop (the load generator's, maybe saturated) got to it.
+        self._result.timings["answered"] = self._clock() - max(0.0, time.monotonic() - op.received_at)
         self._progress(f"answered: callConnectionId {op.call_connection_id}")
 
     async def _call_loop(self) -> None:

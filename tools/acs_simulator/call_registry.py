@@ -125,9 +125,10 @@ class CallRegistry:
         self.refused[context] = how
         return offered
 
-    def withdraw(self, incoming_call_context: str) -> None:
-        """The caller gave up before anyone answered: later answers fail as for an unknown call."""
-        self._offered.pop(incoming_call_context, None)
+    def withdraw(self, incoming_call_context: str) -> bool:
+        """The caller gave up before anyone answered: later answers fail as for an unknown call. False when
+        the call was no longer ringing (answered, rejected or redirected first): nothing was withdrawn."""
+        return self._offered.pop(incoming_call_context, None) is not None
 
     def answer(self, body: dict[str, Any]) -> CallConnection | AcsError:
         context = body.get("incomingCallContext")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,3 +45,5 @@ class CallOperation:
     kind: str  # "answer" | "terminate" | "hang_up" | "play" | "recognize" | "transfer" | "mute" | ...
     call_connection_id: str
     body: dict[str, Any] = field(default_factory=dict)
+    # time.monotonic() when the REST API took the request (its thread), before the call engine's loop sees it
+    received_at: float = field(default_factory=time.monotonic)

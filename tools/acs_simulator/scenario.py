@@ -84,7 +84,9 @@ class Scenario:
     hangup_by: str = "app"  # "caller" at hangup_at_s, or "app": wait for the application's hang-up
     hangup_at_s: float | None = None
     max_wait_s: float = 30.0  # cap from CallConnected to the end; the simulator then ends the call
-    answer_timeout_s: float = 10.0  # how long to wait for an answer after IncomingCall
+    # How long to wait for an answer after IncomingCall. ACS publishes no ring limit (searched: Call Automation
+    # docs, incoming-call-notification concepts); 10 s is on the strict side of any carrier's ringing time.
+    answer_timeout_s: float = 10.0
     connect_delay_s: float = 0.1  # between a successful answer and CallConnected
     play_duration_s: float = 0.3  # how long a play takes before PlayCompleted
     incoming_call_deliveries: int = 1  # IncomingCall delivered N times at once (at-least-once delivery)

@@ -143,9 +143,10 @@ class AcsSimulatorServer:
         with self._lock:
             return self._api.calls.offer(caller, callee, caller_display_name, managed=managed)
 
-    def withdraw_call(self, incoming_call_context: str) -> None:
+    def withdraw_call(self, incoming_call_context: str) -> bool:
+        """Stop the call ringing; False when the REST API had already answered, rejected or redirected it."""
         with self._lock:
-            self._api.calls.withdraw(incoming_call_context)
+            return self._api.calls.withdraw(incoming_call_context)
 
     def call(self, call_connection_id: str) -> CallConnection | None:
         with self._lock:

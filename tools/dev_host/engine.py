@@ -18,6 +18,7 @@ from typing import Any
 
 from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as T
 
+from . import extension_replay
 from . import history as h
 from .episode import (
     ContinuedAsNew,
@@ -26,7 +27,7 @@ from .episode import (
     SdkAnswer,
     StartSubOrchestration,
     StartTimer,
-    begin_episode,
+    begin_episode_context,
     continue_as_new,
     finish_episode,
     new_instance,
@@ -252,8 +253,10 @@ class OrchestrationEngine:
         if message["EventType"] == T.EXECUTION_TERMINATED:
             commands = terminate_episode(instance, message, utc_now())
         else:
-            new_events, context_json = begin_episode(instance, message, utc_now())
-            answer = await self._replay(instance, context_json)
+            new_events, context = begin_episode_context(instance, message, utc_now())
+            # The episode's history as finish_episode will see it (no other episode of this instance runs meanwhile).
+            history = instance.history + new_events if self._extension_replay else None
+            answer = await self._replay(instance, context, history)
             if self._instances.get(instance.instance_id) is not instance or instance.execution_id != execution_id:
                 return  # replaced (AnyState restart) or purged while the SDK ran
             commands = finish_episode(instance, new_events, answer, utc_now(),
@@ -262,16 +265,17 @@ class OrchestrationEngine:
             self._perform(instance, command)
         self._notify()
 
-    async def _replay(self, instance: Instance, context_json: str) -> SdkAnswer:
+    async def _replay(self, instance: Instance, context: dict[str, Any],
+                      history: list[dict[str, Any]] | None) -> SdkAnswer:
         orchestrator = self._index.orchestrators.get(instance.name)
         if orchestrator is None:
             return SdkAnswer(None, error=f"The function '{instance.name}' doesn't exist.")
         context_param, handle = orchestrator
         loop = asyncio.get_running_loop()
         try:
-            state_json = await loop.run_in_executor(
-                self._orchestrator_executor, run_orchestrator, context_param, handle, context_json)
-            return SdkAnswer(json.loads(state_json))
+            # Both replays in the worker thread: on the loop, the extension's blocked every other request under a burst.
+            return await loop.run_in_executor(
+                self._orchestrator_executor, _replay_both, context_param, handle, context, history)
         except Exception as exc:  # noqa: BLE001 - the orchestrator failed: the SDK encodes its state in the message
             answer = SdkAnswer.from_exception(exc)
             log.warning("orchestrator %s (%s) failed: %s", instance.name, instance.instance_id, answer.error)
@@ -341,3 +345,14 @@ class OrchestrationEngine:
                 utc_now(), link.task_id, reason=f"Sub-orchestration '{instance.name}' {instance.runtime_status}: "
                                                f"{instance.output_text}", details=None)
         self._deliver(link.instance_id, link.execution_id, message)
+
+
+def _replay_both(context_param: str, handle: Any, context: dict[str, Any],
+                 history: list[dict[str, Any]] | None) -> SdkAnswer:
+    """The SDK's replay, then (given the history) the extension's replay of its answer; pure, for a worker thread."""
+    state = json.loads(run_orchestrator(context_param, handle, json.dumps(context)))
+    try:
+        replayed = extension_replay.replay(history, state) if history is not None else None
+    except Exception:  # noqa: BLE001 - a dev host bug, not the orchestrator's: the loop replays again and reports it
+        replayed = None
+    return SdkAnswer(state, replayed=replayed)

@@ -18,7 +18,6 @@ from typing import Any
 
 from azure.durable_functions.models.actions.ActionType import ActionType as A
 from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as T
-from dateutil.parser import isoparse
 
 from . import extension_replay
 from . import history as h
@@ -84,6 +83,9 @@ class SdkAnswer:
 
     state: dict[str, Any] | None
     error: str | None = None
+    # The extension's replay of this answer over the episode's history, when the engine computed it beside the SDK's
+    # replay in a worker thread (pure, and the largest cost per episode): then the loop does not do it again.
+    replayed: extension_replay.ReplayOutcome | None = None
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> SdkAnswer:
@@ -111,9 +113,17 @@ def context_input(input_json: str | None) -> str | None:
 
 def begin_episode(instance: Instance, message: dict[str, Any], now: datetime) -> tuple[list[dict[str, Any]], str]:
     """The new events of this episode (OrchestratorStarted + the message) and the context JSON for the SDK."""
+    new_events, context = begin_episode_context(instance, message, now)
+    return new_events, json.dumps(context)
+
+
+def begin_episode_context(instance: Instance, message: dict[str, Any],
+                          now: datetime) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """`begin_episode` with the context not yet JSON: the engine encodes it in the worker thread (the whole
+    history each episode, a large cost on the loop under a burst). Nothing in it changes afterwards."""
     moment = max(now, instance.clock or now)
     if message["EventType"] == T.TIMER_FIRED:
-        moment = max(moment, isoparse(message["FireAt"]))
+        moment = max(moment, h.parse_timestamp(message["FireAt"]))
     instance.clock = moment
     if message["EventType"] == T.EXECUTION_STARTED:
         instance.runtime_status = "Running"
@@ -126,7 +136,7 @@ def begin_episode(instance: Instance, message: dict[str, Any], now: datetime) ->
         "input": context_input(instance.input_json),
         **CONTEXT_SETTINGS,
     }
-    return new_events, json.dumps(context)
+    return new_events, context
 
 
 def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer: SdkAnswer,
@@ -153,7 +163,7 @@ def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer:
                 error = f"the dev host does not support {UNSUPPORTED_ACTIONS[A(kind)]}"
                 break
     if extension_replay_on and error is None:
-        commands.extend(_finish_as_extension(instance, events, moment, state))
+        commands.extend(_finish_as_extension(instance, events, moment, state, answer.replayed))
         events.append(h.orchestrator_completed(moment))
         instance.history.extend(events)
         instance.updated = moment
@@ -182,8 +192,8 @@ def finish_episode(instance: Instance, new_events: list[dict[str, Any]], answer:
 
 
 def _finish_as_extension(instance: Instance, events: list[dict[str, Any]], moment: datetime,
-                         state: dict[str, Any]) -> list[Command]:
-    outcome = extension_replay.replay(instance.history + events, state)
+                         state: dict[str, Any], replayed: extension_replay.ReplayOutcome | None) -> list[Command]:
+    outcome = replayed if replayed is not None else extension_replay.replay(instance.history + events, state)
     for drift in outcome.fire_at_drift:
         if drift not in instance.replay_flags:
             log.warning("instance %s: %s (DTFx does not check FireAt: the ids swapped)", instance.instance_id, drift)
@@ -291,7 +301,7 @@ def _schedule(instance: Instance, events: list[dict[str, Any]], moment: datetime
         return [StartSubOrchestration(task_id, name, child_id, input_json)]
     if kind == A.CREATE_TIMER:
         timer_id = _next_id(instance)
-        fire_at = isoparse(action["fireAt"])
+        fire_at = h.parse_timestamp(action["fireAt"])
         events.append(h.timer_created(moment, timer_id, h.format_timestamp(fire_at)))
         return [StartTimer(timer_id, fire_at, max(fire_at - moment, timedelta(0)))]
     if kind == A.CONTINUE_AS_NEW:

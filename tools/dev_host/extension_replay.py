@@ -38,7 +38,8 @@ from typing import Any
 
 from azure.durable_functions.models.actions.ActionType import ActionType as A
 from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as T
-from dateutil.parser import isoparse
+
+from .history import parse_timestamp
 
 NON_DETERMINISTIC = "Non-Deterministic workflow detected: "
 _FIRE_AT_TOLERANCE = timedelta(milliseconds=1)
@@ -139,7 +140,7 @@ class _CSharpReplay:
         if kind in (A.CALL_ACTIVITY_WITH_RETRY, A.CALL_SUB_ORCHESTRATOR_WITH_RETRY):
             return self.with_retry(action)
         if kind == A.CREATE_TIMER:
-            return self.create_timer(isoparse(action["fireAt"]), cancelled=bool(action.get("isCanceled")))
+            return self.create_timer(parse_timestamp(action["fireAt"]), cancelled=bool(action.get("isCanceled")))
         if kind == A.WAIT_FOR_EXTERNAL_EVENT:
             return self.wait_for_event(action["externalEventName"])
         return _finished()  # ContinueAsNew and signals are fire-and-forget (InvokeAPIFromAction L152-173)
@@ -223,7 +224,7 @@ class _CSharpReplay:
     def process(self, event: dict[str, Any]) -> None:
         kind = event["EventType"]
         if kind == T.ORCHESTRATOR_STARTED:
-            self.now = isoparse(event["Timestamp"])
+            self.now = parse_timestamp(event["Timestamp"])
         elif kind == T.EXECUTION_STARTED:
             self.resume()
         elif kind in (T.TASK_SCHEDULED, T.TIMER_CREATED, T.SUB_ORCHESTRATION_INSTANCE_CREATED):
@@ -263,7 +264,7 @@ class _CSharpReplay:
                 "sequence number. Was a change made to the orchestrator code after this instance had already "
                 "started running?")
         if wanted == "timer" and replayed.fire_at is not None:
-            recorded = isoparse(event["FireAt"])
+            recorded = parse_timestamp(event["FireAt"])
             if abs(recorded - replayed.fire_at) > _FIRE_AT_TOLERANCE:
                 self.drift.append(f"timer {task_id}: history FireAt {event['FireAt']}, "
                                   f"replayed FireAt {replayed.fire_at.isoformat()}")

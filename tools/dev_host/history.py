@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as T
+from dateutil.parser import isoparse
 
 # DTFx's OrchestrationStatus numbers, as written in ExecutionCompleted.OrchestrationStatus.
 ORCHESTRATION_STATUS_NUMBERS = {
@@ -24,6 +26,15 @@ _TASK_ID_KINDS = {
     T.TASK_SCHEDULED: "TaskScheduled",
     T.SUB_ORCHESTRATION_INSTANCE_CREATED: "SubOrchestrationInstanceCreated",
 }
+
+
+@lru_cache(maxsize=65536)
+def parse_timestamp(text: str) -> datetime:
+    """`isoparse`, remembered: each episode's extension-style replay reads every timestamp of the history again,
+    and under a burst that parsing was the largest cost on the dev host's loop (bench.e2e_load --profile).
+    A datetime is immutable, so a shared result is safe."""
+    moment: datetime = isoparse(text)
+    return moment
 
 
 def format_timestamp(moment: datetime) -> str:
