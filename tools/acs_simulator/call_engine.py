@@ -166,6 +166,8 @@ class CallEngine:
             self._transfer_done(payload)
         elif kind == "agent_result":
             self._agent_result(payload)
+        elif kind == "agent_joined_callback":
+            self._callback("AddParticipantSucceeded", ce.ACTION_OK, *payload)
         elif kind == "recognize_timeout" and self._recognize is not None and payload == self._recognize_generation:
             pending, self._recognize = self._recognize, None
             self._callback("RecognizeFailed", ce.INITIAL_SILENCE, pending.operation_context, uri=pending.callback_uri)
@@ -344,6 +346,12 @@ class CallEngine:
             after = self._scenario.agent_after_s if self._scenario.agent_answer != "no_answer" else \
                 float(timeout if isinstance(timeout, int) and timeout > 0 else 30)
             self._at(after, "agent_result", body)
+        elif op.kind == "participants_cancelAddParticipant":
+            self._cancel_done(op.call_connection_id, body)
+        elif op.kind == "participants_remove":
+            # RemoveParticipantSucceeded carries the participant and the request's operationContext.
+            self._callback("RemoveParticipantSucceeded", ce.ACTION_OK, body.get("operationContext"),
+                           {"participant": body.get("participantToRemove")}, body.get("operationCallbackUri"))
         elif op.kind == "play":
             self._at(self._scenario.play_duration_s, "play_done", body)
         elif op.kind == "recognize":
@@ -413,11 +421,24 @@ class CallEngine:
         participant, answer = body.get("participantToAdd"), self._scenario.agent_answer
         context, uri = body.get("operationContext"), body.get("operationCallbackUri")
         joined = self._simulator.settle_invitation(self._ids.call_connection_id, participant, answer == "answered")
+        if joined is None:
+            return  # withdrawn while ringing: CancelAddParticipantSucceeded was its result
         if answer == "answered" and joined:
-            self._callback("AddParticipantSucceeded", ce.ACTION_OK, context, {"participant": participant}, uri)
+            # agent.callback_delay_s: the agent is in the call at once, the event reaches the app late.
+            self._at(self._scenario.agent_callback_delay_s, "agent_joined_callback",
+                     (context, {"participant": participant}, uri))
             return
         result = ce.ADD_DECLINED if answer == "declined" else ce.ADD_NOT_ANSWERED
         self._callback("AddParticipantFailed", result, context, {"participant": participant}, uri)
+
+    def _cancel_done(self, call_connection_id: str, body: dict[str, Any]) -> None:
+        # CancelAddParticipantSucceeded / Failed carry the invitationId and the cancel request's own
+        # operationContext (generated models CancelAddParticipantSucceeded / CancelAddParticipantFailed).
+        connection, invitation = self._simulator.call(call_connection_id), body.get("invitationId")
+        withdrawn = connection is not None and invitation in connection.canceled_invitations
+        self._callback("CancelAddParticipantSucceeded" if withdrawn else "CancelAddParticipantFailed",
+                       ce.ACTION_OK if withdrawn else ce.CANCEL_TOO_LATE, body.get("operationContext"),
+                       {"invitationId": invitation}, body.get("operationCallbackUri"))
 
     async def _end(self) -> None:
         assert self._ids is not None
