@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tools.acs_simulator import agent_invitations, identifiers
 from tools.acs_simulator import cloud_events as ce
-from tools.acs_simulator import identifiers
 from tools.acs_simulator.call_registry import OfferedCall
 from tools.acs_simulator.callback_sender import CallbackSender
 from tools.acs_simulator.dtmf_recognizer import PendingRecognize
@@ -53,6 +53,7 @@ class CallEngine:
         self._connected_at = 0.0
         self._ended_by = ""
         self._recording: RecordingSession | None = None
+        self._agents = agent_invitations.AgentInvitations(scenario, simulator, self._callback, self._at)
 
     # called on a server thread
     def observe(self, operation: CallOperation) -> None:
@@ -164,10 +165,8 @@ class CallEngine:
             self._play_done(payload)
         elif kind == "transfer_result":
             self._transfer_done(payload)
-        elif kind == "agent_result":
-            self._agent_result(payload)
-        elif kind == "agent_joined_callback":
-            self._callback("AddParticipantSucceeded", ce.ACTION_OK, *payload)
+        elif kind in agent_invitations.TIMELINE_KINDS:
+            self._agents.on_timeline(kind, payload)
         elif kind == "recognize_timeout" and self._recognize is not None and payload == self._recognize_generation:
             pending, self._recognize = self._recognize, None
             self._callback("RecognizeFailed", ce.INITIAL_SILENCE, pending.operation_context, uri=pending.callback_uri)
@@ -341,17 +340,8 @@ class CallEngine:
             # DELETE (hang_up) leaves our leg only: with an agent in the call, caller and agent stay connected.
             connection = self._simulator.call(op.call_connection_id)
             self._ended_by = "handed_off" if op.kind == "hang_up" and connection and connection.joined else "app"
-        elif op.kind == "participants_add":
-            timeout = body.get("invitationTimeoutInSeconds")
-            after = self._scenario.agent_after_s if self._scenario.agent_answer != "no_answer" else \
-                float(timeout if isinstance(timeout, int) and timeout > 0 else 30)
-            self._at(after, "agent_result", body)
-        elif op.kind == "participants_cancelAddParticipant":
-            self._cancel_done(op.call_connection_id, body)
-        elif op.kind == "participants_remove":
-            # RemoveParticipantSucceeded carries the participant and the request's operationContext.
-            self._callback("RemoveParticipantSucceeded", ce.ACTION_OK, body.get("operationContext"),
-                           {"participant": body.get("participantToRemove")}, body.get("operationCallbackUri"))
+        elif op.kind in agent_invitations.OPERATIONS:
+            self._agents.on_operation(op)
         elif op.kind == "play":
             self._at(self._scenario.play_duration_s, "play_done", body)
         elif op.kind == "recognize":
@@ -413,32 +403,6 @@ class CallEngine:
         extra = ce.transfer_target(body.get("targetParticipant"), self._offered.caller)
         self._callback("CallTransferAccepted", ce.TRANSFER_ACCEPTED, context, extra, uri)
         self._ended_by = "transfer"
-
-    def _agent_result(self, body: dict[str, Any]) -> None:
-        # AddParticipantSucceeded / AddParticipantFailed carry the participant and the request's
-        # operationContext (generated models of the same names).
-        assert self._ids is not None
-        participant, answer = body.get("participantToAdd"), self._scenario.agent_answer
-        context, uri = body.get("operationContext"), body.get("operationCallbackUri")
-        joined = self._simulator.settle_invitation(self._ids.call_connection_id, participant, answer == "answered")
-        if joined is None:
-            return  # withdrawn while ringing: CancelAddParticipantSucceeded was its result
-        if answer == "answered" and joined:
-            # agent.callback_delay_s: the agent is in the call at once, the event reaches the app late.
-            self._at(self._scenario.agent_callback_delay_s, "agent_joined_callback",
-                     (context, {"participant": participant}, uri))
-            return
-        result = ce.ADD_DECLINED if answer == "declined" else ce.ADD_NOT_ANSWERED
-        self._callback("AddParticipantFailed", result, context, {"participant": participant}, uri)
-
-    def _cancel_done(self, call_connection_id: str, body: dict[str, Any]) -> None:
-        # CancelAddParticipantSucceeded / Failed carry the invitationId and the cancel request's own
-        # operationContext (generated models CancelAddParticipantSucceeded / CancelAddParticipantFailed).
-        connection, invitation = self._simulator.call(call_connection_id), body.get("invitationId")
-        withdrawn = connection is not None and invitation in connection.canceled_invitations
-        self._callback("CancelAddParticipantSucceeded" if withdrawn else "CancelAddParticipantFailed",
-                       ce.ACTION_OK if withdrawn else ce.CANCEL_TOO_LATE, body.get("operationContext"),
-                       {"invitationId": invitation}, body.get("operationCallbackUri"))
 
     async def _end(self) -> None:
         assert self._ids is not None
