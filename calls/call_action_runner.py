@@ -78,13 +78,13 @@ class TransferExtras:
 
 
 def _perform(connection: CallConnectionClient, action: CallAction, configured_target: str | None,
-             caller: CommunicationIdentifier | None, extras: TransferExtras) -> None:
+             caller: CommunicationIdentifier | None, extras: TransferExtras) -> dict[str, object]:
     context = action.action_id
     target = configured_target if action.target == CONFIGURED_TARGET else action.target
     if action.kind in HANDOFF_STEPS:
-        perform_step(connection, action, identifier(target) if target else None, caller, extras.context,
-                     extras.caller_id, None if action.prompt is None else play_source(action.prompt))
-    elif action.kind == PLAY and action.prompt is not None:
+        return perform_step(connection, action, identifier(target) if target else None, caller, extras.context,
+                            extras.caller_id, None if action.prompt is None else play_source(action.prompt))
+    if action.kind == PLAY and action.prompt is not None:
         connection.play_media(play_source(action.prompt), operation_context=context)
     elif action.kind == RECOGNIZE_DTMF:
         connection.start_recognizing_media(
@@ -110,6 +110,7 @@ def _perform(connection: CallConnectionClient, action: CallAction, configured_ta
         connection.stop_transcription(operation_context=context)
     else:
         raise ValueError(f"action {action.kind} is not performed here")
+    return {}
 
 
 def _required(caller: CommunicationIdentifier | None) -> CommunicationIdentifier:
@@ -126,8 +127,13 @@ def run_action(connection: CallConnectionClient, action: CallAction, configured_
     """{"status": "accepted"} when ACS took the request; otherwise "gone" / "rejected" with code and message.
 
     `action.target`, when not the configured one, is the opened (raw) target: the activity unseals it."""
-    return _guarded(action, lambda: _perform(connection, action, configured_target, caller,
-                                             extras or TransferExtras()))
+    answer: dict[str, object] = {}
+
+    def perform() -> None:
+        answer.update(_perform(connection, action, configured_target, caller, extras or TransferExtras()))
+
+    result = _guarded(action, perform)
+    return {**result, **answer} if result["status"] == "accepted" else result
 
 
 def run_recording_action(client: CallAutomationClient, action: CallAction, settings: RecordingSettings,

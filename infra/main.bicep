@@ -115,6 +115,28 @@ param callHoldText string = ''
 param callHoldAudioUrl string = ''
 param callHandoffAnswerSeconds string = ''
 param callHandoffCallerId string = ''
+@description('Call recording (docs/settings.md): off, audio (one mixed channel) or audio_unmixed (one channel per participant, wav only).')
+@allowed([
+  'off'
+  'audio'
+  'audio_unmixed'
+])
+param callRecording string = 'off'
+@description('Recording file format: wav, or mp3 (mixed audio only).')
+@allowed([
+  'wav'
+  'mp3'
+])
+param callRecordingFormat string = 'wav'
+@description('When a recording starts: api (the control API) or connect (after the consent notice; needs callRecording).')
+@allowed([
+  'api'
+  'connect'
+])
+param callRecordingStart string = 'api'
+@description('Consent notice played before a recording starts at connect: spoken text, or an https audio file instead.')
+param callRecordingConsentText string = ''
+param callRecordingConsentAudioUrl string = ''
 @description('Answer policy (docs/settings.md): comma-separated E.164 numbers rejected with forbidden.')
 param callBlockedCallers string = ''
 @description('The media host\'s health route asked before each answer (e.g. https://<media fqdn>/healthz); empty: capacity not checked.')
@@ -436,6 +458,30 @@ var outboundCallSettings = [
   }
 ]
 
+// Call recording and its consent notice (shared/recording_settings.py, shared/call_flow_settings.py).
+var recordingSettings = [
+  {
+    name: 'CALL_RECORDING'
+    value: callRecording
+  }
+  {
+    name: 'CALL_RECORDING_FORMAT'
+    value: callRecordingFormat
+  }
+  {
+    name: 'CALL_RECORDING_START'
+    value: callRecordingStart
+  }
+  {
+    name: 'CALL_RECORDING_CONSENT_TEXT'
+    value: callRecordingConsentText
+  }
+  {
+    name: 'CALL_RECORDING_CONSENT_AUDIO_URL'
+    value: callRecordingConsentAudioUrl
+  }
+]
+
 var callFlowSettings = [
   {
     name: 'CALL_GREETING_TEXT'
@@ -646,7 +692,8 @@ module functionApp 'modules/function-app.bicep' = {
     callTokenSecretUri: keyVault.outputs.callTokenSecretUri
     appInsightsConnectionString: monitoring.outputs.appInsightsConnectionString
     alwaysReadyHttpInstances: alwaysReadyHttpInstances
-    appSettings: concat(sharedSettings, callFlowSettings, answerPolicySettings, outboundCallSettings, digestSettings, [
+    appSettings: concat(sharedSettings, callFlowSettings, answerPolicySettings, outboundCallSettings, digestSettings,
+                        recordingSettings, [
       {
         name: 'ACS_ENDPOINT'
         value: communication.outputs.endpoint

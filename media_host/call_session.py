@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -21,11 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from media_host.blob_store import CallBlobStore
 from media_host.call_control import CallControl
 from media_host.call_output import WebSocketCallOutput
-from media_host.call_transcripts import (
-    TRANSCRIPTION_AFTER_DROP_WAIT_SECONDS,
-    TRANSCRIPTION_CLOSE_WAIT_SECONDS,
-    CallTranscripts,
-)
+from media_host.call_transcripts import TRANSCRIPTION_CLOSE_WAIT_SECONDS, CallTranscripts
 from media_host.call_turns import CallTurns
 from media_host.host_logging import CallLogger
 from media_host.inline_connection import InlineServerConnection
@@ -257,8 +254,11 @@ class CallSession:
         if self.call_transcript.on_utterance is not None:
             self.call_transcript.on_utterance = None
         clean = self.ws.close_code in CLEAN_CLOSE_CODES
+        # Broken mid-call: report at once (it triggers the restart); see media_host/call_transcripts.py.
         transcription_closed = await self.transcripts.wait_for_transcription(
-            self.call_transcript, TRANSCRIPTION_CLOSE_WAIT_SECONDS if clean else TRANSCRIPTION_AFTER_DROP_WAIT_SECONDS)
+            self.call_transcript, TRANSCRIPTION_CLOSE_WAIT_SECONDS if clean else 0.0)
+        if not transcription_closed and not clean:
+            self.call_transcript.reported_without_transcription = self.socket_id
         flushed = await self.transcripts.release(self.route.instance_id, self.call_transcript, transcription=False,
                                                  flush_timeout=self.flush_timeout)
         if not flushed:
@@ -287,6 +287,7 @@ class CallSession:
         summary: dict[str, Any] = {"segments": stats.transcript_segments, "closeCode": self.ws.close_code,
                                    "malformedMessages": stats.malformed_messages}
         self.call_transcript.transcription_stats = summary
+        await self._report_transcription_later(summary)
         flushed = await self.transcripts.release(self.route.instance_id, self.call_transcript, transcription=True,
                                                  flush_timeout=self.flush_timeout)
         if not flushed:
@@ -294,6 +295,24 @@ class CallSession:
         self.log.info("transcription socket closed", extra={"closeCode": self.ws.close_code,
                                                             "segments": stats.transcript_segments})
         return summary
+
+    async def _report_transcription_later(self, figures: dict[str, Any]) -> None:
+        """A broken media socket reported without this socket's figures: add them to its media.json entry, if it
+        is still the call's latest report (a later socket's report stands on its own)."""
+        socket_id = self.call_transcript.reported_without_transcription
+        if socket_id is None or self.call_transcript.transcription_sockets > 1:
+            return
+        self.call_transcript.reported_without_transcription = None
+        name = media_report_blob(self.route.instance_id)
+        try:
+            async with self.call_transcript.report_lock:
+                previous = await self.store.get(name)
+                document = json.loads(previous) if previous else None
+                if isinstance(document, dict) and document.get("socketId") == socket_id:
+                    document["transcription"] = {**figures, "socketOpenAtReport": False, "reportedAfter": True}
+                    await self.store.put(name, encode_json(document))
+        except Exception as error:  # noqa: BLE001 - the figures are a nicety; the report went out already
+            self.log.warning("transcription figures not added to media.json: %s", type(error).__name__)
 
     async def _write_summary(self, summary: dict[str, Any]) -> None:
         name = media_report_blob(self.route.instance_id)

@@ -8,10 +8,15 @@ append to `calls/{id}/transcript.jsonl`. Appends are conditional on the blob's l
 `CallBlobStore.append`), so two writers of one blob would refuse each other's appends: the call's sockets
 share one `AppendBuffer` instead, held here while any of them is open.
 
-The media socket reports the call's end (media.json, then the function app's `MediaStreamEnded`). Before it
-does, it waits for the call's transcription socket to close, so that the last segments are in the blob when
-the summary reads it: a few seconds when the media socket closed cleanly (the call is ending), and until the
-transcription socket closes when the media socket broke mid-call (the call, and its transcript, go on).
+The media socket reports the call's end (media.json, then the function app's `MediaStreamEnded`). When it
+closed cleanly (the call is ending, and ACS closes the transcription socket with it) the report waits a few
+seconds for the call's transcription socket to close, so that the last segments are in the blob when the
+summary reads it. When the media socket broke mid-call the report goes out at once: it is what tells the
+orchestration to restart the stream, and the call, its transcription socket and its transcript go on. That
+report says `transcription: {"socketOpenAtReport": true}`; the transcription socket's own figures follow when
+it closes, into media.json's entry of the same socket id (`reported_without_transcription`) while that socket is
+still the call's latest report. They are not sent to the function app a second time: the orchestration reads
+one report per socket id (shared/media_recovery.py).
 """
 
 from __future__ import annotations
@@ -27,9 +32,6 @@ from shared.speaker_labels import SpeakerLabels
 
 # The media socket closed cleanly: the call is ending, and ACS closes the transcription socket with it.
 TRANSCRIPTION_CLOSE_WAIT_SECONDS = 5.0
-# The media socket broke while the call goes on: the transcription socket keeps transcribing until the call
-# ends (or goes idle and is closed), and the report, which ends the call's wait for media, waits for it.
-TRANSCRIPTION_AFTER_DROP_WAIT_SECONDS = 4 * 3600.0 + 120.0
 
 
 @dataclass
@@ -46,6 +48,8 @@ class CallTranscript:
     # media.json is read and rewritten by each media socket of the call as it closes (every socket listed):
     # one at a time, or two closing together would each drop the other's entry.
     report_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The socket id of a broken media socket that reported while a transcription socket was open.
+    reported_without_transcription: str | None = None
 
 
 class CallTranscripts:

@@ -40,7 +40,7 @@ from media_host.realtime_tools import RealtimeTools
 from media_host.telemetry import record_realtime_failure
 from media_host.voice import CallOutput
 from shared.call_action_tools import RESPONSE_CREATE, with_tools
-from shared.media_codec import AudioData, AudioMetadata
+from shared.media_codec import AudioData, AudioMetadata, DtmfData
 from shared.transcript_lines import segment_from_voice
 from shared.voice_realtime_protocol import (
     PREFIX_PADDING_MS,
@@ -58,6 +58,7 @@ from shared.voice_realtime_protocol import (
     TranscriptionFailed,
     append_audio,
     auto_truncates,
+    key_press_item,
     model_sample_rate,
     parse_server_event,
     realtime_url,
@@ -172,8 +173,8 @@ class RealtimeProcessor:
                 self._queue.get_nowait()
             return
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._send_upstream()), loop.create_task(self._receive()),
-                       loop.create_task(self._player.run())]
+        self._tasks += [loop.create_task(self._send_upstream()), loop.create_task(self._receive()),
+                        loop.create_task(self._player.run())]
 
     def on_metadata(self, metadata: AudioMetadata) -> None:
         self._call_rate = metadata.sample_rate
@@ -214,6 +215,19 @@ class RealtimeProcessor:
                 if self._turns is not None:
                     # base64 length -> PCM bytes -> ms at the model's rate: the input buffer's own clock
                     self._turns.forwarded(len(audio_b64) * 1500 / (4 * self._model_rate), arrived)
+
+    def on_dtmf(self, dtmf: DtmfData) -> None:
+        """A key press (MEDIA_DTMF=on) reaches the model as the caller's text, and asks for its answer. Called
+        synchronously by the media socket: the sends run as a task of their own."""
+        item = key_press_item(dtmf.data)
+        if item is None or self._model is None:
+            return  # before the model's socket is up, or without one, the key is in the timeline only
+        self._tasks = [task for task in self._tasks if not task.done()]
+        self._tasks.append(asyncio.get_running_loop().create_task(self._send_key(item)))
+
+    async def _send_key(self, item: str) -> None:
+        await self._send(item)
+        await self._create_response()
 
     # --- the model's events ---------------------------------------------------------------------------------
 

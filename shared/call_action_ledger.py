@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from shared.call_actions import (
     ADD_AGENT,
     BRIEF_AGENT,
+    CANCEL_ADD,
     HANDOFF,
     HANG_UP,
     HOLD,
@@ -23,6 +24,7 @@ from shared.call_actions import (
     PLAY,
     RECOGNIZE_DTMF,
     RECORDING_ACTIONS,
+    REMOVE_AGENT,
     START_TRANSCRIPTION,
     STOP_TRANSCRIPTION,
     TRANSFER,
@@ -49,7 +51,13 @@ RESULT_EVENTS: dict[str, tuple[frozenset[str], str | None]] = {
     # The hand-off's invitation (AddParticipantRequest.operationContext is echoed in these events).
     "AddParticipantSucceeded": (frozenset({ADD_AGENT}), COMPLETED),
     "AddParticipantFailed": (frozenset({ADD_AGENT}), FAILED),
-    "CancelAddParticipantSucceeded": (frozenset({ADD_AGENT}), CANCELED),
+    # Withdrawing it, and removing an agent who answered too late: these results echo the operationContext
+    # of the cancel / remove request itself (CancelAddParticipantRequest, RemoveParticipantRequest; SDK
+    # `cancel_add_participant_operation`, `remove_participant`).
+    "CancelAddParticipantSucceeded": (frozenset({CANCEL_ADD}), COMPLETED),
+    "CancelAddParticipantFailed": (frozenset({CANCEL_ADD}), FAILED),
+    "RemoveParticipantSucceeded": (frozenset({REMOVE_AGENT}), COMPLETED),
+    "RemoveParticipantFailed": (frozenset({REMOVE_AGENT}), FAILED),
     "RecognizeCompleted": (frozenset({RECOGNIZE_DTMF}), COMPLETED),
     "RecognizeFailed": (frozenset({RECOGNIZE_DTMF}), FAILED),
     "RecognizeCanceled": (frozenset({RECOGNIZE_DTMF}), CANCELED),
@@ -83,6 +91,7 @@ class Outcome:
     status: str  # completed | failed | canceled
     detail: str | None = None
     details: Mapping[str, object] = field(default_factory=dict)  # e.g. {"dtmfTones": "0"}
+    overdue: bool = False  # settled by the machine's deadline, not by ACS: ACS may still act on the request
 
 
 @dataclass(frozen=True)
@@ -202,7 +211,8 @@ def on_overdue(ledger: Ledger, now: datetime) -> tuple[Ledger, tuple[Outcome, ..
                     if entry.state == SENT and entry.result_due is not None and entry.result_due <= now)
     for entry in overdue:
         ledger = _update(ledger, entry.action.action_id, state=FAILED, detail="no result")
-    return ledger, tuple(Outcome(entry.action, FAILED, "no result from ACS in time") for entry in overdue)
+    return ledger, tuple(Outcome(entry.action, FAILED, "no result from ACS in time", overdue=True)
+                         for entry in overdue)
 
 
 def pending_count(ledger: Ledger) -> int:

@@ -37,8 +37,10 @@ ACTION_KINDS = (PLAY, RECOGNIZE_DTMF, TRANSFER, HANDOFF, HANG_UP, MUTE, START_TR
                 START_RECORDING, PAUSE_RECORDING, RESUME_RECORDING, STOP_RECORDING)
 # The hand-off's own steps: planned by shared/warm_transfer.py only, never accepted from a request.
 HOLD, UNHOLD, ADD_AGENT, BRIEF_AGENT, LEAVE = "hold", "unhold", "add_participant", "play_to_agent", "leave"
-HANDOFF_STEPS = frozenset({HOLD, UNHOLD, ADD_AGENT, BRIEF_AGENT, LEAVE})
-TARGETED_KINDS = frozenset({TRANSFER, HANDOFF, ADD_AGENT, BRIEF_AGENT})
+# Tidying after a hand-off that gave up: withdraw the agent's invitation, or remove an agent who answered late.
+CANCEL_ADD, REMOVE_AGENT = "cancel_add_participant", "remove_participant"
+HANDOFF_STEPS = frozenset({HOLD, UNHOLD, ADD_AGENT, BRIEF_AGENT, LEAVE, CANCEL_ADD, REMOVE_AGENT})
+TARGETED_KINDS = frozenset({TRANSFER, HANDOFF, ADD_AGENT, BRIEF_AGENT, CANCEL_ADD, REMOVE_AGENT})
 # The media host's voice processor may end or hand over the call, nothing else.
 MEDIA_HOST_ACTIONS = frozenset({TRANSFER, HANG_UP})
 
@@ -62,6 +64,7 @@ ACS_USER_ID = re.compile(r"8:acs:[A-Za-z0-9_-]{1,256}")
 VOICE_NAME = re.compile(r"[a-z]{2,3}(?:-[A-Za-z]{2,8}){1,2}-[A-Za-z0-9:]{1,64}")
 LOCALE = re.compile(r"[a-z]{2,3}-[A-Z]{2}")
 ACTION_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+INVITATION_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # AddParticipantResponse.invitationId (a GUID in practice)
 _CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -91,6 +94,7 @@ class CallAction:
     reason: str | None = None  # transfer / handoff: why, for the agent (a context header) and the record
     headers: Headers = ()  # transfer / handoff: extra custom context headers (shared/transfer_context.py)
     target_mask: str | None = None  # the masked form of a sealed target, for the timeline
+    invitation_id: str | None = None  # cancel_add_participant: the invitation ACS answered the add with
 
     def to_payload(self) -> dict[str, object]:
         return {
@@ -107,6 +111,7 @@ class CallAction:
             **({"reason": self.reason} if self.reason is not None else {}),
             **({"headers": dict(self.headers)} if self.headers else {}),
             **({"targetMask": self.target_mask} if self.target_mask is not None else {}),
+            **({"invitationId": self.invitation_id} if self.invitation_id is not None else {}),
         }
 
     def shown_target(self) -> str:
@@ -272,6 +277,11 @@ def action_from_payload(payload: Mapping[str, object]) -> CallAction | None:
     if step:
         changes.update(kind=kind, target=action.target if target is not None else None, prompt=step_prompt,
                        timeout_seconds=_step_timeout(payload.get("timeoutSeconds")))
+        invitation = payload.get("invitationId")
+        if kind == CANCEL_ADD:
+            if not isinstance(invitation, str) or INVITATION_ID.fullmatch(invitation) is None:
+                return None
+            changes["invitation_id"] = invitation
     if sealed:
         if not isinstance(mask, str) or kind not in TARGETED_KINDS:
             return None

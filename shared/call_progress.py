@@ -198,7 +198,9 @@ def _on_callback(record: lifecycle.CallRecord, state: ControlState, name: str, p
     at, detail = _at(payload, now), event_detail(payload)
     ledger, match = ledger_ops.on_callback(state.ledger, name, payload, detail)
     if match.repeated:
-        return record, state  # a late or second result of a settled action: it was recorded the first time
+        # A late or second result of a settled action: it was recorded the first time, unless it is an agent
+        # joining after their hand-off gave up.
+        return _late_agent(record, state, handoff_ops.late_agent(match.entry, name), at)
     state = replace(state, ledger=ledger)
     if match.entry is not None:
         detail = f"{detail} ({match.entry.action.describe()})" if detail else match.entry.action.describe()
@@ -207,6 +209,16 @@ def _on_callback(record: lifecycle.CallRecord, state: ControlState, name: str, p
     if match.outcome is not None and record.stage != "summarized":
         return _settled(record, state, match.outcome, at, now, ids)
     return record, state
+
+
+def _late_agent(record: lifecycle.CallRecord, state: ControlState, remove: CallAction | None, at: str
+                ) -> tuple[lifecycle.CallRecord, ControlState]:
+    if remove is None or _ending(record) or ledger_ops.find(state.ledger, remove.action_id) is not None:
+        return record, state  # an ending call is terminated for everyone, the agent with it
+    record = lifecycle.note(record, at, "handoff_late_answer", f"{remove.shown_target()} joined after the hand-off "
+                            "gave up: removed")
+    ledger, _ = ledger_ops.enqueue(state.ledger, remove, bounded=False)
+    return lifecycle.note(record, at, "action_requested", remove.describe()), replace(state, ledger=ledger)
 
 
 def _on_action_requested(record: lifecycle.CallRecord, state: ControlState, payload: Mapping[str, object],
@@ -283,7 +295,7 @@ def on_request_result(record: lifecycle.CallRecord, state: ControlState, action_
     """The action activity finished: ACS accepted the request, or refused it (which settles the action)."""
     at = lifecycle.iso(now)
     ledger, outcome = ledger_ops.on_request_result(state.ledger, action_id, result, now)
-    state = replace(state, ledger=ledger)
+    state = replace(state, ledger=ledger, handoff=handoff_ops.on_invitation(state.handoff, action_id, result))
     entry = ledger_ops.find(ledger, action_id)
     if entry is None:
         return record, state

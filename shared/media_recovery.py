@@ -83,7 +83,7 @@ class Restart:
     stream: StreamName
     attempt: int
     operation_context: str
-    gap_marker: bool = False  # the first restart after a media drop: mark the gap in the transcript
+    gap_marker: bool = False  # the first restart after a drop: mark the gap in the transcript (`_marks_gap`)
 
 
 def begin(raw_input: Mapping[str, object], transcription_requested: bool) -> Recovery:
@@ -245,6 +245,13 @@ def on_restart_result(recovery: Recovery, record: lifecycle.CallRecord, name: St
     return _retry_or_give_up(recovery, record, stream, now)
 
 
+def _marks_gap(recovery: Recovery, name: StreamName) -> bool:
+    """A stream's first restart after its drop marks the gap in the transcript: a lost media socket loses what
+    the voice processor heard, a lost transcription socket the segments ACS would have sent. One outage, one
+    marker: when media is down too (a media host killed takes both sockets), the media restart writes it."""
+    return name == MEDIA or recovery.media.status not in ("down", "starting")
+
+
 def step(recovery: Recovery, record: lifecycle.CallRecord, now: datetime
          ) -> tuple[Recovery, lifecycle.CallRecord, list[Restart]]:
     """What is due now: restarts to start, overdue attempts counted failed, the held report handed over."""
@@ -270,7 +277,8 @@ def step(recovery: Recovery, record: lifecycle.CallRecord, now: datetime
                          due=now + timedelta(seconds=START_RESULT_SECONDS))
         record = _note(record, stream, now, "restart_requested", f"attempt {attempt} of {recovery.settings.attempts}")
         recovery = _with(recovery, stream)
-        restarts.append(Restart(name, attempt, f"{RESTART_CONTEXT}:{name}:{attempt}", first and name == MEDIA))
+        marks = first and _marks_gap(recovery, name)
+        restarts.append(Restart(name, attempt, f"{RESTART_CONTEXT}:{name}:{attempt}", marks))
     if record.stage == "ended" and record.media_report is None and recovery.held_report is not None \
             and recovery.media.status != "streaming":
         # No socket followed the drop: its report is the call's last word on media.

@@ -23,6 +23,7 @@ the `azure-ai-voicelive` models (`RequestSession`, `AzureSemanticVad`, `AzureSta
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -176,6 +177,20 @@ def session_update(options: SessionOptions) -> str:
 def append_audio(audio_b64: str) -> str:
     """`input_audio_buffer.append` around base64 PCM that is already encoded (no re-encoding)."""
     return '{"type":"input_audio_buffer.append","audio":"' + audio_b64 + '"}'
+
+
+_KEY = re.compile(r"[0-9A-Za-z*#]{1,16}")  # a DtmfData tone: 0-9, *, #, A-D (or a tone's name)
+
+
+def key_press_item(tone: str) -> str | None:
+    """A caller's key press as a user text item: `conversation.item.create` with a user `message` whose content
+    is `input_text` (OpenAI realtime RealtimeConversationItemUserMessage, content type input_text; Voice Live
+    UserMessageItem with InputTextContentPart, the same JSON). None for a tone that is not a key."""
+    if _KEY.fullmatch(tone) is None:
+        return None
+    text = f"The caller pressed the key {tone} on their phone keypad."
+    return json.dumps({"type": "conversation.item.create",
+                       "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}})
 
 
 def truncate_item(item_id: str, audio_end_ms: int) -> str:

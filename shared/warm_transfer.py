@@ -13,23 +13,41 @@ the action activity performs (calls/handoff_steps.py) and the ledger settles:
                                                      only, so caller and agent stay connected)
 
 If the hold or the add fails, declines or times out, the caller comes off hold (when they were put on it) and
-the hand-off ends `failed`: call control then plays the transfer fallback through the flow, and the call goes
+the hand-off ends `failed`. When it is the machine's deadline that gave up on the add, ACS may still be ringing
+the agent: the invitation is withdrawn first (`cancel_add_participant_operation` with the invitationId of the
+add's answer). An agent whose AddParticipantSucceeded comes after the hand-off gave up (the cancel lost the race,
+or the result was late) is removed (`remove_participant`), so no agent is left alone with the voice agent.
+Either way the hand-off ends `failed`: call control then plays the transfer fallback through the flow, and the call goes
 on with the voice agent. Step ids are derived from the request's id, so replay gives the same ids. No I/O.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from shared import call_lifecycle as lifecycle
-from shared.call_action_ledger import COMPLETED, SENDING, SENT, Ledger, Outcome, cancel_open, find
+from shared.call_action_ledger import (
+    CANCELED,
+    COMPLETED,
+    SENDING,
+    SENT,
+    Ledger,
+    LedgerEntry,
+    Outcome,
+    cancel_open,
+    find,
+)
+from shared.call_action_ledger import FAILED as STEP_FAILED
 from shared.call_actions import (
     ADD_AGENT,
     BRIEF_AGENT,
+    CANCEL_ADD,
     HOLD,
     LEAVE,
     MAX_TEXT_CHARS,
+    REMOVE_AGENT,
     UNHOLD,
     CallAction,
     Prompt,
@@ -49,6 +67,7 @@ class HandOff:
     step_id: str  # the step whose result moves the hand-off on
     answer_seconds: int = 30
     on_hold: bool = False
+    invitation_id: str | None = None  # from the add's answer (AddParticipantResponse.invitationId)
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,26 @@ def _lines(record: lifecycle.CallRecord) -> tuple[str, ...]:
     return tuple(lines)
 
 
+def on_invitation(handoff: HandOff | None, action_id: str, result: Mapping[str, object]) -> HandOff | None:
+    """ACS took the add: keep the invitation's id, which withdrawing it needs."""
+    invitation = result.get("invitationId")
+    if handoff is None or handoff.phase != "inviting" or action_id != handoff.step_id:
+        return handoff
+    if not isinstance(invitation, str):
+        return handoff
+    return replace(handoff, invitation_id=invitation)
+
+
+def late_agent(entry: LedgerEntry | None, name: str) -> CallAction | None:
+    """An agent answered after their hand-off gave up (its add settled failed or canceled): remove them."""
+    if entry is None or name != "AddParticipantSucceeded" or entry.action.kind != ADD_AGENT \
+            or entry.state not in (STEP_FAILED, CANCELED):
+        return None
+    add = entry.action
+    return CallAction(str(uuid.uuid5(_STEP_NAMESPACE, f"{add.action_id}/{REMOVE_AGENT}")), REMOVE_AGENT, add.source,
+                      purpose=PURPOSE, target=add.target, target_mask=add.target_mask)
+
+
 def request_outcome(step: Step) -> Outcome:
     """The hand-off as a whole, once over: completed (handed off) or failed, as the flow reads a transfer's."""
     status = COMPLETED if step.result == HANDED_OFF else "failed"
@@ -140,10 +179,13 @@ def _advance(handoff: HandOff, outcome: Outcome, brief: str) -> Step:
         return Step(replace(handoff, phase="inviting", step_id=add.action_id, on_hold=True), request, (add,))
     if handoff.phase == "inviting":
         if not ok:
+            # Withdrawn before the caller comes off hold, so the agent cannot join the caller unannounced.
+            withdraw = (_to_agent(request, CANCEL_ADD, invitation_id=handoff.invitation_id),) \
+                if outcome.overdue and handoff.invitation_id else ()
             unhold = _step(request, UNHOLD)
             why = outcome.detail or outcome.status
-            return Step(None, request, (unhold,), (("handoff_failed", f"agent not added: {why}"),), result=FAILED,
-                        detail=f"agent not added: {why}")
+            return Step(None, request, (*withdraw, unhold), (("handoff_failed", f"agent not added: {why}"),),
+                        result=FAILED, detail=f"agent not added: {why}")
         play = _to_agent(request, BRIEF_AGENT, prompt=Prompt(text=brief))
         return Step(replace(handoff, phase="briefing", step_id=play.action_id), request, (play,),
                     (("handoff_agent_joined", request.shown_target()),))
@@ -162,4 +204,4 @@ def step_ids(handoff: HandOff) -> frozenset[str]:
     """Every step id this hand-off can have (open ones are cancelled when the call ends under it)."""
     request = handoff.request
     return frozenset(str(uuid.uuid5(_STEP_NAMESPACE, f"{request.action_id}/{kind}"))
-                     for kind in (HOLD, ADD_AGENT, BRIEF_AGENT, UNHOLD, LEAVE))
+                     for kind in (HOLD, ADD_AGENT, BRIEF_AGENT, UNHOLD, LEAVE, CANCEL_ADD))

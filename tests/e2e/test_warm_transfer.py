@@ -172,3 +172,31 @@ def test_warm_hand_off_declined_falls_back(stack: LocalStack) -> None:
     assert call.result.ended_by == "caller" and call.output["outcome"] == "completed"
     assert "AddParticipantFailed - code 603" in call.plain_text()
     assert_number_nowhere(stack, call, OTHER_AGENT)
+
+
+# Rings 5 s: the machine gives up (5 + 15) * 0.2 = 4 s after the add, before the scenario's late
+# AddParticipantSucceeded (sent 1 + 8 s after the add; the agent joined at 1 s).
+LATE = {**HANDOFF, "CALL_HANDOFF_ANSWER_SECONDS": "5"}
+
+
+@pytest.mark.parametrize("stack", [LATE], indirect=True)
+def test_an_agent_answering_after_the_deadline_is_withdrawn_then_removed(stack: LocalStack) -> None:
+    call = place_call(stack, "warm_handoff_late_answer",
+                      during=_post_action({"action": "handoff", "target": OTHER_AGENT, "reason": REASON}))
+    (add,) = requests(stack, "participants_add")
+    (cancel,) = requests(stack, "participants_cancelAddParticipant")
+    (connection,) = stack.simulator.call_connections()
+    # The invitation the add was answered with, withdrawn under its own operation context.
+    assert connection.past_invitations[cancel["invitationId"]] == f"4:{OTHER_AGENT}"
+    assert cancel["operationContext"] not in (add["operationContext"], None)
+    (remove,) = requests(stack, "participants_remove")
+    assert remove["participantToRemove"]["rawId"] == f"4:{OTHER_AGENT}" and connection.joined == set()
+    order = events(call)
+    assert order.index("action_timed_out") < order.index("handoff_failed") < order.index("CancelAddParticipantFailed")
+    assert order.index("handoff_failed") < order.index("handoff_late_answer") \
+        < order.index("RemoveParticipantSucceeded") < order.index("CallDisconnected")
+    assert len(requests(stack, "unhold")) == 1 and FALLBACK in json.dumps(requests(stack, "play"))
+    assert stack.simulator.requests_for("hang_up") == [] and stack.simulator.requests_for("terminate") == []
+    assert call.result.ended_by == "caller" and call.output["outcome"] == "completed"
+    assert "handoff_late_answer" in call.plain_text()
+    assert_number_nowhere(stack, call, OTHER_AGENT)

@@ -58,3 +58,37 @@ def test_recording_file_events_are_retried_long_and_dead_lettered() -> None:
     retry = _properties()["retryPolicy"]
     assert SUBSCRIPTION.resolve(retry["eventTimeToLiveInMinutes"]) >= 60
     assert _properties()["deadLetterWithResourceIdentity"]["deadLetterDestination"]["endpointType"] == "StorageBlob"
+
+
+def test_recording_and_consent_settings_come_from_azd_with_values_the_app_accepts() -> None:
+    import json
+
+    from shared.app_config import load_app_config
+    from shared.recording_settings import FORMATS, MODES
+    from tests.infra.bicep_template import REPO_ROOT
+    from tests.infra.test_ai_services import app_setting
+    from tests.shared.test_settings import VALID
+
+    parameters = json.loads((REPO_ROOT / "infra" / "main.parameters.json").read_text(encoding="utf-8"))["parameters"]
+    example = json.loads((REPO_ROOT / "local.settings.json.example").read_text(encoding="utf-8"))["Values"]
+    for setting, parameter, default in (("CALL_RECORDING", "callRecording", "off"),
+                                        ("CALL_RECORDING_FORMAT", "callRecordingFormat", "wav"),
+                                        ("CALL_RECORDING_START", "callRecordingStart", "api"),
+                                        ("CALL_RECORDING_CONSENT_TEXT", "callRecordingConsentText", ""),
+                                        ("CALL_RECORDING_CONSENT_AUDIO_URL", "callRecordingConsentAudioUrl", "")):
+        assert app_setting(setting) == parameter
+        assert MAIN.parameter_default(parameter) == default
+        assert parameters[parameter]["value"] == f"${{{setting}={default}}}"
+        assert example[setting] == default
+    assert MAIN.parameter_decorator("callRecording", "allowed") == list(MODES)
+    assert MAIN.parameter_decorator("callRecordingFormat", "allowed") == list(FORMATS)
+    assert MAIN.parameter_decorator("callRecordingStart", "allowed") == ["api", "connect"]
+    # Every value infra allows is one the app starts with (audio_unmixed is wav only: the app refuses mp3).
+    for mode in MODES:
+        for form in FORMATS:
+            if mode == "audio_unmixed" and form == "mp3":
+                continue
+            load_app_config({**VALID, "CALL_RECORDING": mode, "CALL_RECORDING_FORMAT": form})
+    load_app_config({**VALID, "CALL_RECORDING": "audio", "CALL_RECORDING_START": "connect",
+                     "CALL_RECORDING_CONSENT_TEXT": "This call is recorded."})
+    load_app_config({**VALID, **{key: value for key, value in example.items() if key.startswith("CALL_RECORDING")}})

@@ -54,6 +54,13 @@ Service = Literal["ga", "preview", "voice_live"]
 LOUD_RMS = 500.0
 
 
+def _user_text_message(item: dict[str, Any]) -> bool:
+    content = item.get("content")
+    return item.get("role") == "user" and isinstance(content, list) and bool(content) and all(
+        isinstance(part, dict) and part.get("type") == "input_text" and isinstance(part.get("text"), str)
+        for part in content)
+
+
 @dataclass
 class Answer:
     """One response of the model."""
@@ -190,7 +197,13 @@ class LoopbackRealtimeModel:
         elif kind == "conversation.item.truncate":
             await self._truncate(ws, event)
         elif kind == "conversation.item.create":
-            await self._send(ws, {"type": "conversation.item.created", "item": event["item"]})
+            item = event["item"]
+            if item.get("type") == "message" and not _user_text_message(item):
+                # Strict: a client message item here is the user's, with text content parts only (OpenAI realtime
+                # RealtimeConversationItemUserMessage, content type input_text).
+                await self._error(ws, "invalid_value", "a user message needs role user and input_text content", event)
+                return
+            await self._send(ws, {"type": "conversation.item.created", "item": item})
 
     async def _on_audio(self, ws: ServerConnection, pcm: bytes) -> None:
         self.appended.append(pcm)

@@ -81,18 +81,26 @@ def test_a_transcription_socket_that_stays_open_does_not_hold_the_report_forever
 
 
 
-def test_a_broken_media_socket_reports_once_the_transcription_socket_closes(media_config, read_blob) -> None:
-    # The media socket is cut mid-call (no close frame): ACS's transcription goes on on its own socket, and the
-    # report (which lets the call be summarised) waits for it, well past the few seconds of a clean close.
+def test_a_broken_media_socket_reports_at_once_and_the_transcription_figures_follow(media_config,
+                                                                                   read_blob) -> None:
+    # The media socket is cut mid-call (no close frame): its report goes out at once, since it is what
+    # restarts the stream; ACS's transcription goes on on its own socket, into the same transcript, and its
+    # figures join the report's media.json entry when it closes.
     async def scenario() -> None:
         async with serve_media_host(media_config, host="127.0.0.1", port=0) as host:
             media = await connect(ws_url(host.port), compression=None)
             transcription = await connect(ws_url(host.port, query="/transcription"), compression=None)
             await media.send(metadata_message(16000))
             await transcription.send(transcription_message("Before the cut.", 10_000_000, 10_000_000))
+            await asyncio.sleep(0.1)
             media.transport.abort()
-            await asyncio.sleep(6.0)  # longer than TRANSCRIPTION_CLOSE_WAIT_SECONDS
-            assert read_blob(media_report_blob(INSTANCE)) is None
+            for _ in range(40):  # well within TRANSCRIPTION_CLOSE_WAIT_SECONDS: no waiting on the other socket
+                if read_blob(media_report_blob(INSTANCE)) is not None:
+                    break
+                await asyncio.sleep(0.05)
+            early = json.loads(read_blob(media_report_blob(INSTANCE)))
+            assert early["closeCode"] == 1006 and early["transcription"] == {"socketOpenAtReport": True}
+            assert early["socketId"]
             await transcription.send(transcription_message("After the cut.", 90_000_000, 10_000_000))
             await transcription.close()
             await _wait_idle(host)
@@ -103,4 +111,31 @@ def test_a_broken_media_socket_reports_once_the_transcription_socket_closes(medi
     report = json.loads(read_blob(media_report_blob(INSTANCE)))
     assert report["closeCode"] == 1006
     assert report["transcription"] == {"segments": 2, "closeCode": 1000, "malformedMessages": 0,
-                                       "socketOpenAtReport": False}
+                                       "socketOpenAtReport": False, "reportedAfter": True}
+
+
+def test_the_transcription_figures_never_overwrite_a_later_sockets_report(media_config, read_blob) -> None:
+    async def scenario() -> None:
+        async with serve_media_host(media_config, host="127.0.0.1", port=0) as host:
+            media = await connect(ws_url(host.port), compression=None)
+            transcription = await connect(ws_url(host.port, query="/transcription"), compression=None)
+            await media.send(metadata_message(16000))
+            await asyncio.sleep(0.1)
+            media.transport.abort()
+            await asyncio.sleep(0.3)
+            restarted = await connect(ws_url(host.port), compression=None)  # the restart's new media socket
+            await restarted.send(metadata_message(16000))
+            await asyncio.sleep(0.1)
+            await restarted.close()
+            for _ in range(120):
+                report = read_blob(media_report_blob(INSTANCE))
+                if report is not None and json.loads(report)["closeCode"] == 1000:
+                    break
+                await asyncio.sleep(0.05)
+            await transcription.close()
+            await _wait_idle(host)
+
+    asyncio.run(scenario())
+    report = json.loads(read_blob(media_report_blob(INSTANCE)))
+    assert report["closeCode"] == 1000 and len(report["sockets"]) == 2
+    assert report["transcription"].get("reportedAfter") is None

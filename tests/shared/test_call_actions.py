@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from shared.call_actions import (
     ACTION_KINDS,
+    CANCEL_ADD,
     CONFIGURED_TARGET,
     DEFAULT_VOICE,
     MAX_TEXT_CHARS,
@@ -15,6 +16,7 @@ from shared.call_actions import (
     MAX_TONES,
     MAX_URL_CHARS,
     MEDIA_HOST_ACTIONS,
+    REMOVE_AGENT,
     CallAction,
     Prompt,
     action_from_payload,
@@ -269,3 +271,13 @@ def test_any_payload_is_refused_or_a_valid_action(action: CallAction, changes: d
     expected_tones = (1 if payload["maxTones"] is None else payload["maxTones"]) if read.kind == "recognize_dtmf" else 1
     assert (read.target, read.max_tones) == (expected_target, expected_tones)
     assert action_from_payload(read.to_payload()) == read
+
+
+def test_a_cancel_step_round_trips_its_invitation_and_needs_a_well_formed_one() -> None:
+    cancel = CallAction("c-1", CANCEL_ADD, "api", purpose="handoff", target="+14255550123", invitation_id="inv-1")
+    assert action_from_payload(cancel.to_payload()) == cancel
+    for bad in (None, "", "inv 1", "x" * 129, 7):
+        assert action_from_payload({**cancel.to_payload(), "invitationId": bad}) is None
+    remove = CallAction("r-1", REMOVE_AGENT, "api", purpose="handoff", target="+14255550123")
+    assert action_from_payload(remove.to_payload()) == remove
+    assert "invitationId" not in remove.to_payload()

@@ -128,7 +128,21 @@ def test_the_transcription_stream_restarts_with_start_transcription() -> None:
     lost(driver, "TranscriptionFailed", after=1)
     driver.fire()
     [restart] = restarts(driver)
-    assert restart["stream"] == "transcription" and restart["gapMarker"] is False
+    # A transcription-only drop loses ACS's segments: the transcript marks the gap too.
+    assert restart["stream"] == "transcription" and restart["gapMarker"] is True
+    driver.done(RESTART_STREAM, {"status": "rejected", "code": 400, "message": "no"})
+    driver.fire()
+    assert restarts(driver)[-1]["attempt"] == 2 and restarts(driver)[-1]["gapMarker"] is False  # once per drop
+
+
+def test_media_and_transcription_lost_together_mark_one_gap() -> None:
+    driver = connected()
+    lost(driver, "MediaStreamingFailed", after=1)
+    lost(driver, "TranscriptionFailed", after=0.1)
+    while len(restarts(driver)) < 2:
+        driver.fire()
+    markers = {restart["stream"]: restart["gapMarker"] for restart in restarts(driver)}
+    assert markers == {"media": True, "transcription": False}
 
 
 def test_no_transcription_stream_when_none_was_requested() -> None:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.call_actions import ADD_AGENT, BRIEF_AGENT, HOLD, LEAVE, PLAY, UNHOLD, CallAction
+from shared.call_actions import (
+    ADD_AGENT,
+    BRIEF_AGENT,
+    CANCEL_ADD,
+    HOLD,
+    LEAVE,
+    PLAY,
+    REMOVE_AGENT,
+    UNHOLD,
+    CallAction,
+)
 from shared.call_activity_names import LOAD_FLOW, RUN_ACTION
 from tests.shared.test_call_machine import Driver
 
@@ -172,3 +182,78 @@ def test_our_legs_disconnect_overtaking_the_hang_ups_result_is_still_a_hand_off(
     assert driver.state is not None and driver.state.record.outcome == "handed_off"
     assert [event for event, _ in timeline(driver)].count("handed_off") == 1
     assert "handoff_abandoned" not in [event for event, _ in timeline(driver)]
+
+
+def _timed_out_add(driver: Driver, answer: dict[str, object]) -> dict[str, object]:
+    """Hold, then the add, which ACS takes with `answer`; no result comes, so the machine's deadline fires."""
+    accept(driver)
+    add = step(driver)
+    driver.done(RUN_ACTION, answer)
+    while not any(a.input.get("action") in (CANCEL_ADD, UNHOLD) for a in driver.running.values()):
+        driver.fire()
+    return add
+
+
+def test_a_timed_out_invitation_is_withdrawn_at_acs_before_the_caller_comes_off_hold() -> None:
+    driver = connected()
+    _timed_out_add(driver, {"status": "accepted", "invitationId": "inv-42"})
+    cancel = accept(driver)
+    assert cancel["action"] == CANCEL_ADD and cancel["invitationId"] == "inv-42" and cancel["target"] == SEALED
+    assert accept(driver)["action"] == UNHOLD and accept(driver)["purpose"] == "transfer_fallback"
+    callback(driver, "CancelAddParticipantSucceeded", cancel)
+    assert ("CancelAddParticipantSucceeded", f"cancel_add_participant to +1 425 *** **23 (handoff) "
+            f"{str(cancel['actionId'])[:8]}") in timeline(driver)
+    assert driver.state is not None and driver.state.record.stage == "connected"
+
+
+def test_a_declined_invitation_is_not_cancelled() -> None:
+    driver = connected()
+    accept(driver)
+    add = step(driver)
+    driver.done(RUN_ACTION, {"status": "accepted", "invitationId": "inv-42"})
+    callback(driver, "AddParticipantFailed", add)
+    assert accept(driver)["action"] == UNHOLD
+
+
+def test_an_add_accepted_without_an_invitation_id_has_nothing_to_withdraw() -> None:
+    driver = connected()
+    _timed_out_add(driver, {"status": "accepted"})
+    assert accept(driver)["action"] == UNHOLD
+
+
+def test_an_agent_answering_after_the_hand_off_gave_up_is_removed_once() -> None:
+    driver = connected()
+    add = _timed_out_add(driver, {"status": "accepted", "invitationId": "inv-42"})
+    cancel = accept(driver)
+    accept(driver)  # unhold
+    accept(driver)  # the fallback prompt
+    callback(driver, "CancelAddParticipantFailed", cancel)  # too late: the agent had answered
+    driver.event("AddParticipantSucceeded", operationContext=add["actionId"], callConnectionId="conn-1", id="e-1")
+    driver.event("AddParticipantSucceeded", operationContext=add["actionId"], callConnectionId="conn-1", id="e-2")
+    removes = [a for a in driver.running.values() if a.input.get("action") == REMOVE_AGENT]
+    assert len(removes) == 1 and removes[0].input["target"] == SEALED
+    remove = accept(driver)
+    callback(driver, "RemoveParticipantSucceeded", remove)
+    events = [event for event, _ in timeline(driver)]
+    assert events.count("handoff_late_answer") == 1 and "RemoveParticipantSucceeded" in events
+    assert driver.state is not None and driver.state.record.outcome is None
+    assert driver.state.record.stage == "connected" and SEALED not in str(timeline(driver))
+
+
+def test_a_late_answer_after_the_call_ended_asks_nothing() -> None:
+    driver = connected()
+    accept(driver)
+    add = accept(driver)
+    driver.event("CallDisconnected", callConnectionId="conn-1")
+    driver.event("AddParticipantSucceeded", operationContext=add["actionId"], callConnectionId="conn-1")
+    assert not any(a.input.get("action") == REMOVE_AGENT for a in driver.running.values())
+    assert "handoff_late_answer" not in [event for event, _ in timeline(driver)]
+
+
+def test_the_answered_agent_of_a_successful_hand_off_is_never_removed() -> None:
+    driver = connected()
+    accept(driver)
+    add = accept(driver)
+    callback(driver, "AddParticipantSucceeded", add)
+    driver.event("AddParticipantSucceeded", operationContext=add["actionId"], callConnectionId="conn-1", id="late")
+    assert not any(a.input.get("action") == REMOVE_AGENT for a in driver.running.values())

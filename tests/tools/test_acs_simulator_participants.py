@@ -103,3 +103,40 @@ def test_transfer_records_its_context_headers(simulator: AcsSimulatorServer) -> 
     assert transfer.json["customCallingContext"] == {
         "voipHeaders": {"X-MS-Custom-Story": "https://app.example/api/calls/c/view"}}
     assert transfer.json["operationContext"] == "t1"
+
+
+def test_cancel_and_remove_have_their_real_shapes_and_state(simulator: AcsSimulatorServer) -> None:
+    connection = _connected(simulator)
+    agent, late = PhoneNumberIdentifier(AGENT), CommunicationUserIdentifier("8:acs:agent_2")
+    ringing = connection.add_participant(agent, invitation_timeout=20, operation_context="add-1",
+                                         source_caller_id_number=PhoneNumberIdentifier(CALLEE))
+    cancelled = connection.cancel_add_participant_operation(ringing.invitation_id, operation_context="cancel-1")
+    assert cancelled.invitation_id == ringing.invitation_id and cancelled.operation_context == "cancel-1"
+    (call,) = simulator.call_connections()
+    assert call.invitations == {} and ringing.invitation_id in call.canceled_invitations
+    # The withdrawn invitation's answer comes to nothing (its result was the cancel's).
+    assert simulator.settle_invitation(call.call_connection_id, {"rawId": f"4:{AGENT}"}, True) is None
+    answered = connection.add_participant(late, operation_context="add-2")
+    assert simulator.settle_invitation(call.call_connection_id, {"rawId": "8:acs:agent_2"}, True)
+    # Too late to withdraw: taken (202); the engine answers it with CancelAddParticipantFailed.
+    connection.cancel_add_participant_operation(answered.invitation_id, operation_context="cancel-2")
+    assert answered.invitation_id not in call.canceled_invitations
+    removed = connection.remove_participant(late, operation_context="remove-1")
+    assert removed.operation_context == "remove-1" and call.joined == set()
+
+    first, second = simulator.requests_for("participants_cancelAddParticipant")
+    assert first.status == second.status == 202
+    assert first.json == {"invitationId": ringing.invitation_id, "operationContext": "cancel-1"}
+    (remove,) = simulator.requests_for("participants_remove")
+    assert remove.status == 202 and remove.json["participantToRemove"]["rawId"] == "8:acs:agent_2"
+
+
+def test_cancel_and_remove_refusals(simulator: AcsSimulatorServer) -> None:
+    connection = _connected(simulator)
+    with pytest.raises(HttpResponseError) as unknown_invitation:
+        connection.cancel_add_participant_operation("never-issued", operation_context="c")
+    with pytest.raises(HttpResponseError) as not_joined:
+        connection.remove_participant(CommunicationUserIdentifier("8:acs:agent_9"), operation_context="r")
+    assert unknown_invitation.value.status_code == not_joined.value.status_code == 400
+    assert "invitationId" in str(unknown_invitation.value.message)
+    assert "participantToRemove" in str(not_joined.value.message)

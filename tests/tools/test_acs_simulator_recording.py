@@ -66,7 +66,35 @@ def test_refusals(simulator: AcsSimulatorServer) -> None:
     with pytest.raises(HttpResponseError) as plain_callback:
         client.start_recording(server_call_id=server_call_id, recording_state_callback_url="http://app.example.test/")
     assert plain_callback.value.status_code == 400
-    client.start_recording(server_call_id=server_call_id)
+    audio = {"recording_content_type": "audio", "recording_channel_type": "mixed", "recording_format_type": "wav"}
+    client.start_recording(server_call_id=server_call_id, **audio)
     with pytest.raises(HttpResponseError) as second:
-        client.start_recording(server_call_id=server_call_id)
+        client.start_recording(server_call_id=server_call_id, **audio)
     assert second.value.status_code == 400
+
+
+@pytest.mark.parametrize("content, channel, form, why", [
+    ("audio", "unmixed", "mp3", "not a supported"),  # unmixed audio is wav only (Call Recording overview)
+    ("audioVideo", "unmixed", "mp4", "not a supported"),
+    ("audio", "mixed", "mp4", "not a supported"),
+    ("audioVideo", "mixed", "wav", "not a supported"),
+    ("audio", "mixed", "mp3", "not produced by the simulator"),  # the service records it; no encoder here
+    ("audioVideo", "mixed", "mp4", "not produced by the simulator"),
+    (None, None, None, "audioVideo + mixed + mp4 is not produced"),  # the service's default
+])
+def test_outputs_the_service_refuses_or_the_simulator_cannot_write_are_400(
+        simulator: AcsSimulatorServer, content: str | None, channel: str | None, form: str | None, why: str) -> None:
+    server_call_id = _answered(simulator)
+    with pytest.raises(HttpResponseError) as refused:
+        call_client(simulator).start_recording(server_call_id=server_call_id, recording_content_type=content,
+                                               recording_channel_type=channel, recording_format_type=form)
+    assert refused.value.status_code == 400 and why in str(refused.value.message)
+    assert simulator.requests_for("start_recording")[0].status == 400
+
+
+@pytest.mark.parametrize("channel", ["mixed", "unmixed"])
+def test_wav_outputs_start(simulator: AcsSimulatorServer, channel: str) -> None:
+    started = call_client(simulator).start_recording(server_call_id=_answered(simulator),
+                                                     recording_content_type="audio", recording_channel_type=channel,
+                                                     recording_format_type="wav")
+    assert started.recording_id

@@ -51,6 +51,15 @@ def test_byos_start_carries_external_storage_and_is_reported(simulator: AcsSimul
                                              "recordingDestinationContainerUrl": CONTAINER}
 
 
+def test_an_mp3_recording_is_refused_not_written_as_wav(simulator: AcsSimulatorServer) -> None:
+    settings = load_recording_settings({"CALL_RECORDING": "audio", "CALL_RECORDING_FORMAT": "mp3"})
+    result = run_recording_action(call_client(simulator), CallAction("a1", START_RECORDING, "api"), settings,
+                                  _answered(simulator), None, None)
+    assert result["status"] == "rejected" and result["code"] == 400
+    assert "not produced by the simulator" in str(result["message"])
+    assert simulator.recording_files.documents == {}
+
+
 def test_without_byos_the_request_names_no_external_storage(simulator: AcsSimulatorServer) -> None:
     server_call_id = _answered(simulator)
     settings = load_recording_settings({"CALL_RECORDING": "audio"})

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tools.acs_simulator import agent_invitations, identifiers
 from tools.acs_simulator import cloud_events as ce
-from tools.acs_simulator import identifiers
 from tools.acs_simulator.call_registry import OfferedCall
 from tools.acs_simulator.callback_sender import CallbackSender
 from tools.acs_simulator.dtmf_recognizer import PendingRecognize
@@ -54,6 +54,7 @@ class CallEngine:
         self._connected_at = 0.0
         self._ended_by = ""
         self._recording: RecordingSession | None = None
+        self._agents = agent_invitations.AgentInvitations(scenario, simulator, self._callback, self._at)
 
     # called on a server thread
     def observe(self, operation: CallOperation) -> None:
@@ -174,8 +175,8 @@ class CallEngine:
             self._play_done(payload)
         elif kind == "transfer_result":
             self._transfer_done(payload)
-        elif kind == "agent_result":
-            self._agent_result(payload)
+        elif kind in agent_invitations.TIMELINE_KINDS:
+            self._agents.on_timeline(kind, payload)
         elif kind == "recognize_timeout" and self._recognize is not None and payload == self._recognize_generation:
             pending, self._recognize = self._recognize, None
             self._callback("RecognizeFailed", ce.INITIAL_SILENCE, pending.operation_context, uri=pending.callback_uri)
@@ -349,11 +350,8 @@ class CallEngine:
             # DELETE (hang_up) leaves our leg only: with an agent in the call, caller and agent stay connected.
             connection = self._simulator.call(op.call_connection_id)
             self._ended_by = "handed_off" if op.kind == "hang_up" and connection and connection.joined else "app"
-        elif op.kind == "participants_add":
-            timeout = body.get("invitationTimeoutInSeconds")
-            after = self._scenario.agent_after_s if self._scenario.agent_answer != "no_answer" else \
-                float(timeout if isinstance(timeout, int) and timeout > 0 else 30)
-            self._at(after, "agent_result", body)
+        elif op.kind in agent_invitations.OPERATIONS:
+            self._agents.on_operation(op)
         elif op.kind == "play":
             self._at(self._scenario.play_duration_s, "play_done", body)
         elif op.kind == "recognize":
@@ -415,19 +413,6 @@ class CallEngine:
         extra = ce.transfer_target(body.get("targetParticipant"), self._offered.caller)
         self._callback("CallTransferAccepted", ce.TRANSFER_ACCEPTED, context, extra, uri)
         self._ended_by = "transfer"
-
-    def _agent_result(self, body: dict[str, Any]) -> None:
-        # AddParticipantSucceeded / AddParticipantFailed carry the participant and the request's
-        # operationContext (generated models of the same names).
-        assert self._ids is not None
-        participant, answer = body.get("participantToAdd"), self._scenario.agent_answer
-        context, uri = body.get("operationContext"), body.get("operationCallbackUri")
-        joined = self._simulator.settle_invitation(self._ids.call_connection_id, participant, answer == "answered")
-        if answer == "answered" and joined:
-            self._callback("AddParticipantSucceeded", ce.ACTION_OK, context, {"participant": participant}, uri)
-            return
-        result = ce.ADD_DECLINED if answer == "declined" else ce.ADD_NOT_ANSWERED
-        self._callback("AddParticipantFailed", result, context, {"participant": participant}, uri)
 
     async def _end(self) -> None:
         assert self._ids is not None

@@ -44,6 +44,8 @@ class CallConnection:
     held: set[str] = field(default_factory=set)  # raw ids on hold (tools/acs_simulator/participants.py)
     joined: set[str] = field(default_factory=set)  # raw ids of added participants who answered
     invitations: dict[str, str] = field(default_factory=dict)  # invitationId -> raw id, while ringing
+    past_invitations: dict[str, str] = field(default_factory=dict)  # invitationId -> raw id, settled or withdrawn
+    canceled_invitations: set[str] = field(default_factory=set)  # invitationIds withdrawn while ringing
 
     @property
     def transcription_url(self) -> str | None:

@@ -56,6 +56,9 @@ HUNG_UP = Result(200, 0, "The conversation has ended.")  # not published
 # (RFC 3261 21.6.4 603 Decline, 21.4.9 408 Request Timeout), with no subCode.
 ADD_DECLINED = Result(603, 0, "The participant declined the call.")
 ADD_NOT_ANSWERED = Result(408, 0, "The participant did not answer in time.")
+# CancelAddParticipantFailed when the invitation was already answered or declined: code and message not
+# published; a client error, as the request could not be honoured.
+CANCEL_TOO_LATE = Result(400, 0, "The invitation is no longer pending.")
 ABANDONED = Result(487, 0, "The caller hung up before the call connected.")  # not published
 
 

@@ -5,12 +5,19 @@ Shapes are the SDK's generated request models (request_schema checks them first)
 UnholdRequest {targetParticipant, playSourceInfo, operationContext} (`POST .../callConnections/{id}:hold`,
 `:unhold`, answer 200), AddParticipantRequest {participantToAdd, sourceCallerIdNumber,
 invitationTimeoutInSeconds (0..180), operationContext, customCallingContext} (`.../participants:add`, answer
-202 AddParticipantResponse {participant, operationContext, invitationId}), PlayRequest.playTo,
+202 AddParticipantResponse {participant, operationContext, invitationId}), CancelAddParticipantRequest
+{invitationId, operationContext} (`.../participants:cancelAddParticipant`, answer 202
+CancelAddParticipantResponse {invitationId, operationContext}), RemoveParticipantRequest {participantToRemove,
+operationContext} (`.../participants:remove`, answer 202 RemoveParticipantResponse {operationContext}) (the
+SDK's generated operations accept 202 only for these three), PlayRequest.playTo,
 TransferToParticipantRequest.customCallingContext {sipHeaders, voipHeaders}.
 
 Refused, stricter than the service where it does not say:
 - a participant that is not in the call (hold, unhold, playTo), an unhold of someone not on hold, an add of
   someone already in the call;
+- a cancel naming an invitation this call never issued (one already answered, declined or withdrawn is
+  taken, and its result is CancelAddParticipantFailed); a remove of anyone but a participant the application
+  added and who joined (the service would also remove the caller, which no scenario here needs);
 - a phone number added without `sourceCallerIdNumber` ("For CreateCall, Transfer, AddParticipant, and
   Redirect to phone numbers, you need to set the SourceCallerId": MicrosoftDocs/azure-docs
   concepts/troubleshooting-codes.md; Transfer is let through, as the service does for a transferee's call);
@@ -30,7 +37,11 @@ from tools.acs_simulator import identifiers
 from tools.acs_simulator.acs_errors import COGNITIVE_NOT_SET_UP, AcsError, bad_request, not_set_up
 from tools.acs_simulator.call_registry import CallConnection
 
-OPERATIONS = frozenset({"hold", "unhold", "participants_add", "transfer", "play"})
+OPERATIONS = frozenset({"hold", "unhold", "participants_add", "participants_cancelAddParticipant",
+                        "participants_remove", "transfer", "play"})
+# Changed here, answered 200/202 with the answer `apply` builds.
+STATE_OPERATIONS = frozenset({"hold", "unhold", "participants_add", "participants_cancelAddParticipant",
+                              "participants_remove"})
 SIP_PREFIX = "X-MS-Custom-"
 MAX_SIP_HEADERS = 5
 MAX_KEY_CHARS = 64
@@ -101,14 +112,31 @@ def _add(call: CallConnection, body: dict[str, Any]) -> AcsError | None:
     return None
 
 
+def _cancel(call: CallConnection, body: dict[str, Any]) -> AcsError | None:
+    invitation = body.get("invitationId")
+    if invitation not in call.invitations and invitation not in call.past_invitations:
+        return bad_request("invitationId is not an invitation of this call.")
+    return None
+
+
+def _remove(call: CallConnection, body: dict[str, Any]) -> AcsError | None:
+    if raw_id(body.get("participantToRemove")) not in call.joined:
+        return bad_request("participantToRemove is not a participant of this call.")
+    return None
+
+
 def check(operation: str, call: CallConnection, body: dict[str, Any]) -> AcsError | None:
-    """Refusals for hold, unhold, add participant, play to participants and transfer context."""
+    """Refusals for hold, unhold, add / cancel / remove participant, play to participants, transfer context."""
     if operation in ("hold", "unhold"):
         return _hold(operation, call, body)
     if operation == "play":
         return _play_to(call, body)
     if operation == "participants_add":
         return _add(call, body)
+    if operation == "participants_cancelAddParticipant":
+        return _cancel(call, body)
+    if operation == "participants_remove":
+        return _remove(call, body)
     return _custom_context(body) if operation == "transfer" else None
 
 
@@ -127,4 +155,14 @@ def apply(operation: str, call: CallConnection, body: dict[str, Any]) -> tuple[i
         call.invitations[invitation_id] = raw_id(added) or ""
         return 202, {"participant": {"identifier": added, "isMuted": False, "isOnHold": False},
                      "operationContext": body.get("operationContext"), "invitationId": invitation_id}
+    if operation == "participants_cancelAddParticipant":
+        invitation = body["invitationId"]
+        if invitation in call.invitations:  # still ringing: withdrawn; the call engine sends the result
+            call.past_invitations[invitation] = call.invitations.pop(invitation)
+            call.canceled_invitations.add(invitation)
+        return 202, {"invitationId": invitation, "operationContext": body.get("operationContext")}
+    if operation == "participants_remove":
+        removed = raw_id(body.get("participantToRemove")) or ""
+        call.joined.discard(removed)
+        call.held.discard(removed)
     return 202, {"operationContext": body.get("operationContext")}

@@ -8,6 +8,15 @@ becomes active afterwards); `POST /calling/recordings/{id}:pause` and `:resume` 
 `DELETE /calling/recordings/{id}` 204, `GET` 200 RecordingStateResponse. RecordingState is `active` or
 `inactive` (a pause and a stop both read `inactive`).
 
+Content, channel and format (ACS "Call Recording overview", its table of outputs): audio + mixed is wav or mp3,
+audio + unmixed is wav only, audioVideo + mixed is mp4; any other combination is refused with 400 (the
+service's wording is not published). Left out, they are the service's default, audioVideo + mixed + mp4.
+The simulator writes the file itself from the PCM it streamed, and only WAV it can write honestly: this
+machine has no MP3 or MP4 encoder (no sox/ffmpeg/lame; Debian's sox lacks MP3 anyway), so a start asking for
+mp3 or mp4 is refused with the same 400, naming why, rather than storing WAV bytes under another format's
+name. Covered: audio + mixed + wav (one channel) and audio + unmixed + wav (written as one channel too: the
+streamer keeps the mixed audio only; a real unmixed file has a channel per participant).
+
 Where the service's answer is not published the simulator is strict: an unknown or stopped recording is
 404, pausing a paused recording or resuming an active one is 400, and a second recording of a call while one
 runs is 400. `RecordingStateChanged` callbacks go only to the start request's `recordingStateCallbackUri`;
@@ -67,6 +76,24 @@ def _external_storage_problem(storage: Any) -> str | None:
     return None
 
 
+# (content, channel, format) the service records (Call Recording overview).
+SERVICE_OUTPUTS = frozenset({("audio", "mixed", "wav"), ("audio", "mixed", "mp3"), ("audio", "unmixed", "wav"),
+                             ("audioVideo", "mixed", "mp4")})
+SIMULATED_FORMATS = frozenset({"wav"})
+
+
+def _output_problem(body: dict[str, Any]) -> str | None:
+    output = (body.get("recordingContentType") or "audioVideo", body.get("recordingChannelType") or "mixed",
+              body.get("recordingFormatType") or "mp4")
+    shown = " + ".join(str(part) for part in output)
+    if output not in SERVICE_OUTPUTS:
+        return f"Invalid recording output: {shown} is not a supported content, channel and format combination."
+    if output[2] not in SIMULATED_FORMATS:
+        return (f"Invalid recording output: {shown} is not produced by the simulator, which writes wav only "
+                "(no encoder for this format on this machine).")
+    return None
+
+
 class RecordingRegistry:
     def __init__(self, calls: CallRegistry) -> None:
         self._calls = calls
@@ -92,9 +119,9 @@ class RecordingRegistry:
             return call
         if call.state != "connected":
             return bad_request("Call is not established yet.")
-        storage_problem = _external_storage_problem(body.get("externalStorage"))
-        if storage_problem is not None:
-            return bad_request(storage_problem)
+        problem = _external_storage_problem(body.get("externalStorage")) or _output_problem(body)
+        if problem is not None:
+            return bad_request(problem)
         if any(r.call_connection_id == call.call_connection_id and r.state != "stopped"
                for r in self.recordings.values()):
             return bad_request("Recording already in progress for this call.")

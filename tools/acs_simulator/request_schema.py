@@ -41,6 +41,7 @@ OPERATION_MODELS: dict[str, str] = {
     "start_recording": "StartCallRecordingRequest",
     "participants_add": "AddParticipantRequest",
     "participants_remove": "RemoveParticipantRequest",
+    "participants_cancelAddParticipant": "CancelAddParticipantRequest",
     "hold": "HoldRequest",
     "unhold": "UnholdRequest",
 }

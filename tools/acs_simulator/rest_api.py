@@ -272,7 +272,7 @@ class RestApi:
             refusal = participants.check(operation, call, body_dict)
         if refusal is not None:
             return RestOutcome(operation, _error_response(refusal), body)
-        if operation in ("hold", "unhold", "participants_add"):
+        if operation in participants.STATE_OPERATIONS:
             status, answer = participants.apply(operation, call, body_dict)
             response = _json_response(status, answer) if answer is not None else RestResponse(status)
             return RestOutcome(operation, response, body, call_operation=effect)

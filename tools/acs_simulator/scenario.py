@@ -99,6 +99,9 @@ class Scenario:
     # request's invitationTimeoutInSeconds), deciding after `agent_after_s`.
     agent_answer: str = "answered"
     agent_after_s: float = 0.5
+    # How long after an agent answers the AddParticipantSucceeded event reaches the application (a late or
+    # slow callback: the agent is in the call meanwhile).
+    agent_callback_delay_s: float = 0.0
     source_dir: Path | None = None  # the scenario file's folder: relative .wav paths resolve from there
 
     def audio_path(self, utterance: Utterance, sample_rate: int, base_dir: Path | None = None) -> Path:
@@ -234,6 +237,7 @@ def parse_scenario(raw: Any, default_name: str = "scenario") -> Scenario:
         outbound=_outbound(raw.get("outbound")),
         agent_answer=str(agent.get("answer", "answered")),
         agent_after_s=_number(agent, "after_s", 0.5) or 0.0,
+        agent_callback_delay_s=_number(agent, "callback_delay_s", 0.0) or 0.0,
     )
 
 

@@ -167,16 +167,21 @@ class AcsSimulatorServer:
             if connection is not None:
                 connection.state = state
 
-    def settle_invitation(self, call_connection_id: str, participant: Any, answered: bool) -> bool:
-        """An invited participant answered (joins the call) or not; False when the call or invitation is gone."""
+    def settle_invitation(self, call_connection_id: str, participant: Any, answered: bool) -> bool | None:
+        """An invited participant answered (joins the call) or not; None when the invitation is no longer
+        ringing (withdrawn by a cancel, whose own result is the invitation's last word), False when it failed."""
         raw = participant.get("rawId") if isinstance(participant, dict) else None
         if not isinstance(raw, str):
             return False
         with self._lock:
             connection = self._api.calls.connections.get(call_connection_id)
-            if connection is None or raw not in connection.invitations.values():
+            if connection is None:
                 return False
-            connection.invitations = {key: value for key, value in connection.invitations.items() if value != raw}
+            ringing = [key for key, value in connection.invitations.items() if value == raw]
+            if not ringing:
+                return None
+            for key in ringing:
+                connection.past_invitations[key] = connection.invitations.pop(key)
             if answered and connection.state == "connected":
                 connection.joined.add(raw)
             return answered and connection.state == "connected"
