@@ -28,6 +28,11 @@ from tools.acs_simulator.wav_audio import AudioFileError, read_wav, sample_rate_
 TRANSFER_DELAY_S = 0.2
 
 
+# Timeline kinds that end the call from the caller's side, and how the result names each.
+_ENDED_BY = {"abandon": "abandoned", "caller_hangup": "caller", "max_wait": "timeout"}
+_STREAM_KINDS = frozenset({"drop_media", "media_lost", "transcription_lost", "utterance_end"})
+
+
 class CallEngine:
     def __init__(self, *, scenario: Scenario, simulator: AcsSimulatorServer, offered: OfferedCall,
                  callbacks: CallbackSender, result: ScenarioResult, clock: Callable[[], float],
@@ -150,16 +155,26 @@ class CallEngine:
     async def _on_timeline(self, kind: str, payload: Any) -> None:
         if kind == "connect":
             await self._connect()
-        elif kind == "abandon":
-            if not self._result.connected:
-                self._ended_by = "abandoned"
-        elif kind == "caller_hangup":
-            self._ended_by = "caller"
-        elif kind == "max_wait":
-            self._ended_by = "timeout"
+        elif kind in _ENDED_BY:
+            if kind != "abandon" or not self._result.connected:  # hanging up after the answer is not abandoning
+                self._ended_by = _ENDED_BY[kind]
+        elif kind in _STREAM_KINDS:
+            await self._on_stream_event(kind, payload)
         elif kind == "dtmf":
             self._press(payload)
-        elif kind == "drop_media" and self._streamer is not None:
+        elif kind == "play_done":
+            self._play_done(payload)
+        elif kind == "transfer_result":
+            self._transfer_done(payload)
+        elif kind in agent_invitations.TIMELINE_KINDS:
+            self._agents.on_timeline(kind, payload)
+        elif kind == "recognize_timeout" and self._recognize is not None and payload == self._recognize_generation:
+            pending, self._recognize = self._recognize, None
+            self._callback("RecognizeFailed", ce.INITIAL_SILENCE, pending.operation_context, uri=pending.callback_uri)
+
+    async def _on_stream_event(self, kind: str, payload: Any) -> None:
+        """What happens to the call's media and transcription sockets: faults, losses, and final phrases."""
+        if kind == "drop_media" and self._streamer is not None:
             self._progress("fault: media socket dropped")
             self._streamer.drop()
         elif kind == "media_lost" and payload is self._streamer and self._streamer is not None:
@@ -171,15 +186,6 @@ class CallEngine:
             if started_at >= self._transcriber.start_time - 0.05:  # speech before the socket opened is lost
                 await self._transcriber.send_final(text, started_at, duration_s, identifiers.raw_id(
                     speaker or self._offered.caller))
-        elif kind == "play_done":
-            self._play_done(payload)
-        elif kind == "transfer_result":
-            self._transfer_done(payload)
-        elif kind in agent_invitations.TIMELINE_KINDS:
-            self._agents.on_timeline(kind, payload)
-        elif kind == "recognize_timeout" and self._recognize is not None and payload == self._recognize_generation:
-            pending, self._recognize = self._recognize, None
-            self._callback("RecognizeFailed", ce.INITIAL_SILENCE, pending.operation_context, uri=pending.callback_uri)
 
     async def _connect(self) -> None:
         s = self._scenario
