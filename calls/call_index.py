@@ -11,18 +11,16 @@ is logged and never fails the call: the index serves the ops list, not the call.
 
 from __future__ import annotations
 
-import functools
 import logging
-import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import ResourceExistsError
-from azure.data.tables import TableClient, TableServiceClient, UpdateMode
+from azure.data.tables import TableClient, UpdateMode
 
 from calls import app_context
+from calls.storage_tables import table_client
 from calls.table_purge import delete_rows_before
 from shared.call_index_keys import (
     Cursor,
@@ -47,43 +45,12 @@ _DIGEST_SELECT = [*_SELECT, "reason", "dropped"]
 # The digest reads one day in full to count it; past this many rows it counts what it read and says so.
 MAX_DIGEST_ROWS = 100_000
 # Bounded like the blob clients: the answer path must never wait on storage's default long backoff.
-_TABLE_RETRY: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4,
-                                "connection_timeout": 5, "read_timeout": 10}
 # The start row is written off the answer path; two threads are plenty for one row per answered call.
 _writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="call-index")
-_created: set[StorageSettings] = set()
-_created_lock = threading.Lock()
-
-
-class IndexUnavailable(RuntimeError):
-    """The deployment names no table endpoint for the index."""
-
-
-@functools.cache
-def _table_client(storage: StorageSettings) -> TableClient:
-    if storage.connection_string is not None:
-        service = TableServiceClient.from_connection_string(storage.connection_string, **_TABLE_RETRY)
-    elif storage.table_service_uri is not None:
-        from azure.identity import DefaultAzureCredential
-
-        # Infra grants the app's identity Storage Table Data Contributor on the account.
-        service = TableServiceClient(storage.table_service_uri, credential=DefaultAzureCredential(), **_TABLE_RETRY)
-    else:
-        raise IndexUnavailable("no table endpoint: set AzureWebJobsStorage__accountName or __tableServiceUri")
-    return service.get_table_client(TABLE_NAME)
 
 
 def _table(storage: StorageSettings) -> TableClient:
-    client = _table_client(storage)
-    if storage not in _created:
-        with _created_lock:
-            if storage not in _created:
-                try:
-                    client.create_table()
-                except ResourceExistsError:
-                    pass
-                _created.add(storage)
-    return client
+    return table_client(storage, TABLE_NAME)
 
 
 def _upsert(storage: StorageSettings, entity: dict[str, str]) -> None:

@@ -9,16 +9,15 @@ rather than a Durable entity: the answer is needed before anything is started, i
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, TableServiceClient, UpdateMode
+from azure.data.tables import TableClient, UpdateMode
 
+from calls.storage_tables import table_client
 from calls.table_purge import delete_rows_before
 from shared.outbound_call import rate_window
 from shared.settings import StorageSettings
@@ -29,8 +28,6 @@ TABLE_NAME = "outboundrate"
 # Instances counting the same minute at once each retry after losing a race; past this many, refuse (429)
 # rather than hold the request.
 MAX_ATTEMPTS = 8
-_RETRY: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.4, "retry_backoff_max": 4,
-                          "connection_timeout": 5, "read_timeout": 10}
 
 
 @dataclass(frozen=True)
@@ -39,21 +36,8 @@ class Admission:
     retry_after_seconds: int = 0
 
 
-@functools.cache
 def _table(storage: StorageSettings) -> TableClient:
-    if storage.connection_string is not None:
-        service = TableServiceClient.from_connection_string(storage.connection_string, **_RETRY)
-    else:
-        from azure.identity import DefaultAzureCredential
-
-        # The same Storage Table Data Contributor grant as the call index (calls/call_index.py).
-        service = TableServiceClient(storage.table_service_uri or "", credential=DefaultAzureCredential(), **_RETRY)
-    client = service.get_table_client(TABLE_NAME)
-    try:
-        client.create_table()
-    except ResourceExistsError:
-        pass
-    return client
+    return table_client(storage, TABLE_NAME)
 
 
 def admit(storage: StorageSettings, limit: int, now: datetime) -> Admission:

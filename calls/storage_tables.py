@@ -2,7 +2,7 @@
 
 Identity-based in Azure (infra grants the app's identity Storage Table Data Contributor on the account), a
 connection string on Azurite. Retries are bounded like the blob clients': no caller should wait on storage's
-default long backoff. (calls/call_index.py and calls/outbound_rate_limit.py predate this and build theirs alike.)
+default long backoff. The call index, the outbound rate limit and the digest markers use it.
 """
 
 from __future__ import annotations
