@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -310,9 +311,16 @@ def test_wire_names_and_limits_are_pinned() -> None:
     assert (lc.MAX_TIMELINE_ENTRIES, lc.MAX_DETAIL_CHARS) == (200, 200)
 
 
-def test_iso_writes_utc_with_z_and_reads_naive_times_as_utc() -> None:
-    assert lc.iso(datetime(2026, 3, 1, 13, 0, 3, tzinfo=timedelta_zone(1))) == "2026-03-01T12:00:03Z"
-    assert lc.iso(datetime(2026, 3, 1, 12, 0, 3)) == "2026-03-01T12:00:03Z"
+def test_iso_writes_utc_with_z_and_reads_naive_times_as_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever the machine's own zone: a developer's laptop is not the Functions host.
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert lc.iso(datetime(2026, 3, 1, 13, 0, 3, tzinfo=timedelta_zone(1))) == "2026-03-01T12:00:03Z"
+        assert lc.iso(datetime(2026, 3, 1, 12, 0, 3)) == "2026-03-01T12:00:03Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def timedelta_zone(hours: int):  # type: ignore[no-untyped-def]
