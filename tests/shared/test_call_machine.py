@@ -445,3 +445,102 @@ def test_a_summary_error_keeps_its_first_line_only_and_short() -> None:
         if driver.state.retries:
             driver.fire()
     assert driver.names(SEND_EMAIL)[0].input["call"]["summary_error"] == "blob down"
+
+
+def test_the_flow_loaded_after_connect_greets_with_fresh_ids() -> None:
+    driver = Driver().begin()
+    driver.event("CallConnected", after=3, callConnectionId="cc-1")
+    driver.done(LOAD_FLOW, {"greeting": {"text": "Hi", "url": None, "voice": "en-US-JennyNeural"}})
+    [greeting] = driver.names(RUN_ACTION)
+    assert (greeting.activity_id, greeting.input["actionId"]) == (
+        "run_call_action-3", "4b356fcc-ad9c-5b6b-a55f-602b52182513")
+
+
+def test_an_overdue_greeting_is_settled_by_the_timer_at_its_exact_due_time() -> None:
+    driver = _connected(greeting={"text": "Hi", "url": None, "voice": "en-US-JennyNeural"},
+                        menuPrompt={"text": "Press 0", "url": None, "voice": "en-US-JennyNeural"},
+                        menuOptions={"0": "continue"})
+    driver.done(RUN_ACTION, {"status": "accepted"})
+    due = driver.now + timedelta(seconds=120)
+    assert driver.wait.at == due
+    driver.fire()
+    assert driver.now == due
+    assert [(e.at, e.event) for e in driver.state.record.timeline][-2:] == [
+        ("2026-03-01T12:02:03Z", "action_timed_out"), ("2026-03-01T12:02:03Z", "action_requested")]
+    [_, menu] = driver.names(RUN_ACTION)
+    assert menu.input["action"] == "recognize_dtmf" and driver.state.control.flow.phase == "menu"
+
+
+def test_a_retried_activity_starts_again_with_the_same_input_and_a_fresh_poll() -> None:
+    driver = Driver()
+    driver.state, commands = machine.start({**START, "traceparent": "00-t-s-01"}, T0)
+    driver._take(commands)
+    driver.now = T0 + timedelta(seconds=10)
+    driver.feed(TimerFired(driver.wait.seq))
+    driver.done(LOAD_FLOW, error="503")
+    driver.fire()
+    first, second = driver.names(LOAD_FLOW)
+    assert second == first and second.input == {"instanceId": "call-abc", "traceparent": "00-t-s-01"}
+    assert driver.now == T0 + timedelta(seconds=11)
+    assert driver.wait.at == T0 + timedelta(seconds=13)  # polled from the restart, not the first start
+
+
+def test_other_activities_running_or_retrying_do_not_hold_back_actions() -> None:
+    driver = Driver().begin()
+    driver.event("CallConnected", after=3, callConnectionId="cc-1")
+    request = {"actionId": "api-1", "action": "play", "source": "api", "prompt": {"text": "One"}}
+    driver.event("CallActionRequested", **request)  # the flow load still runs
+    assert [a.input["actionId"] for a in driver.names(RUN_ACTION)] == ["api-1"]
+    driver.done(RUN_ACTION, {"status": "accepted"})
+    driver.done(LOAD_FLOW, error="503")  # its retry now waits
+    driver.event("CallActionRequested", **{**request, "actionId": "api-2"})
+    assert [a.input["actionId"] for a in driver.names(RUN_ACTION)] == ["api-1", "api-2"]
+
+
+def test_a_hang_up_leaves_the_action_in_flight_alone() -> None:
+    driver = _connected(greeting={"text": "Hi", "url": None, "voice": "en-US-JennyNeural"})
+    driver.event("CallActionRequested", actionId="api-h", action="hang_up", source="api")
+    assert "action_canceled" not in [e.event for e in driver.state.record.timeline]
+    assert [a.input for a in driver.names(HANG_UP)] == [{"callConnectionId": "cc-1"}]
+
+
+def test_a_recording_start_carries_the_call_locator() -> None:
+    driver = _connected()
+    driver.event("CallActionRequested", actionId="api-r", action="start_recording", source="api")
+    [start] = driver.names(RUN_ACTION)
+    assert (start.input["serverCallId"], start.input["instanceId"], start.input["action"]) == (
+        "s", "call-abc", "start_recording")
+
+
+def test_late_callbacks_after_the_call_phase_are_not_noted() -> None:
+    driver = _to_summary(_connected())
+    record = driver.state.record
+    driver.event("ParticipantsUpdated", id="late-1", details={"participantCount": 1})
+    assert driver.state.record == record
+
+
+def test_messages_in_one_batch_share_the_id_counter() -> None:
+    driver = Driver().begin()
+    driver.done(LOAD_FLOW, {"greeting": {"text": "Hi", "url": None, "voice": "en-US-JennyNeural"}})
+    request = {"actionId": "api-1", "action": "play", "source": "api", "prompt": {"text": "One"}}
+    driver.feed(InboxEvent(inbox_payload("CallConnected", {"callConnectionId": "cc-1"})),
+                InboxEvent(inbox_payload("CallActionRequested", request)), TimerFired(driver.wait.seq))
+    assert [a.activity_id for a in driver.started] == ["load_call_flow-1", "run_call_action-3"]
+
+
+def test_a_retry_started_by_one_message_is_kept_with_the_rest_of_the_batch() -> None:
+    driver = Driver().begin()
+    driver.done(LOAD_FLOW, error="503")
+    driver.now = driver.wait.at
+    commands = driver.feed(TimerFired(driver.wait.seq),
+                           InboxEvent(inbox_payload("CallConnected", {"callConnectionId": "cc-1"})))
+    assert [c.name for c in commands if isinstance(c, StartActivity)] == [LOAD_FLOW]
+
+
+def test_an_email_activity_without_output_finishes_as_skipped_and_the_last_status_is_final() -> None:
+    driver = _to_summary(_connected())
+    driver.done(PREPARE_SUMMARY, {"status": "ok", "summaryBlob": "b"})
+    commands = driver.done(SEND_EMAIL, None)
+    assert driver.output["email"] == {"status": "skipped", "reason": "no summary"}
+    [status] = [c for c in commands if isinstance(c, SetStatus)]
+    assert status.status["stage"] == "summarized" and status.status["outcome"] == "completed"
