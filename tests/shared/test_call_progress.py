@@ -385,3 +385,80 @@ def test_an_accepted_transfer_cancels_what_was_queued() -> None:
     failed_record, _ = control.on_event(failed_record, failed_state, "CallTransferFailed",
                                         {"operationContext": "t-1"}, T0, ids)
     assert failed_record.outcome is None and failed_record.stage == "connected"
+
+
+MENU_FLOW = CallFlowSettings(greeting=Prompt(text="Welcome."), menu_prompt=Prompt(text="Press 0."),
+                             menu_options={"0": "continue"}, menu_max_reprompts=1)
+
+
+def test_a_greeting_refused_by_acs_moves_the_flow_to_the_menu() -> None:
+    record, state, ids = connected(MENU_FLOW)
+    state, greeting = control.next_dispatch(record, state)
+    assert greeting is not None
+    record, state = control.on_request_result(record, state, greeting.action_id, {"status": "failed", "code": 400},
+                                              T0, ids)
+    assert notes(record)[-2:] == [("2026-03-01T12:00:00Z", "action_failed", "play (greeting) id-1: failed, 400"),
+                                  ("2026-03-01T12:00:00Z", "action_requested", "recognize_dtmf (menu) id-2")]
+
+
+def test_a_menu_without_input_is_noted_with_acs_reason() -> None:
+    record, state, ids = connected(MENU_FLOW)
+    state, greeting = control.next_dispatch(record, state)
+    record, state = control.on_request_result(record, state, greeting.action_id, {"status": "accepted"}, T0, ids)
+    record, state = control.on_event(record, state, "PlayCompleted", {"operationContext": "id-1"}, T0, ids)
+    state, menu = control.next_dispatch(record, state)
+    assert menu is not None and menu.action_id == "id-2"
+    record, state = control.on_request_result(record, state, "id-2", {"status": "accepted"}, T0, ids)
+    failed = {"operationContext": "id-2", "time": "2026-03-01T12:00:20Z",
+              "result": {"code": 400, "subCode": 8510, "message": "timeout"}}
+    record, state = control.on_event(record, state, "RecognizeFailed", failed, T0, ids)
+    assert notes(record)[-3:] == [
+        ("2026-03-01T12:00:20Z", "RecognizeFailed", "code 400, subCode 8510, timeout (recognize_dtmf (menu) id-2)"),
+        ("2026-03-01T12:00:20Z", "menu_no_input", "code 400, subCode 8510, timeout"),
+        ("2026-03-01T12:00:20Z", "action_requested", "recognize_dtmf (menu) id-3")]
+
+
+def test_silence_reports_with_the_same_utterance_count_reach_the_limit() -> None:
+    record, state, ids = connected(CallFlowSettings(silence_seconds=5, silence_max_prompts=1))
+    record, state = control.on_event(record, state, "CallerSilence", {"silentMs": 5000, "utterances": 2}, T0, ids)
+    state, prompt = control.next_dispatch(record, state)
+    assert prompt is not None and prompt.purpose == "silence_prompt"
+    record, state = control.on_request_result(record, state, prompt.action_id, {"status": "accepted"}, T0, ids)
+    record, state = control.on_event(record, state, "PlayCompleted", {"operationContext": prompt.action_id}, T0, ids)
+    record, state = control.on_event(record, state, "CallerSilence", {"silentMs": 5000, "utterances": 2}, T0, ids)
+    assert notes(record)[-2:] == [("2026-03-01T12:00:00Z", "silence_limit", "no speech after 1 re-prompt(s)"),
+                                  ("2026-03-01T12:00:00Z", "action_requested", "play (goodbye) id-2")]
+
+
+def test_nothing_is_dispatched_once_the_call_is_ending() -> None:
+    record, state, ids = connected()
+    play = CallAction("p-1", "play", "api", prompt=Prompt(text="Hi")).to_payload()
+    record, state = control.on_event(record, state, "CallActionRequested", play, T0, ids)
+    hanging_up = lifecycle.on_hang_up_started(lifecycle.on_timeout(record, T0 + timedelta(hours=2)), T0)
+    assert hanging_up.stage == "connected" and control.next_dispatch(hanging_up, state) == (state, None)
+    transferred = lifecycle.mark_transferred(record, T0, "transferred")
+    assert control.next_dispatch(transferred, state) == (state, None)
+    assert control.next_dispatch(record, state)[1] is not None
+
+
+def test_a_redelivered_request_on_an_ending_call_is_not_refused_again() -> None:
+    record, state, ids = connected()
+    hang_up = CallAction("h-1", "hang_up", "api").to_payload()
+    record, state = control.on_event(record, state, "CallActionRequested", hang_up, T0, ids)
+    again, _ = control.on_event(record, state, "CallActionRequested", hang_up, T0, ids)
+    assert again == record
+
+
+def test_an_accepted_transfer_records_when_and_cancels_with_a_reason() -> None:
+    record, state, ids = connected()
+    transfer = CallAction("t-1", "transfer", "api", target="8:acs:agent").to_payload()
+    play = CallAction("p-1", "play", "api", prompt=Prompt(text="Hi")).to_payload()
+    record, state = control.on_event(record, state, "CallActionRequested", transfer, T0, ids)
+    state, _ = control.next_dispatch(record, state)
+    record, state = control.on_event(record, state, "CallActionRequested", play, T0, ids)
+    record, state = control.on_request_result(record, state, "t-1", {"status": "accepted"}, T0, ids)
+    later = T0 + timedelta(seconds=4)
+    record, state = control.on_event(record, state, "CallTransferAccepted", {"operationContext": "t-1"}, later, ids)
+    assert record.transferred_at == later
+    entry = next(e for e in state.ledger if e.action.action_id == "p-1")
+    assert (entry.state, entry.detail) == ("canceled", "call ending")
