@@ -151,6 +151,7 @@ def test_reject_reasons_are_acs_wire_values() -> None:
     ("4:14255550100", False),   # not an E.164 raw id: no number is read from it
     ("8:acs:+14255550100", False),
     ("4:+142555501000", False),  # one digit more is another number
+    ("8:+14255550100", False),  # not a phone number's raw id, whatever follows the prefix
 ])
 def test_the_caller_number_comes_from_a_phone_raw_id_only(raw_id: str, blocked: bool) -> None:
     settings = _settings(blocked_callers=frozenset({"+14255550100"}))

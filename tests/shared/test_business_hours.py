@@ -105,6 +105,10 @@ def test_day_names_and_minutes_are_pinned() -> None:
                                                            "is not '<days> HH:MM-HH:MM'"),  # 40 characters
     ("mon 09:00-09:00", "entry 'mon 09:00-09:00' ends before it starts; a range may not pass midnight"),
     ("mon 09:01-09:00", "entry 'mon 09:01-09:00' ends before it starts; a range may not pass midnight"),
+    ("mon,tue,wed,thu,fri,sat,sun 22:00-06:00", "entry 'mon,tue,wed,thu,fri,sat,sun 22:00-06:00' ends before it "
+                                                "starts; a range may not pass midnight"),  # 39 characters
+    ("mon,tue,wed,thu,fri,sat,sun,mon 22:00-06:00", "entry 'mon,tue,wed,thu,fri,sat,sun,mon 22:00-06' ends before "
+                                                    "it starts; a range may not pass midnight"),  # clipped at 40
     ("mon 24:00-24:00", "24:00 is not a time of day (00:00 to 23:59, or 24:00 as an end)"),
     ("mon 25:00-26:00", "25:00 is not a time of day (00:00 to 23:59, or 24:00 as an end)"),
     ("mon 09:00-24:01", "24:01 is not a time of day (00:00 to 23:59, or 24:00 as an end)"),
