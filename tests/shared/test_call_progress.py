@@ -462,3 +462,12 @@ def test_an_accepted_transfer_records_when_and_cancels_with_a_reason() -> None:
     assert record.transferred_at == later
     entry = next(e for e in state.ledger if e.action.action_id == "p-1")
     assert (entry.state, entry.detail) == ("canceled", "call ending")
+
+
+def test_an_overdue_greeting_goes_on_to_the_menu_at_the_deadline() -> None:
+    record, state, ids = connected(MENU_FLOW)
+    state, greeting = control.next_dispatch(record, state)
+    record, state = control.on_request_result(record, state, greeting.action_id, {"status": "accepted"}, T0, ids)
+    record, state = control.on_result_deadline(record, state, T0 + timedelta(seconds=120), ids)
+    assert notes(record)[-2:] == [("2026-03-01T12:02:00Z", "action_timed_out", "play (greeting) id-1"),
+                                  ("2026-03-01T12:02:00Z", "action_requested", "recognize_dtmf (menu) id-2")]
