@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared import call_lifecycle as lc
+from shared.call_timeline import TimelineEntry
 from shared.media_report import MAX_MEDIA_FIELDS, compact_media_report
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -127,6 +128,7 @@ def test_disconnect_before_connect_is_a_completed_call() -> None:
     assert record.stage == "ringing" and lc.next_step(record) == lc.Wait("late_connect", later(35))
     record = lc.on_event(record, lc.CALL_CONNECTED, payload(3), later(31))
     assert (record.stage, record.outcome) == ("ended", lc.COMPLETED)
+    assert record.timeline[-1] == TimelineEntry("2026-03-01T12:00:03Z", "CallConnected", None)
     assert (record.connected_at, record.ended_at) == ("2026-03-01T12:00:03Z", "2026-03-01T12:00:30Z")
 
 
