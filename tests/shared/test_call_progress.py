@@ -471,3 +471,12 @@ def test_an_overdue_greeting_goes_on_to_the_menu_at_the_deadline() -> None:
     record, state = control.on_result_deadline(record, state, T0 + timedelta(seconds=120), ids)
     assert notes(record)[-2:] == [("2026-03-01T12:02:00Z", "action_timed_out", "play (greeting) id-1"),
                                   ("2026-03-01T12:02:00Z", "action_requested", "recognize_dtmf (menu) id-2")]
+
+
+def test_a_result_after_the_summary_does_not_move_the_flow() -> None:
+    record, state, ids = connected(MENU_FLOW)
+    state, greeting = control.next_dispatch(record, state)
+    record, state = control.on_request_result(record, state, greeting.action_id, {"status": "accepted"}, T0, ids)
+    done = lifecycle.mark_summarized(lifecycle.on_event(record, "CallDisconnected", {}, T0), T0, {})
+    _, after = control.on_event(done, state, "PlayCompleted", {"operationContext": greeting.action_id}, T0, ids)
+    assert after.flow == state.flow
