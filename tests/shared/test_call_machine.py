@@ -544,3 +544,27 @@ def test_an_email_activity_without_output_finishes_as_skipped_and_the_last_statu
     assert driver.output["email"] == {"status": "skipped", "reason": "no summary"}
     [status] = [c for c in commands if isinstance(c, SetStatus)]
     assert status.status["stage"] == "summarized" and status.status["outcome"] == "completed"
+
+
+def test_a_greeting_refused_by_acs_goes_on_to_the_menu() -> None:
+    driver = _connected(greeting={"text": "Hi", "url": None, "voice": "en-US-JennyNeural"},
+                        menuPrompt={"text": "Press 0", "url": None, "voice": "en-US-JennyNeural"},
+                        menuOptions={"0": "continue"})
+    driver.done(RUN_ACTION, {"status": "failed", "code": 400})
+    [_, menu] = driver.names(RUN_ACTION)
+    assert menu.input["action"] == "recognize_dtmf" and menu.activity_id == "run_call_action-5"
+
+
+def test_a_recording_pause_names_the_recording_started_before() -> None:
+    driver = _connected()
+    driver.event("CallActionRequested", actionId="api-r", action="start_recording", source="api")
+    driver.done(RUN_ACTION, {"status": "ok", "recordingId": "rec-1"})
+    driver.event("CallActionRequested", actionId="api-p", action="pause_recording", source="api")
+    [_, pause] = driver.names(RUN_ACTION)
+    assert (pause.input["action"], pause.input["recordingId"]) == ("pause_recording", "rec-1")
+
+
+def test_a_summary_failure_without_error_text_is_an_unknown_error() -> None:
+    driver = _to_summary(_connected())
+    driver.done(PREPARE_SUMMARY, {"status": "failed"})
+    assert driver.names(SEND_EMAIL)[0].input["call"]["summary_error"] == "unknown error"
