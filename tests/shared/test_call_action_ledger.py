@@ -166,3 +166,18 @@ def test_only_flow_prompts_get_a_deadline_and_recognize_adds_its_timeout() -> No
                                           now + timedelta(seconds=120))
     assert outcomes == (ledger.Outcome(actions[0], "failed", "no result from ACS in time"),)
     assert (ledger.find(overdue, "f1").state, ledger.find(overdue, "f1").detail) == ("failed", "no result")
+
+
+def test_matches_name_their_action_and_synchronous_kinds_settle_on_acceptance() -> None:
+    entries = ledger.on_request_result(ledger.mark_sending(ledger.enqueue((), PLAY)[0], "p1"), "p1",
+                                       {"status": "accepted"})[0]
+    _, other_kind = ledger.on_callback(entries, "RecognizeCompleted", {"operationContext": "p1"}, None)
+    assert other_kind == ledger.Match(ledger.find(entries, "p1"), None)
+    settled, match = ledger.on_callback(entries, "PlayCompleted", {"operationContext": "p1"}, "code 200")
+    assert match.entry == ledger.find(entries, "p1") and match.outcome == ledger.Outcome(PLAY, "completed", "code 200")
+    _, repeat = ledger.on_callback(settled, "PlayCompleted", {"operationContext": "p1"}, None)
+    assert repeat == ledger.Match(ledger.find(settled, "p1"), None, repeated=True)
+    muted, outcome = ledger.on_request_result(ledger.mark_sending(ledger.enqueue((), MUTE)[0], "m1"), "m1",
+                                              {"status": "accepted"})
+    assert outcome == ledger.Outcome(MUTE, "completed")
+    assert [(e.action.action_id, e.state) for e in muted] == [("m1", "completed")]

@@ -480,3 +480,28 @@ def test_a_result_after_the_summary_does_not_move_the_flow() -> None:
     done = lifecycle.mark_summarized(lifecycle.on_event(record, "CallDisconnected", {}, T0), T0, {})
     _, after = control.on_event(done, state, "PlayCompleted", {"operationContext": greeting.action_id}, T0, ids)
     assert after.flow == state.flow
+
+
+def test_speech_between_silence_reports_starts_the_re_prompts_again() -> None:
+    record, state, ids = connected(CallFlowSettings(silence_seconds=5, silence_max_prompts=1))
+    for utterances in (2, 3):
+        record, state = control.on_event(record, state, "CallerSilence", {"silentMs": 5000, "utterances": utterances},
+                                         T0, ids)
+        state, prompt = control.next_dispatch(record, state)
+        assert prompt is not None and prompt.purpose == "silence_prompt"
+        record, state = control.on_request_result(record, state, prompt.action_id, {"status": "accepted"}, T0, ids)
+        record, state = control.on_event(record, state, "PlayCompleted", {"operationContext": prompt.action_id}, T0,
+                                         ids)
+
+
+def test_canceled_and_refused_requests_are_noted_at_their_time() -> None:
+    record, state, ids = connected()
+    at = {"time": "2026-03-01T12:00:30Z"}
+    play = CallAction("p-1", "play", "api", prompt=Prompt(text="Hi")).to_payload()
+    record, state = control.on_event(record, state, "CallActionRequested", {**play, **at}, T0, ids)
+    record, state = control.on_event(record, state, "CallActionRequested", {"action": "nuke", **at}, T0, ids)
+    hang_up = CallAction("h-1", "hang_up", "api").to_payload()
+    record, state = control.on_event(record, state, "CallActionRequested", {**hang_up, **at}, T0, ids)
+    assert [(t, e) for t, e, _ in notes(record)][-4:] == [
+        ("2026-03-01T12:00:30Z", "action_requested"), ("2026-03-01T12:00:30Z", "action_refused"),
+        ("2026-03-01T12:00:30Z", "action_requested"), ("2026-03-01T12:00:30Z", "action_canceled")]
