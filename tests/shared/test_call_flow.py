@@ -241,3 +241,32 @@ def test_silence_without_settings_is_off_and_the_limit_is_named() -> None:
     assert plan.actions[0].prompt == settings.goodbye
     spoke, plan = on_silence(state, 5_000, 4, ids())
     assert (spoke.phase, spoke.silence_prompts, spoke.utterances_seen) == ("silence_prompt", 1, 4)
+
+
+def test_planned_actions_are_exact() -> None:
+    consent = Prompt(text="Recorded.")
+    settings = CallFlowSettings(greeting=Prompt(text="Welcome."), menu_prompt=Prompt(text="Press 0."),
+                                menu_options={"0": "transfer"}, transfer_target="+14255550123",
+                                record_at_connect=True, recording_consent=consent, menu_timeout_seconds=7)
+    new_id = ids()
+    state, plan = begin(settings, new_id)
+    state, plan = on_outcome(state, settle(plan.actions[0]), new_id)
+    assert plan.actions == (CallAction("id-2", "start_recording", "flow", purpose="recording"),
+                            CallAction("id-3", "play", "flow", purpose="greeting", prompt=Prompt(text="Welcome.")))
+    state, plan = on_outcome(state, settle(plan.actions[1]), new_id)
+    assert plan.actions == (CallAction("id-4", "recognize_dtmf", "flow", purpose="menu", prompt=Prompt(text="Press 0."),
+                                       max_tones=1, timeout_seconds=7),)
+    menu_state, plan = on_outcome(state, settle(plan.actions[0], dtmfTones="0"), new_id)
+    assert plan.actions == (CallAction("id-5", "transfer", "flow", purpose="transfer", target="configured"),)
+    late_greeting = CallAction("id-3", "play", "flow", purpose="greeting", prompt=Prompt(text="Welcome."))
+    assert on_outcome(state, settle(late_greeting, FAILED), new_id) == (state, Plan())  # the menu ignores it
+
+
+def test_a_greeting_alone_then_listens_and_an_ending_flow_ignores_a_failed_transfer() -> None:
+    new_id = ids()
+    state, plan = begin(CallFlowSettings(greeting=Prompt(text="Welcome.")), new_id)
+    state, plan = on_outcome(state, settle(plan.actions[0]), new_id)
+    assert (state.phase, state.menu_attempts, plan) == ("listening", 0, Plan())
+    ending = FlowState(settings=MENU, phase="ending")
+    transfer = CallAction("t", "transfer", "api", target="+14255550123")
+    assert on_outcome(ending, settle(transfer, FAILED), new_id) == (ending, Plan())
