@@ -505,3 +505,12 @@ def test_canceled_and_refused_requests_are_noted_at_their_time() -> None:
     assert [(t, e) for t, e, _ in notes(record)][-4:] == [
         ("2026-03-01T12:00:30Z", "action_requested"), ("2026-03-01T12:00:30Z", "action_refused"),
         ("2026-03-01T12:00:30Z", "action_requested"), ("2026-03-01T12:00:30Z", "action_canceled")]
+
+
+def test_flow_notes_carry_the_callback_time() -> None:
+    ids = new_ids()
+    record, state = lifecycle.begin(START, T0), control.begin()
+    record, state = control.on_flow_loaded(record, state, MENU_FLOW.to_dict(), T0, ids)
+    record, state = control.on_event(record, state, "CallConnected",
+                                     {"callConnectionId": "cc", "time": "2026-03-01T12:00:04Z"}, T0, ids)
+    assert notes(record)[-1] == ("2026-03-01T12:00:04Z", "action_requested", "play (greeting) id-1")
