@@ -240,7 +240,7 @@ def on_event(record: lifecycle.CallRecord, state: ControlState, name: str, paylo
     at = _at(payload, now)
     event_id = payload.get("id")
     if isinstance(event_id, str) and event_id and name not in (CALL_ACTION_REQUESTED, CALLER_SILENCE):
-        if event_id in state.seen_event_ids:
+        if event_id[:200] in state.seen_event_ids:  # kept clipped, so compared clipped
             return record, state  # the same callback delivered twice
         state = replace(state, seen_event_ids=(*state.seen_event_ids, event_id[:200])[-MAX_SEEN_EVENT_IDS:])
     if name == lifecycle.CALL_DISCONNECTED and handoff_ops.leaving(state.handoff, state.ledger):

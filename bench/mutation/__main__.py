@@ -34,6 +34,15 @@ DEFAULT_MODULES = (
     "shared/call_actions.py",
     "shared/event_grid.py",
     "shared/callback_events.py",
+    "shared/call_lifecycle.py",
+    "shared/call_machine.py",
+    "shared/call_progress.py",
+    "shared/call_flow.py",
+    "shared/call_action_ledger.py",
+    "shared/call_inbox.py",
+    "shared/answer_policy.py",
+    "shared/answer_policy_settings.py",
+    "shared/business_hours.py",
 )
 TARGET_KILLED = 0.90
 # Top-level entries of the repository that are never part of a test run.

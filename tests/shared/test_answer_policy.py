@@ -134,3 +134,53 @@ def test_app_config_loads_the_policy() -> None:
     assert config.answer_policy.blocked_callers == frozenset({"+14255550100"})
     with pytest.raises(SettingsError, match="CALL_OVERFLOW_TARGET"):
         load_app_config({**VALID, "CALL_OVERFLOW_TARGET": "nobody"})
+
+
+def test_reject_reasons_are_acs_wire_values() -> None:
+    # CallRejectReason in the Call Automation REST spec: the values travel to ACS as they are.
+    from shared import answer_policy as policy
+    assert (policy.FORBIDDEN, policy.BUSY, policy.NO_REASON) == ("forbidden", "busy", "none")
+    # The reasons are recorded in outcomes, stories and KPIs: renaming one breaks what ops filter on.
+    assert (policy.REASON_BLOCKED, policy.REASON_AFTER_HOURS, policy.REASON_MEDIA_FULL,
+            policy.REASON_MEDIA_UNAVAILABLE, policy.REASON_MAX_CALLS) == (
+        "blocked_caller", "after_hours", "media_host_full", "media_host_unavailable", "max_concurrent_calls")
+
+
+@pytest.mark.parametrize(("raw_id", "blocked"), [
+    ("4:+14255550100", True),
+    ("4:14255550100", False),   # not an E.164 raw id: no number is read from it
+    ("8:acs:+14255550100", False),
+    ("4:+142555501000", False),  # one digit more is another number
+    ("8:+14255550100", False),  # not a phone number's raw id, whatever follows the prefix
+])
+def test_the_caller_number_comes_from_a_phone_raw_id_only(raw_id: str, blocked: bool) -> None:
+    settings = _settings(blocked_callers=frozenset({"+14255550100"}))
+    expected = Reject(FORBIDDEN, REASON_BLOCKED) if blocked else Answer()
+    assert decide(_call(raw_id, None), settings, NOW, MediaCapacity(0, 10)) == expected
+
+
+def test_the_phone_number_wins_over_the_raw_id() -> None:
+    settings = _settings(blocked_callers=frozenset({"+14255550100"}))
+    assert decide(_call("4:+14255550101", "+14255550100"), settings, NOW, MediaCapacity(0, 10)) == \
+        Reject(FORBIDDEN, REASON_BLOCKED)
+    assert decide(_call("4:+14255550100", "+14255550101"), settings, NOW, MediaCapacity(0, 10)) == Answer()
+
+
+@pytest.mark.parametrize(("limit", "max_calls", "calls", "expected"), [
+    (10, 5, 4, Answer()),
+    (10, 5, 5, Reject(BUSY, REASON_MAX_CALLS)),
+    (5, 10, 5, Reject(BUSY, REASON_MEDIA_FULL)),   # the host's own limit is named first
+    (5, 5, 5, Reject(BUSY, REASON_MEDIA_FULL)),
+    (5, 5, 4, Answer()),
+    (None, None, 10**6, Answer()),
+    (0, None, 0, Reject(BUSY, REASON_MEDIA_FULL)),
+])
+def test_capacity_edges(limit: int | None, max_calls: int | None, calls: int, expected: object) -> None:
+    settings = _settings(max_concurrent_calls=max_calls)
+    assert decide(_call(), settings, NOW, MediaCapacity(calls, limit)) == expected
+
+
+def test_overflow_keeps_the_reason_it_was_sent_for() -> None:
+    settings = _settings(overflow_target="+14255550199")
+    assert decide(_call(), settings, NOW, MediaCapacity(10, 10)) == Redirect("+14255550199", REASON_MEDIA_FULL)
+    assert decide(_call(), settings, NOW, MediaCapacity(9, 10)) == Answer()

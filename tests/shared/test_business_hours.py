@@ -88,3 +88,50 @@ def test_a_blocked_caller_is_forbidden_even_after_hours() -> None:
 def test_malformed_settings_name_the_variable(environ: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         load_answer_policy_settings(environ)
+
+
+def test_day_names_and_minutes_are_pinned() -> None:
+    assert parse_schedule("mon-sun 00:01-23:59") == tuple(OpeningRange(day, 1, 1439) for day in range(7))
+    assert parse_schedule("tue-thu,sat 09:59-10:00") == (OpeningRange(1, 599, 600), OpeningRange(2, 599, 600),
+                                                         OpeningRange(3, 599, 600), OpeningRange(5, 599, 600))
+    assert parse_schedule("fri-fri 00:00-24:00") == (OpeningRange(4, 0, 1440),)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "the schedule has no entry"),
+    (" ; ;", "the schedule has no entry"),
+    ("mon 9:00-17:00", "entry 'mon 9:00-17:00' is not '<days> HH:MM-HH:MM'"),
+    ("mon 09:00-17:00 and then some more words, and more", "entry 'mon 09:00-17:00 and then some more words' "
+                                                           "is not '<days> HH:MM-HH:MM'"),  # 40 characters
+    ("mon 09:00-09:00", "entry 'mon 09:00-09:00' ends before it starts; a range may not pass midnight"),
+    ("mon 09:01-09:00", "entry 'mon 09:01-09:00' ends before it starts; a range may not pass midnight"),
+    ("mon,tue,wed,thu,fri,sat,sun 22:00-06:00", "entry 'mon,tue,wed,thu,fri,sat,sun 22:00-06:00' ends before it "
+                                                "starts; a range may not pass midnight"),  # 39 characters
+    ("mon,tue,wed,thu,fri,sat,sun,mon 22:00-06:00", "entry 'mon,tue,wed,thu,fri,sat,sun,mon 22:00-06' ends before "
+                                                    "it starts; a range may not pass midnight"),  # clipped at 40
+    ("mon 24:00-24:00", "24:00 is not a time of day (00:00 to 23:59, or 24:00 as an end)"),
+    ("mon 25:00-26:00", "25:00 is not a time of day (00:00 to 23:59, or 24:00 as an end)"),
+    ("mon 09:00-24:01", "24:01 is not a time of day (00:00 to 23:59, or 24:00 as an end)"),
+    ("mon 09:60-17:00", "09:60 is not a time of day (00:00 to 23:59, or 24:00 as an end)"),
+    ("mon 09:00-25:00", "25:00 is not a time of day (00:00 to 23:59, or 24:00 as an end)"),
+    ("fri-mon 09:00-17:00", "'fri-mon' runs backwards; write two entries instead"),
+    ("mon,sun-sat 09:00-17:00", "'sun-sat' runs backwards; write two entries instead"),
+    ("mon-xyz 09:00-17:00", "'mon-xyz' is not a day or a day range (days: mon, tue, wed, thu, fri, sat, sun)"),
+    ("xyz 09:00-17:00", "'xyz' is not a day or a day range (days: mon, tue, wed, thu, fri, sat, sun)"),
+])
+def test_malformed_schedules_say_which_part(text: str, message: str) -> None:
+    with pytest.raises(ScheduleError) as raised:
+        parse_schedule(text)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(("moment", "open_"), [
+    (berlin(2026, 12, 7, 0, 0), True),     # Monday 00:00: a day's first minute
+    (berlin(2026, 12, 6, 23, 59, 59), True),  # Sunday's last second, inside 24:00
+    (berlin(2026, 12, 8, 0, 0), False),    # Tuesday: no entry
+    (berlin(2026, 12, 7, 12, 0), False),   # Monday noon: closed between the entries
+    (berlin(2026, 12, 7, 11, 59), True),
+])
+def test_whole_days_and_gaps(moment: datetime, open_: bool) -> None:
+    hours = BusinessHours(parse_schedule("mon 00:00-12:00; sun 18:00-24:00; mon 13:00-14:00"), BERLIN)
+    assert hours.is_open(moment) is open_

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared import call_lifecycle as lc
+from shared.call_timeline import TimelineEntry
 from shared.media_report import MAX_MEDIA_FIELDS, compact_media_report
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -126,6 +128,7 @@ def test_disconnect_before_connect_is_a_completed_call() -> None:
     assert record.stage == "ringing" and lc.next_step(record) == lc.Wait("late_connect", later(35))
     record = lc.on_event(record, lc.CALL_CONNECTED, payload(3), later(31))
     assert (record.stage, record.outcome) == ("ended", lc.COMPLETED)
+    assert record.timeline[-1] == TimelineEntry("2026-03-01T12:00:03Z", "CallConnected", None)
     assert (record.connected_at, record.ended_at) == ("2026-03-01T12:00:03Z", "2026-03-01T12:00:30Z")
 
 
@@ -234,7 +237,8 @@ def test_summary_fields_describe_the_call() -> None:
 
 
 STAGE_ORDER = {"ringing": 0, "connected": 1, "ended": 2, "summarized": 3}
-ACTIONS = st.lists(st.tuples(st.sampled_from([*lc.EVENT_NAMES, "timeout", "hang_up_ok", "hang_up_failed"]),
+ACTIONS = st.lists(st.tuples(st.sampled_from([*lc.EVENT_NAMES, "timeout", "hang_up_ok", "hang_up_failed",
+                                              "hang_up_gone", "ask_hang_up", "transfer"]),
                              st.integers(min_value=0, max_value=4000)), max_size=30)
 
 
@@ -247,6 +251,13 @@ def test_any_order_of_events_moves_forward_and_always_finishes(actions: list[tup
         now = later(seconds)
         if what == "timeout":
             record = lc.on_timeout(record, now) if isinstance(lc.next_step(record), lc.Wait) else record
+        elif what == "ask_hang_up":
+            record = lc.request_hang_up(record, "asked")
+        elif what == "transfer":
+            record = lc.mark_transferred(record, now, "transferred")
+            # Accepted on a connected call that had no outcome yet, and never otherwise.
+            assert (record.outcome == lc.TRANSFERRED) is (
+                before.outcome == lc.TRANSFERRED or (before.stage == "connected" and before.outcome is None))
         elif what.startswith("hang_up_"):
             if record.hang_up == "requested":
                 record = lc.on_hang_up_result(record, {"status": what.removeprefix("hang_up_")}, now)
@@ -268,6 +279,10 @@ def test_any_order_of_events_moves_forward_and_always_finishes(actions: list[tup
             record = lc.on_timeout(record, step.deadline)
     assert lc.next_step(record) == lc.Summarize()
     assert record.stage == "ended" and record.outcome is not None and record.ended_at is not None
+    if record.connected_at is None:
+        assert record.outcome in (lc.MISSED, lc.ANSWER_FAILED, lc.MAX_DURATION)
+    if record.transferred_at is not None:
+        assert record.outcome == lc.TRANSFERRED and record.connected_at is not None
 
 
 def test_voice_turns_are_kept_as_a_few_flat_figures() -> None:
@@ -281,3 +296,285 @@ def test_voice_turns_are_kept_as_a_few_flat_figures() -> None:
                       "bargeInStopAudioP95Ms": 2.5, "bargeInStopAudioMaxMs": 2.5, "deadAirCount": 2,
                       "deadAirMs": 9000.0}
     assert compact_media_report({"turns": {"turns": "3", "latencyMs": [1, 2]}}) == {}
+
+
+def timeline(record: lc.CallRecord) -> list[tuple[str, str, str | None]]:
+    return [(entry.at, entry.event, entry.detail) for entry in record.timeline]
+
+
+def test_wire_names_and_limits_are_pinned() -> None:
+    # Outcomes are shown in the summary, the custom status and the KPIs; event names are ACS's callback types
+    # and the raisers' own kinds.
+    assert (lc.COMPLETED, lc.MISSED, lc.MAX_DURATION, lc.ANSWER_FAILED, lc.TRANSFERRED, lc.REJECTED,
+            lc.REDIRECTED) == ("completed", "missed", "max_duration", "answer_failed", "transferred", "rejected",
+                               "redirected")
+    assert lc.EVENT_NAMES == ("CallAnswered", "AnswerFailed", "CallConnected", "CallDisconnected",
+                              "MediaStreamEnded")
+    assert (lc.MAX_TIMELINE_ENTRIES, lc.MAX_DETAIL_CHARS) == (200, 200)
+
+
+def test_iso_writes_utc_with_z_and_reads_naive_times_as_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever the machine's own zone: a developer's laptop is not the Functions host.
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert lc.iso(datetime(2026, 3, 1, 13, 0, 3, tzinfo=timedelta_zone(1))) == "2026-03-01T12:00:03Z"
+        assert lc.iso(datetime(2026, 3, 1, 12, 0, 3)) == "2026-03-01T12:00:03Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def timedelta_zone(hours: int):  # type: ignore[no-untyped-def]
+    from datetime import timezone
+    return timezone(timedelta(hours=hours))
+
+
+def test_event_times_up_to_64_characters_are_read() -> None:
+    # Python reads any number of fractional digits; the length bound is what stops a huge value.
+    at_64 = "2026-03-01T12:00:03." + "1" * 38 + "+00:00"
+    assert len(at_64) == 64 and lc.parse_time(at_64) == datetime(2026, 3, 1, 12, 0, 3, 111111, tzinfo=UTC)
+    assert lc.parse_time("2026-03-01T12:00:03." + "1" * 39 + "+00:00") is None
+
+
+def test_ringing_is_noted_with_the_masked_caller() -> None:
+    assert timeline(ringing()) == [("2026-03-01T12:00:00Z", "ringing", "from +1555***0100")]
+    assert (ringing().stage, ringing().stage_since, ringing().outcome) == ("ringing", T0, None)
+
+
+@pytest.mark.parametrize(("policy", "outcome", "reason", "detail"), [
+    ({"action": "reject", "reason": "blocked_caller", "rejectReason": "forbidden"}, lc.REJECTED,
+     "blocked_caller", "forbidden: blocked_caller"),
+    ({"action": "redirect", "reason": "after_hours", "target": "+1425***0199"}, lc.REDIRECTED, "after_hours",
+     "to +1425***0199: after_hours"),
+    ({"action": "redirect"}, lc.REDIRECTED, "policy", "to -: policy"),
+    ({"action": "reject"}, lc.REJECTED, "policy", "none: policy"),
+])
+def test_a_refused_call_ends_where_it_began(policy: dict[str, str], outcome: str, reason: str, detail: str) -> None:
+    record = lc.begin(replace(START, policy=policy), later(1))
+    assert (record.stage, record.outcome, record.end_reason, record.ended_at) == (
+        "ended", outcome, reason, "2026-03-01T12:00:00Z")
+    assert timeline(record) == [("2026-03-01T12:00:00Z", "ringing", "from +1555***0100"),
+                                ("2026-03-01T12:00:00Z", outcome, detail)]
+    assert lc.next_step(record) == lc.Summarize()
+
+
+def test_the_connection_id_is_kept_from_its_first_appearance_only() -> None:
+    record = lc.on_event(ringing(), "SomethingElse", {"callConnectionId": ""}, later(1))
+    assert record.call_connection_id is None and record.timeline == ringing().timeline
+    record = lc.on_event(record, "SomethingElse", {"callConnectionId": "c" * 300}, later(1))
+    assert record.call_connection_id == "c" * 200 and record.timeline == ringing().timeline
+    record = lc.on_event(record, lc.CALL_ANSWERED, payload(2, callConnectionId="cc-2"), later(2))
+    assert record.call_connection_id == "c" * 200
+    assert timeline(record)[-1] == ("2026-03-01T12:00:02Z", "CallAnswered", None)
+
+
+@pytest.mark.parametrize(("result", "detail"), [
+    ({"code": 500, "subCode": 8500, "message": "boom"}, "code 500, subCode 8500, boom"),
+    ({"code": 0, "subCode": None, "message": ""}, "code 0"),
+    ({"subCode": 7}, "subCode 7"),
+    ({"message": "only words"}, "only words"),
+    ({"message": 12}, None),
+    ({}, None),
+    ("code 500", None),
+])
+def test_answer_failed_reads_acs_result_detail(result: object, detail: str | None) -> None:
+    record = lc.on_event(ringing(), lc.ANSWER_FAILED_EVENT, payload(1, result=result), later(2))
+    assert (record.stage, record.stage_since, record.outcome, record.end_reason, record.ended_at) == (
+        "ended", later(2), lc.ANSWER_FAILED, detail, "2026-03-01T12:00:01Z")
+    assert timeline(record)[-1] == ("2026-03-01T12:00:01Z", "AnswerFailed", detail)
+
+
+def test_answer_failed_after_connect_changes_nothing() -> None:
+    assert lc.on_event(connected(), lc.ANSWER_FAILED_EVENT, payload(4), later(4)) == connected()
+
+
+def test_answer_failed_after_a_ringing_disconnect_keeps_the_disconnect_time() -> None:
+    left = lc.on_event(ringing(), lc.CALL_DISCONNECTED, payload(9), later(9))
+    record = lc.on_event(left, lc.ANSWER_FAILED_EVENT, payload(10), later(10))
+    assert (record.outcome, record.ended_at) == (lc.ANSWER_FAILED, "2026-03-01T12:00:09Z")
+
+
+def test_connect_and_disconnect_are_noted_with_their_times() -> None:
+    record = lc.on_event(connected(), lc.CALL_DISCONNECTED,
+                         payload(60, result={"code": 0, "subCode": 0, "message": "bye"}), later(61))
+    assert record.stage_since == later(61) and record.end_reason == "code 0, subCode 0, bye"
+    assert timeline(record) == [("2026-03-01T12:00:00Z", "ringing", "from +1555***0100"),
+                                ("2026-03-01T12:00:03Z", "CallConnected", None),
+                                ("2026-03-01T12:01:00Z", "CallDisconnected", "code 0, subCode 0, bye")]
+    assert connected().stage_since == later(3)
+
+
+def test_a_ringing_disconnect_is_noted_and_kept() -> None:
+    record = lc.on_event(ringing(), lc.CALL_DISCONNECTED, payload(9, result={"code": 487}), later(10))
+    assert (record.stage, record.stage_since, record.ended_at, record.end_reason) == (
+        "ringing", later(10), "2026-03-01T12:00:09Z", "code 487")
+    assert record.disconnected_while_ringing and record.outcome is None
+    assert timeline(record)[-1] == ("2026-03-01T12:00:09Z", "CallDisconnected", "code 487")
+    late = lc.on_event(record, lc.CALL_CONNECTED, payload(3), later(11))
+    assert (late.stage_since, late.end_reason) == (later(11), "code 487")
+
+
+@pytest.mark.parametrize("outcome", [lc.MAX_DURATION, lc.TRANSFERRED])
+def test_a_disconnect_keeps_an_outcome_already_decided(outcome: str) -> None:
+    record = replace(connected(), outcome=outcome, end_reason="why")
+    ended_record = lc.on_event(record, lc.CALL_DISCONNECTED, payload(60, result={"code": 0}), later(60))
+    assert (ended_record.stage, ended_record.outcome, ended_record.end_reason) == ("ended", outcome, "why")
+
+
+def test_the_media_report_may_come_before_the_disconnect_but_not_after_the_summary() -> None:
+    record = lc.on_event(connected(), lc.MEDIA_STREAM_ENDED, payload(59, audioFrames=5), later(59))
+    assert record.stage == "connected" and record.media_report == {"time": "2026-03-01T12:00:59Z", "audioFrames": 5}
+    assert timeline(record)[-1] == ("2026-03-01T12:00:59Z", "MediaStreamEnded", None)
+    record = lc.on_event(record, lc.CALL_DISCONNECTED, payload(60), later(60))
+    assert lc.next_step(record) == lc.Summarize()
+    done = lc.mark_summarized(ended(), later(90), {})
+    assert lc.on_event(done, lc.MEDIA_STREAM_ENDED, payload(91, audioFrames=5), later(91)) == done
+
+
+def test_summarized_is_the_last_stage() -> None:
+    done = lc.mark_summarized(ended(), later(90), {"status": "sent", "operationId": "op-1"})
+    assert (done.stage, done.stage_since) == ("summarized", later(90))
+    assert timeline(done)[-1] == ("2026-03-01T12:01:30Z", "summarized", "email sent (operation op-1)")
+    assert timeline(lc.mark_summarized(ended(), later(90), {}))[-1][2] == "email unknown (operation -)"
+    assert lc.next_step(done) == lc.Summarize()
+    assert lc.on_timeout(done, later(1000)) == done
+    assert lc.on_event(done, lc.CALL_DISCONNECTED, payload(95), later(95)) == done
+
+
+def test_each_timeout_is_noted_with_its_time_and_reason() -> None:
+    missed = lc.on_timeout(ringing(), later(45))
+    assert (missed.stage_since, missed.end_reason) == (later(45), "not connected in time")
+    assert timeline(missed)[-1] == ("2026-03-01T12:00:45Z", "missed", "not connected in time")
+    left = lc.on_event(ringing(), lc.CALL_DISCONNECTED, payload(9), later(9))
+    late = lc.on_timeout(left, later(14))
+    assert timeline(late)[-1] == ("2026-03-01T12:00:14Z", "missed", "caller hung up before connect")
+    assert late.stage_since == later(14)
+    longest = lc.on_timeout(connected(), later(603))
+    assert longest.stage_since == later(3) and longest.ended_at is None
+    assert timeline(longest)[-1] == ("2026-03-01T12:10:03Z", "max_duration_reached",
+                                     "maximum duration of 600 s reached")
+    reportless = lc.on_timeout(ended(), later(80))
+    assert reportless.media_report_missing and reportless.stage_since == later(60)
+    assert timeline(reportless)[-1] == ("2026-03-01T12:01:20Z", "media_report_missing",
+                                        "transcript may be incomplete")
+
+
+def test_maximum_duration_without_a_connection_id_is_noted_and_ends() -> None:
+    record = lc.on_event(ringing(), lc.CALL_CONNECTED, payload(3), later(3))
+    record = lc.on_timeout(record, later(603))
+    assert (record.stage_since, record.ended_at, record.end_reason) == (
+        later(603), "2026-03-01T12:10:03Z", "maximum duration of 600 s reached")
+    assert timeline(record)[-1] == ("2026-03-01T12:10:03Z", "max_duration_reached",
+                                    "maximum duration of 600 s reached")
+
+
+def test_an_unconfirmed_hang_up_result_is_noted() -> None:
+    record = lc.on_hang_up_started(lc.on_timeout(ringing(), later(45)), later(45))
+    assert record.ended_at == "2026-03-01T12:00:45Z"
+    assert (record.hang_up, record.hang_up_at) == ("requested", later(45))
+    assert timeline(record)[-1] == ("2026-03-01T12:00:45Z", "hang_up_requested", None)
+    record = lc.on_timeout(record, later(75))
+    assert record.hang_up == "unconfirmed" and record.stage == "ended"
+    assert timeline(record)[-1] == ("2026-03-01T12:01:15Z", "hang_up_unconfirmed", None)
+
+
+def test_the_hang_up_deadlines_count_from_the_request() -> None:
+    asked = lc.on_hang_up_started(lc.on_timeout(connected(), later(603)), later(610))
+    assert lc.next_step(asked) == lc.Wait("disconnect_after_hang_up", later(640))
+    assert lc.next_step(replace(asked, hang_up_at=None)) == lc.Wait("disconnect_after_hang_up", later(33))
+    missed = lc.on_hang_up_started(lc.on_timeout(replace(ringing(), call_connection_id="cc-1"), later(45)),
+                                   later(50))
+    assert lc.next_step(missed) == lc.Wait("hang_up_result", later(80))
+    assert lc.next_step(replace(missed, hang_up_at=None)) == lc.Wait("hang_up_result", later(75))
+
+
+@pytest.mark.parametrize(("status", "kept"), [("ok", "ok"), ("failed", "failed"), ("x" * 50, "x" * 40)])
+def test_the_hang_up_result_is_kept_short_and_the_call_waits_on(status: str, kept: str) -> None:
+    asked = lc.on_hang_up_started(lc.on_timeout(connected(), later(603)), later(603))
+    record = lc.on_hang_up_result(asked, {"status": status}, later(604))
+    assert (record.stage, record.hang_up) == ("connected", kept)
+    assert timeline(record)[-1] == ("2026-03-01T12:10:04Z", "hang_up_result", kept)
+
+
+def test_a_hang_up_result_without_status_is_unknown_and_gone_only_ends_a_connected_call() -> None:
+    asked = lc.on_hang_up_started(lc.on_timeout(connected(), later(603)), later(603))
+    assert lc.on_hang_up_result(asked, {}, later(604)).hang_up == "unknown"
+    gone = lc.on_hang_up_result(asked, {"status": "gone"}, later(604))
+    assert (gone.stage, gone.stage_since) == ("ended", later(604))
+    missed = lc.on_hang_up_started(lc.on_timeout(replace(ringing(), call_connection_id="cc-1"), later(45)),
+                                   later(45))
+    after = lc.on_hang_up_result(missed, {"status": "gone"}, later(50))
+    assert (after.stage, after.stage_since, after.ended_at) == ("ended", later(45), "2026-03-01T12:00:45Z")
+
+
+def test_request_hang_up_only_on_a_connected_call_and_once() -> None:
+    asked = lc.request_hang_up(connected(), "caller asked")
+    assert asked.hang_up_wanted and asked.end_reason == "caller asked"
+    assert lc.next_step(asked) == lc.HangUp("cc-1")
+    assert lc.request_hang_up(asked, "again") == asked
+    assert lc.request_hang_up(ringing(), "too soon") == ringing()
+    assert lc.request_hang_up(ended(), "too late") == ended()
+    kept = lc.request_hang_up(replace(connected(), end_reason="first"), "second")
+    assert kept.end_reason == "first"
+    started = lc.on_hang_up_started(lc.on_timeout(connected(), later(603)), later(603))
+    assert lc.request_hang_up(started, "late") == started
+    no_id = lc.request_hang_up(lc.on_event(ringing(), lc.CALL_CONNECTED, payload(3), later(3)), "no id")
+    assert lc.next_step(no_id) == lc.Wait("disconnect", later(603))
+
+
+def test_a_transfer_ends_the_leg_through_a_bounded_wait() -> None:
+    record = lc.mark_transferred(connected(), later(100), "transferred to +1425***0199")
+    assert (record.outcome, record.transferred_at, record.end_reason) == (
+        lc.TRANSFERRED, later(100), "transferred to +1425***0199")
+    assert lc.next_step(record) == lc.Wait("disconnect_after_transfer", later(130))
+    assert lc.next_step(replace(record, transferred_at=None)) == lc.Wait("disconnect_after_transfer", later(33))
+    assert lc.mark_transferred(record, later(101), "again") == record
+    assert lc.mark_transferred(ringing(), later(1), "too soon") == ringing()
+    assert lc.mark_transferred(ended(), later(61), "too late") == ended()
+    timed_out = lc.on_timeout(record, later(130))
+    assert (timed_out.stage, timed_out.stage_since, timed_out.outcome, timed_out.ended_at) == (
+        "ended", later(130), lc.TRANSFERRED, "2026-03-01T12:02:10Z")
+    assert timeline(timed_out)[-1] == ("2026-03-01T12:02:10Z", "disconnect_not_confirmed", None)
+    left = lc.on_event(record, lc.CALL_DISCONNECTED, payload(101), later(101))
+    assert (left.stage, left.outcome, left.end_reason) == ("ended", lc.TRANSFERRED, "transferred to +1425***0199")
+
+
+def test_timeline_entries_are_clipped_at_200_characters() -> None:
+    record = lc.note(ringing(), "t", "e" * 201, "d" * 201)
+    assert timeline(record)[-1] == ("t", "e" * 200, "d" * 200)
+    assert timeline(lc.note(ringing(), "t", "e" * 200, "d" * 200))[-1] == ("t", "e" * 200, "d" * 200)
+    assert timeline(lc.note(ringing(), "t", "e", ""))[-1] == ("t", "e", None)
+    full = replace(ringing(), timeline=ringing().timeline * 199)
+    assert len(lc.note(full, "t", "last").timeline) == 200
+    assert lc.note(lc.note(full, "t", "last"), "t", "dropped").timeline[-1].event == "last"
+
+
+def test_custom_status_and_summary_fields_are_known_answers() -> None:
+    record = lc.on_event(ended(), lc.MEDIA_STREAM_ENDED, payload(61, closeCode=1000), later(61))
+    assert lc.custom_status(record) == {"stage": "ended", "since": "2026-03-01T12:01:00Z", "outcome": "completed",
+                                        "callConnectionId": "cc-1", "correlationId": "corr-1"}
+    assert lc.summary_fields(record) == {
+        "instance_id": "call-abc", "caller": "+1555***0100", "callee": "+1555***0199", "outcome": "completed",
+        "ringing_at": "2026-03-01T12:00:00Z", "connected_at": "2026-03-01T12:00:03Z",
+        "ended_at": "2026-03-01T12:01:00Z", "end_reason": None,
+        "timeline": [{"at": "2026-03-01T12:00:00Z", "event": "ringing", "detail": "from +1555***0100"},
+                     {"at": "2026-03-01T12:00:03Z", "event": "CallConnected", "detail": None},
+                     {"at": "2026-03-01T12:01:00Z", "event": "CallDisconnected", "detail": None},
+                     {"at": "2026-03-01T12:01:01Z", "event": "MediaStreamEnded", "detail": None}],
+        "media": {"time": "2026-03-01T12:01:01Z", "closeCode": 1000}, "partial": False,
+        "transcription": "requested"}
+    missed = lc.summary_fields(replace(lc.on_timeout(ringing(), later(45)), outcome=None))
+    assert (missed["outcome"], missed["media"], missed["connected_at"]) == ("completed", None, None)
+
+
+def test_a_call_control_hang_up_ends_completed_even_unconfirmed() -> None:
+    # Found by the property test once it asked for hang-ups: these two ends used to leave the outcome unset.
+    asked = lc.on_hang_up_started(lc.request_hang_up(connected(), "caller asked"), later(100))
+    unconfirmed = lc.on_timeout(asked, later(130))
+    assert (unconfirmed.stage, unconfirmed.outcome, unconfirmed.end_reason) == ("ended", lc.COMPLETED, "caller asked")
+    gone = lc.on_hang_up_result(asked, {"status": "gone"}, later(101))
+    assert (gone.stage, gone.outcome, gone.ended_at) == ("ended", lc.COMPLETED, "2026-03-01T12:01:41Z")
+    longest = lc.on_hang_up_started(lc.on_timeout(connected(), later(603)), later(603))
+    assert lc.on_hang_up_result(longest, {"status": "gone"}, later(604)).outcome == lc.MAX_DURATION
+    assert lc.on_timeout(longest, later(633)).outcome == lc.MAX_DURATION
