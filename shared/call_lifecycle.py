@@ -319,7 +319,8 @@ def on_timeout(record: CallRecord, now: datetime) -> CallRecord:
         return replace(record, outcome=MAX_DURATION, end_reason=reason, timeline=timeline)
     if step.reason in ("disconnect_after_hang_up", "disconnect_after_transfer"):
         # Our own hang-up or an accepted transfer ended a connected call: completed unless already decided.
-        return replace(record, stage="ended", stage_since=now, ended_at=at, outcome=record.outcome or COMPLETED,
+        return replace(record, stage="ended", stage_since=now, ended_at=at,
+                       outcome=record.outcome or _completed(record),
                        timeline=_note(record, at, "disconnect_not_confirmed"))
     if step.reason == "hang_up_result":
         return replace(record, hang_up="unconfirmed", timeline=_note(record, at, "hang_up_unconfirmed"))
@@ -352,7 +353,8 @@ def on_hang_up_result(record: CallRecord, result: Mapping[str, object], now: dat
     record = replace(record, hang_up=status, timeline=_note(record, iso(now), "hang_up_result", status))
     if status == "gone" and record.stage == "connected":
         # ACS no longer knows the call, so no CallDisconnected is coming.
-        return replace(record, stage="ended", stage_since=now, ended_at=iso(now), outcome=record.outcome or COMPLETED)
+        return replace(record, stage="ended", stage_since=now, ended_at=iso(now),
+                       outcome=record.outcome or _completed(record))
     return record
 
 

@@ -66,7 +66,7 @@ def test_health_urls_refused(url: str) -> None:
 def test_targets_accept_numbers_and_acs_users(target: str) -> None:
     settings = load_answer_policy_settings({"CALL_OVERFLOW_TARGET": target, "CALL_AFTER_HOURS_TARGET": target,
                                             "CALL_BUSINESS_HOURS": "mon 09:00-17:00", "CALL_TIMEZONE": "UTC"})
-    assert (settings.overflow_target, settings.after_hours_target) == (target, target)
+    assert (settings.overflow_target, settings.after_hours.target) == (target, target)
 
 
 @pytest.mark.parametrize("name", ["CALL_OVERFLOW_TARGET", "CALL_AFTER_HOURS_TARGET"])
@@ -92,10 +92,10 @@ def test_business_hours_parse_into_ranges_in_the_zone() -> None:
 
 @pytest.mark.parametrize(("environ", "message"), [
     ({"CALL_TIMEZONE": "Europe/Berlin"},
-     "CALL_TIMEZONE and CALL_AFTER_HOURS_TARGET need CALL_BUSINESS_HOURS; for example "
+     "CALL_TIMEZONE and the CALL_AFTER_HOURS_ settings need CALL_BUSINESS_HOURS; for example "
      "CALL_BUSINESS_HOURS=mon-fri 09:00-17:00"),
     ({"CALL_AFTER_HOURS_TARGET": "+14255550199"},
-     "CALL_TIMEZONE and CALL_AFTER_HOURS_TARGET need CALL_BUSINESS_HOURS; for example "
+     "CALL_TIMEZONE and the CALL_AFTER_HOURS_ settings need CALL_BUSINESS_HOURS; for example "
      "CALL_BUSINESS_HOURS=mon-fri 09:00-17:00"),
     ({"CALL_BUSINESS_HOURS": "mon-fri 09:00-17:00"},
      "CALL_BUSINESS_HOURS needs CALL_TIMEZONE; for example CALL_TIMEZONE=Europe/Berlin"),

@@ -81,15 +81,21 @@ def test_states_limits_and_result_table_are_pinned() -> None:
     assert (ledger.MAX_ACTIONS, ledger.FLOW_RESULT_WAIT_SECONDS) == (40, 120)
     # ACS's result callbacks (Call Automation events) and what each does to which kind of action.
     assert {name: (sorted(kinds), how) for name, (kinds, how) in ledger.RESULT_EVENTS.items()} == {
-        "PlayStarted": (["play"], None), "PlayCompleted": (["play"], "completed"),
-        "PlayFailed": (["play"], "failed"), "PlayCanceled": (["play"], "canceled"),
+        "PlayStarted": (["play", "play_to_agent"], None), "PlayCompleted": (["play", "play_to_agent"], "completed"),
+        "PlayFailed": (["play", "play_to_agent"], "failed"), "PlayCanceled": (["play", "play_to_agent"], "canceled"),
+        "AddParticipantSucceeded": (["add_participant"], "completed"),
+        "AddParticipantFailed": (["add_participant"], "failed"),
+        "CancelAddParticipantSucceeded": (["cancel_add_participant"], "completed"),
+        "CancelAddParticipantFailed": (["cancel_add_participant"], "failed"),
+        "RemoveParticipantSucceeded": (["remove_participant"], "completed"),
+        "RemoveParticipantFailed": (["remove_participant"], "failed"),
         "RecognizeCompleted": (["recognize_dtmf"], "completed"), "RecognizeFailed": (["recognize_dtmf"], "failed"),
         "RecognizeCanceled": (["recognize_dtmf"], "canceled"), "CallTransferAccepted": (["transfer"], "completed"),
         "CallTransferFailed": (["transfer"], "failed"), "TranscriptionStarted": (["start_transcription"], "completed"),
         "TranscriptionStopped": (["stop_transcription"], "completed"),
         "TranscriptionFailed": (["start_transcription", "stop_transcription"], "failed")}
     assert ledger.SYNCHRONOUS_KINDS == {"mute", "hang_up", "start_recording", "pause_recording", "resume_recording",
-                                        "stop_recording"}
+                                        "stop_recording", "hold", "unhold", "leave"}
 
 
 def test_the_41st_action_is_refused_with_the_limit() -> None:
@@ -164,7 +170,7 @@ def test_only_flow_prompts_get_a_deadline_and_recognize_adds_its_timeout() -> No
     overdue, outcomes = ledger.on_overdue(ledger.on_request_result(ledger.enqueue((), actions[0])[0], "f1",
                                                                    {"status": "accepted"}, now)[0],
                                           now + timedelta(seconds=120))
-    assert outcomes == (ledger.Outcome(actions[0], "failed", "no result from ACS in time"),)
+    assert outcomes == (ledger.Outcome(actions[0], "failed", "no result from ACS in time", overdue=True),)
     assert (ledger.find(overdue, "f1").state, ledger.find(overdue, "f1").detail) == ("failed", "no result")
 
 

@@ -257,7 +257,8 @@ def test_planned_actions_are_exact() -> None:
     assert plan.actions == (CallAction("id-4", "recognize_dtmf", "flow", purpose="menu", prompt=Prompt(text="Press 0."),
                                        max_tones=1, timeout_seconds=7),)
     menu_state, plan = on_outcome(state, settle(plan.actions[0], dtmfTones="0"), new_id)
-    assert plan.actions == (CallAction("id-5", "transfer", "flow", purpose="transfer", target="configured"),)
+    assert plan.actions == (CallAction("id-5", "transfer", "flow", purpose="transfer", target="configured",
+                                       reason="menu choice 0"),)
     late_greeting = CallAction("id-3", "play", "flow", purpose="greeting", prompt=Prompt(text="Welcome."))
     assert on_outcome(state, settle(late_greeting, FAILED), new_id) == (state, Plan())  # the menu ignores it
 

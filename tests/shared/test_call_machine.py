@@ -385,14 +385,15 @@ def test_actions_go_one_at_a_time_and_only_with_a_connection_id() -> None:
     assert "callerRef" in greeting.input and greeting.input["instanceId"] == "call-abc"
 
 
-def test_without_a_caller_ref_actions_carry_none() -> None:
+def test_without_a_caller_ref_actions_carry_none_but_still_name_their_call() -> None:
     driver = Driver()
     driver.state, commands = machine.start({**START, "callerRef": None}, driver.now)
     driver._take(commands)
     driver.done(LOAD_FLOW, {"greeting": {"text": "Hi", "url": None, "voice": "en-US-JennyNeural"}})
     driver.event("CallConnected", callConnectionId="cc-1")
     [action] = driver.names(RUN_ACTION)
-    assert "callerRef" not in action.input and "instanceId" not in action.input
+    # The instance id still goes along: a sealed transfer target opens only for its own call.
+    assert "callerRef" not in action.input and action.input["instanceId"] == "call-abc"
 
 
 def _to_summary(driver: Driver) -> Driver:
