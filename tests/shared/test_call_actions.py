@@ -281,3 +281,79 @@ def test_a_cancel_step_round_trips_its_invitation_and_needs_a_well_formed_one() 
     remove = CallAction("r-1", REMOVE_AGENT, "api", purpose="handoff", target="+14255550123")
     assert action_from_payload(remove.to_payload()) == remove
     assert "invitationId" not in remove.to_payload()
+
+
+# --- transfers and hand-offs: context, sealed targets, the hand-off's own steps -------------------------------
+
+SEALED = "v1." + "A" * 40  # the shortest opaque form shared/sealed_value.py can give
+
+
+def test_a_transfers_context_is_parsed_and_only_a_transfer_or_handoff_carries_one() -> None:
+    action = parse({"action": "handoff", "target": "+14255550123", "reason": "billing question",
+                    "headers": {"Ticket": "4711"}})
+    assert (action.kind, action.target, action.reason, action.headers) == (
+        "handoff", "+14255550123", "billing question", (("X-MS-Custom-Ticket", "4711"),))
+    assert parse({"action": "transfer"}).target == CONFIGURED_TARGET
+    for field, value in (("reason", "why"), ("headers", {"A": "b"})):
+        with pytest.raises(BadRequest) as refused:
+            parse({"action": "play", "text": "Hi", field: value})
+        assert (refused.value.message, refused.value.path) == ("only a transfer or handoff carries context", field)
+    with pytest.raises(BadRequest) as both:
+        parse({"action": "mute", "reason": "x", "headers": {"A": "b"}})
+    assert both.value.path == "reason"
+
+
+def test_the_payload_carries_context_fields_only_when_set() -> None:
+    plain = CallAction("a1", "transfer", "api", target="+14255550123").to_payload()
+    assert not {"reason", "headers", "targetMask", "invitationId"} & plain.keys()
+    full = CallAction("a1", "cancel_add_participant", "flow", target=SEALED, reason="r",
+                      headers=(("X-MS-Custom-A", "b"),), target_mask="+1 425 *** **23",
+                      invitation_id="inv-1").to_payload()
+    assert (full["reason"], full["headers"], full["targetMask"], full["invitationId"]) == (
+        "r", {"X-MS-Custom-A": "b"}, "+1 425 *** **23", "inv-1")
+
+
+def test_a_sealed_target_is_shown_by_its_mask_and_never_parsed_as_a_number() -> None:
+    payload = CallAction("a1", "transfer", "api", target=SEALED, target_mask="+1 425 *** **23").to_payload()
+    action = action_from_payload(payload)
+    assert action is not None and (action.target, action.target_mask) == (SEALED, "+1 425 *** **23")
+    assert action.shown_target() == "+1 425 *** **23" and action.describe().startswith("transfer to +1 425 *** **23")
+    assert CallAction("a2", "transfer", "api", target=SEALED).shown_target() == "sealed target"
+    assert CallAction("a3", "transfer", "api", target="+14255550123").shown_target() != "+14255550123"
+    # A sealed target without its mask, or on a kind that has no target, is not an action.
+    assert action_from_payload({**payload, "targetMask": None}) is None
+    assert action_from_payload({**payload, "action": "play", "prompt": {"text": "Hi"}}) is None
+    # A mask is shown masked again and clipped: it came through history, not from a trusted writer.
+    remasked = action_from_payload({**payload, "targetMask": "+14255550123 " + "x" * 80})
+    assert remasked is not None and "4255550123" not in (remasked.target_mask or "")
+    assert remasked.target_mask is not None and len(remasked.target_mask) == 64
+
+
+@pytest.mark.parametrize(("given", "kept"), [(1, 1), (180, 180), (0, 5), (181, 5), (True, 5), ("30", 5), (None, 5)])
+def test_a_handoff_steps_timeout_is_kept_within_acs_bounds(given: object, kept: int) -> None:
+    payload = {**CallAction("s1", "add_participant", "flow", target="+14255550123").to_payload(),
+               "timeoutSeconds": given}
+    action = action_from_payload(payload)
+    assert action is not None and (action.kind, action.timeout_seconds) == ("add_participant", kept)
+
+
+def test_handoff_steps_keep_their_kind_prompt_and_target() -> None:
+    brief = CallAction("s2", "play_to_agent", "flow", purpose="brief", target="+14255550123",
+                       prompt=Prompt(text="Caller asks about billing."))
+    parsed = action_from_payload(brief.to_payload())
+    assert parsed is not None and (parsed.kind, parsed.purpose, parsed.target, parsed.prompt) == (
+        "play_to_agent", "brief", "+14255550123", Prompt(text="Caller asks about billing."))
+    hold = action_from_payload(CallAction("s3", "hold", "flow", prompt=Prompt(text="Please hold.")).to_payload())
+    assert hold is not None and (hold.kind, hold.target, hold.prompt) == ("hold", None, Prompt(text="Please hold."))
+
+
+@pytest.mark.parametrize(("invitation", "accepted"), [("inv-1", True), ("a" * 128, True), ("a" * 129, False),
+                                                      ("", False), ("in v", False), (None, False), (7, False)])
+def test_cancelling_an_invitation_needs_a_well_formed_invitation_id(invitation: object, accepted: bool) -> None:
+    payload = {**CallAction("c1", CANCEL_ADD, "flow", target="+14255550123").to_payload(), "invitationId": invitation}
+    action = action_from_payload(payload)
+    assert (action is not None) is accepted
+    if action is not None:
+        assert (action.kind, action.invitation_id) == (CANCEL_ADD, invitation)
+    removed = action_from_payload({**payload, "action": REMOVE_AGENT})
+    assert removed is not None and (removed.kind, removed.invitation_id) == (REMOVE_AGENT, None)
