@@ -22,9 +22,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Literal
 
 from shared import after_hours_flow, media_recovery
 from shared import call_lifecycle as lifecycle
@@ -56,49 +55,15 @@ from shared.call_messages import (
     WaitUntil,
 )
 from shared.call_start import CallStart
+from shared.call_state import Activity, CallState, Retry
 from shared.recording_file_event import RECORDING_FILE_READY
 
-Phase = Literal["call", "summarizing", "emailing", "done"]
 # While an activity runs unraced, look again this long after its start, doubling, up to the maximum: a
 # result is seen within about its own run time, and a stuck activity costs a few timers, not one per poll.
 ACTIVITY_POLL_SECONDS = 2
 MAX_ACTIVITY_POLL_SECONDS = 60
 MAX_ERROR_CHARS = 300
 _ID_NAMESPACE = uuid.UUID("0b8a3c1e-5d2f-4f7a-9c61-7e4d2a9b8f10")
-
-
-@dataclass(frozen=True)
-class Activity:
-    """An activity this call started (or will start again at a retry), by the id the driver tracks."""
-
-    activity_id: str
-    name: str
-    input: Mapping[str, object]
-    started: datetime
-    attempt: int = 1
-    action_id: str | None = None  # for RUN_ACTION: the ledger entry it sends
-
-
-@dataclass(frozen=True)
-class Retry:
-    due: datetime
-    activity: Activity
-
-
-@dataclass(frozen=True)
-class CallState:
-    record: lifecycle.CallRecord
-    control: progress.ControlState
-    trace: Mapping[str, str]
-    phase: Phase = "call"
-    running: tuple[Activity, ...] = ()
-    retries: tuple[Retry, ...] = ()
-    serial: int = 0  # ids of activities and of the flow's actions
-    wait_seq: int = 0  # the last WaitUntil's number
-    summary: Mapping[str, object] | None = None
-    email: Mapping[str, object] | None = None
-    recording_files: files_ops.RecordingFiles = files_ops.RecordingFiles()
-    recovery: media_recovery.Recovery | None = None  # lost streams and their restarts (shared/media_recovery.py)
 
 
 class _Ids:
