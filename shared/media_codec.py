@@ -314,7 +314,8 @@ def _words(body: Mapping[str, Any]) -> tuple[TranscriptionWord, ...]:
 
 def _transcription_data(body: Mapping[str, Any]) -> TranscriptionData:
     # Older SDK models name these offsetInTicks/durationInTicks/resultState; the service sends
-    # offset/duration/resultStatus. Both are accepted.
+    # offset/duration/resultStatus. Both are accepted; the service's name wins when it is there at all.
+    status = _string(body, "resultStatus")
     return TranscriptionData(
         text=_string(body, "text") or "",
         format=_string(body, "format"),
@@ -323,7 +324,7 @@ def _transcription_data(body: Mapping[str, Any]) -> TranscriptionData:
         duration_ticks=_integer(body, "duration", "durationInTicks"),
         words=_words(body),
         participant_raw_id=_string(body, "participantRawID"),
-        result_status=_string(body, "resultStatus") or _string(body, "resultState"),
+        result_status=status if status is not None else _string(body, "resultState"),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from shared.call_timeline import TimelineEntry
 from shared.pii import mask_phone_number, mask_phone_numbers_in_text, mask_raw_id
 from shared.summary import CallSummaryInput
 from shared.topics import extract_topics
@@ -257,8 +258,21 @@ def _timeline_rows(call: CallSummaryInput) -> list[tuple[str, str, str]]:
             _one_line(entry.event, 80),
             "" if entry.detail is None else mask_phone_numbers_in_text(_one_line(entry.detail, MAX_DETAIL_CHARS)),
         )
-        for entry in call.timeline[:MAX_TIMELINE_ENTRIES]
+        for entry in sorted(call.timeline[:MAX_TIMELINE_ENTRIES], key=_entry_moment)
     ]
+
+
+_UNDATED = datetime.max.replace(tzinfo=UTC)
+
+
+def _entry_moment(entry: TimelineEntry) -> datetime:
+    # In time order: some entries are noted after the fact at their own earlier time (a key press that arrives
+    # with the media host's report). The sort is stable, and an entry without a readable time goes last.
+    try:
+        moment = datetime.fromisoformat(entry.at.replace("Z", "+00:00"))
+    except ValueError:
+        return _UNDATED
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _truncation_note(call: CallSummaryInput, max_chars: int) -> str:

@@ -11,6 +11,7 @@ from shared.call_actions import (
     CANCEL_ADD,
     CONFIGURED_TARGET,
     DEFAULT_VOICE,
+    HANDOFF_STEPS,
     MAX_TEXT_CHARS,
     MAX_TIMEOUT_SECONDS,
     MAX_TONES,
@@ -267,7 +268,10 @@ def test_any_payload_is_refused_or_a_valid_action(action: CallAction, changes: d
         return
     assert (read.action_id, read.kind, read.source) == (payload["actionId"], payload["action"], payload["source"])
     # A field that does not belong to the kind is ignored (a target on a play), as on the control API.
-    expected_target = (payload["target"] or CONFIGURED_TARGET) if read.kind == "transfer" else None
+    if read.kind in ("transfer", "handoff"):
+        expected_target = payload["target"] or CONFIGURED_TARGET
+    else:  # a hand-off's own steps keep the target they were given; other kinds have none
+        expected_target = payload["target"] if read.kind in HANDOFF_STEPS else None
     expected_tones = (1 if payload["maxTones"] is None else payload["maxTones"]) if read.kind == "recognize_dtmf" else 1
     assert (read.target, read.max_tones) == (expected_target, expected_tones)
     assert action_from_payload(read.to_payload()) == read

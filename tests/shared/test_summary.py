@@ -361,3 +361,19 @@ def test_an_outbound_call_is_named_by_whom_it_called() -> None:
     assert "Transcript" not in rendered.plain_text and "End reason: code 603" in rendered.plain_text
     assert summary_input_from_dict(completed.to_dict()).direction == "outbound"
     assert summary_input_from_dict({**completed.to_dict(), "direction": "sideways"}).direction == "inbound"
+
+
+def test_the_timeline_is_rendered_in_time_order_with_undated_entries_last() -> None:
+    # A key press is noted when the media host's report arrives, after the call ended, at its own earlier time.
+    call = make_call(timeline=(
+        TimelineEntry("2026-11-25T21:00:00Z", "ringing", None),
+        TimelineEntry("not a time", "odd", None),
+        TimelineEntry("2026-11-25T21:02:07Z", "CallDisconnected", None),
+        TimelineEntry("2026-11-25T21:01:00.510Z", "dtmf_received", "1"),
+        TimelineEntry("2026-11-25T21:02:07Z", "MediaStreamEnded", None),
+    ), transcript_blob=None)
+    rendered = render_summary(call, []).plain_text
+    timeline = rendered[rendered.index("Timeline"):]
+    order = [timeline.index(f"  {name}") for name in ("ringing", "dtmf_received", "CallDisconnected",
+                                                     "MediaStreamEnded", "odd")]
+    assert order == sorted(order)
