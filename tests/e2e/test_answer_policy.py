@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email
-import email.policy
 import json
 import socket
 import threading
@@ -21,7 +19,9 @@ from typing import Any
 import pytest
 
 from shared.call_token import instance_id_for_call
+from tests.e2e.test_observability import call_story_json as _story
 from tests.e2e.test_observability import get
+from tests.e2e.test_observability import sent_emails as _emails
 from tools.acs_simulator.results import ScenarioResult
 from tools.acs_simulator.runner import run_scenario
 from tools.acs_simulator.scenario import load_scenario
@@ -91,17 +91,6 @@ def _refused_instance(stack: LocalStack, outcome: str, incoming_call_context: st
         time.sleep(0.5)
     assert listed, body
     return instance_id, final
-
-
-def _emails(stack: LocalStack) -> list[email.message.EmailMessage]:
-    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sorted(Path(stack.eml_dir).glob("*.eml"))]
-
-
-def _story(stack: LocalStack, instance_id: str) -> dict[str, Any]:
-    status, _, body = get(stack, f"/api/calls/{instance_id}")
-    assert status == 200, body
-    return json.loads(body)
 
 
 def _assert_short_email(stack: LocalStack, label: str) -> None:

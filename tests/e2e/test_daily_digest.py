@@ -5,8 +5,6 @@ more: one email), read back as the simulator's .eml."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import json
 import threading
 import time
@@ -23,6 +21,7 @@ from azure.core.exceptions import HttpResponseError
 from calls.digest_timer import DigestRun, digest_operation_id, run_digest
 from tests.e2e.test_answer_policy import CALLER, _instance_of
 from tests.e2e.test_observability import get
+from tests.e2e.test_observability import sent_emails as _emails
 from tools.acs_simulator.runner import run_scenario
 from tools.acs_simulator.scenario import load_scenario
 from tools.azurite import running_azurite
@@ -61,11 +60,6 @@ def _wait_listed(stack: LocalStack, outcomes: dict[str, str]) -> None:
             return
         assert time.monotonic() < deadline, (outcomes, listed)
         time.sleep(0.5)
-
-
-def _emails(stack: LocalStack) -> list[email.message.EmailMessage]:
-    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sorted(Path(stack.eml_dir).glob("*.eml"))]
 
 
 def test_the_days_calls_in_one_digest_email(digest_stack: LocalStack) -> None:

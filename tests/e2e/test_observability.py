@@ -6,6 +6,8 @@ must tell its story."""
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import json
 import urllib.error
 import urllib.request
@@ -61,6 +63,18 @@ def get(stack: LocalStack, path: str, *, key: bool = True) -> tuple[int, str, st
             return response.status, response.headers.get("content-type", ""), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("content-type", ""), error.read().decode()
+
+
+def sent_emails(stack: LocalStack) -> list[email.message.EmailMessage]:
+    """Every email the simulator received, as parsed messages, in file order."""
+    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in sorted(Path(stack.eml_dir).glob("*.eml"))]
+
+
+def call_story_json(stack: LocalStack, instance_id: str) -> dict[str, Any]:
+    status, _, body = get(stack, f"/api/calls/{instance_id}")
+    assert status == 200, body
+    return json.loads(body)
 
 
 def story(stack: LocalStack, instance_id: str) -> dict[str, Any]:

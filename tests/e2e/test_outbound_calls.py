@@ -7,8 +7,6 @@ number dialed is nowhere in clear."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import json
 import re
 import time
@@ -20,7 +18,9 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.test_observability import call_story_json as _story
 from tests.e2e.test_observability import get
+from tests.e2e.test_observability import sent_emails as _emails
 from tests.e2e.test_pii_logs import Capture, capture, raw_number_pattern
 from tools.acs_simulator.outbound_engine import run_outbound_scenario
 from tools.acs_simulator.results import ScenarioResult
@@ -83,17 +83,6 @@ def _inbox_kinds(final: dict[str, Any]) -> list[object]:
 def _activities(final: dict[str, Any]) -> list[str]:
     return [event["FunctionName"] for event in final["historyEvents"]
             if event["EventType"] == "TaskCompleted" and event.get("FunctionName")]
-
-
-def _emails(stack: LocalStack) -> list[email.message.EmailMessage]:
-    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            for path in sorted(Path(stack.eml_dir).glob("*.eml"))]
-
-
-def _story(stack: LocalStack, instance_id: str) -> dict[str, Any]:
-    status, _, body = get(stack, f"/api/calls/{instance_id}")
-    assert status == 200, body
-    return json.loads(body)
 
 
 def _listed(stack: LocalStack, instance_id: str, outcome: str) -> dict[str, Any]:
