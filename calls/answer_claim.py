@@ -3,66 +3,106 @@
 Starting the orchestration is not enough to decide who answers. On Azure Storage two concurrent starts of one
 instance id can both succeed (DTFx AzureStorageOrchestrationService.CreateTaskOrchestrationAsync reads the
 status, queues ExecutionStarted, and AzureTableTrackingStore.SetNewExecutionAsync ignores the insert conflict),
-so `start_once` may say True to two deliveries of one IncomingCall. The claim is a conditional create in Blob
+so a start may say "started" to two deliveries of one IncomingCall. The claim is a conditional create in Blob
 storage (If-None-Match: *), which exactly one writer wins; the loser answers nothing and raises nothing, so a
 refused duplicate never ends a live call.
 
-The claim runs beside the orchestration's start (calls/events_http.py), so the winner answers only when the
-orchestration exists and is live; a winner whose start failed releases its claim (`release_claim`) before
-asking Event Grid to deliver again, so that the redelivery can claim and answer.
+The claim comes first (calls/events_http.py), and it also says whether the call's orchestration may already
+exist. Nothing starts a call's orchestration without a claim blob in place, and the blob is never deleted
+while its orchestration's history is kept (a failed start marks its claim released instead; retention purges
+the history before the blobs, days after Event Grid's 24 hours of redelivery). So a claim created NEW proves
+that no orchestration of this call exists, finished or not: its winner starts at once, without reading the
+status first (one Durable round trip instead of two while the caller hears ringing). A start can then only
+replace nothing; `overridableExistingInstanceStates: NonRunningStates` refuses it for a running instance.
 
-A delivery that claims and then crashes before answering leaves a claim that no redelivery can take: the call
-then rings out and the orchestration records a missed call, which is the safe side (never two answers).
+A winner whose start failed marks its claim released (`release_claim`, conditional on its ETag) before asking
+Event Grid to deliver again. The start may have happened all the same, so the redelivery that takes a released
+claim over (TAKEN_OVER) reads the status before it starts, and a call that finished meanwhile is not replaced.
+
+A delivery that claims and then crashes before starting leaves a claim no redelivery can take; the deliveries
+that find it HELD still start the orchestration if none exists (status first), so the call is recorded as
+missed rather than lost. Never two answers.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import Enum
 
 from azure.core import MatchConditions
-from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import ContainerClient
+from azure.core.exceptions import AzureError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.storage.blob import BlobClient, ContainerClient
 
 from calls import app_context
 from shared.blob_names import answer_claim_blob
 
+RELEASED = "releasedAt"
 
-def claim_answer(instance_id: str, delivery_id: str) -> bool:
-    """True for the one delivery allowed to answer this call; False when another delivery already claimed it."""
+
+class Claim(Enum):
+    NEW = "new"                  # this delivery created the claim: no orchestration of the call exists
+    TAKEN_OVER = "taken_over"    # a released claim, now this delivery's: its orchestration may exist
+    HELD = "held"                # another delivery holds it: not this delivery's to answer
+
+    @property
+    def won(self) -> bool:
+        return self is not Claim.HELD
+
+
+def claim_answer(instance_id: str, delivery_id: str) -> Claim:
+    """This delivery's claim on answering the call (one round trip when it is the first)."""
     container = app_context.transcripts_container()
-    body = json.dumps({"deliveryId": delivery_id, "claimedAt": datetime.now(UTC).isoformat()}).encode("utf-8")
     for attempt in range(2):
         try:
             # overwrite=False sends If-None-Match: * (azure-storage-blob _upload_helpers.upload_block_blob); the
             # service answers 409 BlobAlreadyExists to every writer but the first.
-            container.upload_blob(answer_claim_blob(instance_id), body, overwrite=False)
-            return True
+            container.upload_blob(answer_claim_blob(instance_id), _claim_body(delivery_id), overwrite=False)
+            return Claim.NEW
         except ResourceExistsError:
-            return False
+            return _take_over_released(container.get_blob_client(answer_claim_blob(instance_id)), delivery_id)
         except ResourceNotFoundError:
             if attempt:
                 raise
             _create_container(container)
-    return False
+    raise ResourceNotFoundError("the claim container could not be created")
 
 
 def release_claim(instance_id: str, delivery_id: str) -> bool:
-    """Deletes this delivery's claim (its start failed, nothing was answered); True when it is gone.
+    """Marks this delivery's claim released (its start failed, nothing was answered); True when it is.
 
     Conditional on the blob being the one this delivery wrote (its ETag), so another delivery's claim is kept.
+    Marked, not deleted: the failed start may have created the orchestration (see the module's docstring).
     """
     blob = app_context.transcripts_container().get_blob_client(answer_claim_blob(instance_id))
     try:
         downloaded = blob.download_blob()
-        if json.loads(downloaded.readall()).get("deliveryId") != delivery_id:
+        claim = json.loads(downloaded.readall())
+        if claim.get("deliveryId") != delivery_id or RELEASED in claim:
             return False
-        blob.delete_blob(etag=downloaded.properties.etag, match_condition=MatchConditions.IfNotModified)
-    except ResourceNotFoundError:
-        return True
-    except (AzureError, ValueError):  # changed by another writer, or storage unavailable: kept
+        body = json.dumps({**claim, RELEASED: datetime.now(UTC).isoformat()}).encode("utf-8")
+        blob.upload_blob(body, overwrite=True, etag=downloaded.properties.etag,
+                         match_condition=MatchConditions.IfNotModified)
+    except (AzureError, ValueError):  # gone, changed by another writer, or storage unavailable: not released
         return False
     return True
+
+
+def _take_over_released(blob: BlobClient, delivery_id: str) -> Claim:
+    """TAKEN_OVER when the existing claim was released and this delivery's conditional write wins; else HELD."""
+    try:
+        downloaded = blob.download_blob()
+        if RELEASED not in json.loads(downloaded.readall()):
+            return Claim.HELD
+        blob.upload_blob(_claim_body(delivery_id), overwrite=True, etag=downloaded.properties.etag,
+                         match_condition=MatchConditions.IfNotModified)
+    except (ResourceModifiedError, ResourceNotFoundError, ValueError):  # another delivery took it, or it is unreadable
+        return Claim.HELD
+    return Claim.TAKEN_OVER
+
+
+def _claim_body(delivery_id: str) -> bytes:
+    return json.dumps({"deliveryId": delivery_id, "claimedAt": datetime.now(UTC).isoformat()}).encode("utf-8")
 
 
 def _create_container(container: ContainerClient) -> None:

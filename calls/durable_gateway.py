@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -69,19 +68,22 @@ class DurableGateway:
                 return None
         return value if isinstance(value, dict) else None
 
-    async def start_once(self, orchestrator: str, instance_id: str, payload: dict[str, object],
-                         on_checked: Callable[[], None] | None = None) -> StartResult:
+    async def start_once(self, orchestrator: str, instance_id: str, payload: dict[str, object]) -> StartResult:
         """Start the instance unless it already exists: whether this call started it, else the status found.
 
         A check first, so that a redelivery after the call finished does not replace its history; then the
         start itself, which the host refuses for a running instance (NonRunningStates), so concurrent
-        duplicates still start exactly one. `on_checked` is told when the check is done (answer timing).
+        duplicates still start exactly one.
         """
         existing = await self.runtime_status(instance_id)
-        if on_checked is not None:
-            on_checked()
         if existing is not None:
             return StartResult(started=False, existing=existing)
+        return await self.start_new(orchestrator, instance_id, payload)
+
+    async def start_new(self, orchestrator: str, instance_id: str, payload: dict[str, object]) -> StartResult:
+        """Start without reading the status first: only for an instance known never to have existed (an
+        IncomingCall's NEW answer claim, calls/answer_claim.py), since a start replaces a finished instance.
+        A running one is refused (NonRunningStates) and reported with its status, as by `start_once`."""
         try:
             await self._client.start_new(orchestrator, instance_id, payload)
         except Exception:

@@ -31,6 +31,7 @@ from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from calls import answer_claim, answer_policy, app_context, call_index, telemetry
 from calls.acs_auth import refuse_unauthenticated
+from calls.answer_claim import Claim
 from calls.answer_timing import AnswerTiming
 from calls.durable_gateway import DurableGateway
 from calls.http_responses import error_response, json_response, read_json
@@ -140,46 +141,30 @@ def _answer_latency_ms(event: EventGridEvent, received: float) -> float:
     return (time.monotonic() - received) * 1000.0
 
 
-async def _start_and_claim(gateway: DurableGateway, instance_id: str, payload: dict[str, object], delivery_id: str,
+async def _claim_and_start(gateway: DurableGateway, instance_id: str, payload: dict[str, object], delivery_id: str,
                            timing: AnswerTiming) -> bool:
     """True when this delivery may answer: it won the call's claim and the call's orchestration is live.
 
-    The claim runs beside the start rather than after it (both are round trips the caller hears as ringing).
-    Exactly one delivery wins the claim, so at most one answers; the winner answers only a live orchestration,
-    whoever started it (two starts of one instance can both succeed on Azure Storage: calls/answer_claim.py).
+    The claim first: exactly one delivery wins it, so at most one answers, and a NEW claim proves that no
+    orchestration of the call exists, so its start needs no status read first (calls/answer_claim.py). A
+    delivery that finds the claim held starts nothing new over a finished call (status first) and answers
+    nothing; it still starts the orchestration if the winner never did, so the call is recorded.
     """
     loop = asyncio.get_running_loop()
-    began = time.perf_counter()
-    claiming = loop.run_in_executor(_ANSWER_POOL, _timed_claim, instance_id, delivery_id, timing)
+    claim = await loop.run_in_executor(_ANSWER_POOL, answer_claim.claim_answer, instance_id, delivery_id)
+    timing.step("claim")
+    if claim is not Claim.NEW:
+        start = await gateway.start_once(ORCHESTRATOR, instance_id, payload)
+        timing.step("durable_start")
+        return claim.won and start.live
     try:
-        # The status check and the start are two Durable round trips in a row: timed apart.
-        start = await gateway.start_once(ORCHESTRATOR, instance_id, payload,
-                                         on_checked=lambda: timing.record("durable_status", began))
+        start = await gateway.start_new(ORCHESTRATOR, instance_id, payload)
     except Exception:
         # Event Grid will deliver again (503): a claim kept now would leave that redelivery unable to answer.
-        if await _claimed_quietly(claiming):
-            await loop.run_in_executor(_ANSWER_POOL, answer_claim.release_claim, instance_id, delivery_id)
+        await loop.run_in_executor(_ANSWER_POOL, answer_claim.release_claim, instance_id, delivery_id)
         raise
-    timing.record("durable_start", began)
-    claimed = await claiming
-    timing.step("start_and_claim")
-    # Claimed but not live: the orchestration already finished without an answer (a late redelivery).
-    return claimed and start.live
-
-
-def _timed_claim(instance_id: str, delivery_id: str, timing: AnswerTiming) -> bool:
-    began = time.perf_counter()
-    try:
-        return answer_claim.claim_answer(instance_id, delivery_id)
-    finally:
-        timing.record("claim", began)  # its own time, not when the start let us look at it
-
-
-async def _claimed_quietly(claiming: asyncio.Future[bool]) -> bool:
-    try:
-        return await claiming
-    except Exception:  # noqa: BLE001 - storage failed too: nothing was claimed, the start's error is the one raised
-        return False
+    timing.step("durable_start")
+    return start.live  # refused, and the instance found has ended since: nothing to answer for
 
 
 async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall,
@@ -219,7 +204,7 @@ async def _take_call_in_span(gateway: DurableGateway, event: EventGridEvent, cal
     payload = {**start.to_dict(), **({TRACEPARENT: traceparent} if traceparent else {}),
                MEDIA_RECOVERY_INPUT: app_context.config().media_recovery.to_input()}
     timing.step("prepare")
-    if not await _start_and_claim(gateway, instance_id, payload, str(event.id), timing):
+    if not await _claim_and_start(gateway, instance_id, payload, str(event.id), timing):
         log.info("Duplicate IncomingCall delivery %s for %s (correlation %s): not answered again",
                  event.id, instance_id, call.correlation_id)
         return {"instanceId": instance_id, "status": "duplicate"}

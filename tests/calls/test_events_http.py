@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from calls import answer_timing, app_context
+from calls import answer_claim, answer_timing, app_context
 from shared.blob_names import answer_claim_blob
 from shared.call_inbox import INBOX_EVENT, read_inbox
 from shared.call_token import call_token, instance_id_for_call
@@ -240,8 +240,8 @@ def test_the_caller_is_kept_sealed_in_the_orchestration_input(
 
 def test_a_delivery_whose_start_fails_releases_its_claim_so_the_redelivery_answers(
         function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
-    # The claim runs beside the start: when Durable is down the claim may be won, and must not be kept, or the
-    # redelivery Event Grid makes after the 503 could not answer the call.
+    # The claim comes first, so when Durable is down the claim is won: it must be released, or the redelivery
+    # Event Grid makes after the 503 could not answer the call.
     delivery = offered_delivery(simulator)
     nothing_listening = f"http://127.0.0.1:{free_port()}"
     refused = function_app.http("events", body=delivery, headers=NOTIFICATION,
@@ -249,32 +249,51 @@ def test_a_delivery_whose_start_fails_releases_its_claim_so_the_redelivery_answe
     assert refused.status_code == 503
     assert simulator.requests_for("answer") == []
     instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
-    assert _claim_exists(instance_id) is False
+    assert "releasedAt" in _claim(instance_id)
 
     redelivered = post_events(function_app, durable, delivery)
     assert json.loads(redelivered.get_body())["calls"] == [{"instanceId": instance_id, "status": "answered"}]
     assert [r.status for r in simulator.requests_for("answer")] == [200]
+    assert "releasedAt" not in _claim(instance_id)  # the redelivery's claim now
 
 
-def test_a_finished_call_whose_claim_is_free_is_still_not_answered(
+def test_a_released_claim_of_a_call_that_finished_is_not_answered_and_its_history_is_kept(
         function_app: FunctionApp, durable, simulator: AcsSimulatorServer) -> None:
-    # A late redelivery may win a claim no delivery holds (the blob is gone): the orchestration it would
-    # answer for has finished, so it answers nothing.
+    # A start that failed for its caller may have created the orchestration all the same; the call may even
+    # have ended before Event Grid delivers again. The redelivery that takes the released claim over reads the
+    # status before it starts, so it answers nothing and replaces nothing.
     delivery = docs_sample()  # refused by ACS, so the call ends at once
     delivery[0]["data"]["serverCallId"] += "-claim-released"  # a call of its own, not the other tests' sample
     post_events(function_app, durable, delivery)
     instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
-    durable.wait_for_instance(instance_id, timeout=30)
-    app_context.transcripts_container().delete_blob(answer_claim_blob(instance_id))
+    finished = durable.wait_for_instance(instance_id, timeout=30)
+    first = _claim(instance_id)
+    assert answer_claim.release_claim(instance_id, first["deliveryId"])
+    assert not answer_claim.release_claim(instance_id, first["deliveryId"])  # once
 
     response = post_events(function_app, durable, delivery)
     assert json.loads(response.get_body())["calls"][0]["status"] == "duplicate"
     assert len(simulator.requests_for("answer")) == 1
-    assert _claim_exists(instance_id) is True
+    assert durable.instance_status(instance_id)["createdTime"] == finished["createdTime"]
+    assert "releasedAt" not in _claim(instance_id)
 
 
-def _claim_exists(instance_id: str) -> bool:
-    return app_context.transcripts_container().get_blob_client(answer_claim_blob(instance_id)).exists()
+def test_a_claim_is_released_only_by_the_delivery_that_holds_it(app_env: pytest.MonkeyPatch,
+                                                                function_app: FunctionApp) -> None:
+    instance_id = "call-claim-holder"
+    assert answer_claim.claim_answer(instance_id, "first") is answer_claim.Claim.NEW
+    assert answer_claim.claim_answer(instance_id, "second") is answer_claim.Claim.HELD
+    assert not answer_claim.release_claim(instance_id, "second")
+    assert answer_claim.release_claim(instance_id, "first")
+    assert answer_claim.claim_answer(instance_id, "second") is answer_claim.Claim.TAKEN_OVER
+    assert answer_claim.claim_answer(instance_id, "third") is answer_claim.Claim.HELD
+    assert _claim(instance_id)["deliveryId"] == "second"
+
+
+def _claim(instance_id: str) -> dict[str, str]:
+    blob = app_context.transcripts_container().get_blob_client(answer_claim_blob(instance_id))
+    claim: dict[str, str] = json.loads(blob.download_blob().readall())
+    return claim
 
 
 def test_each_answered_call_logs_where_its_answer_time_went(
@@ -284,11 +303,7 @@ def test_each_answered_call_logs_where_its_answer_time_went(
     (record,) = [r for r in caplog.records if r.name == answer_timing.log.name]
     assert record.answerOutcome == "answered"
     steps = answer_timing.steps_of(vars(record))
-    assert set(steps) == {"auth", "parse", "prepare", "durable_status", "durable_start", "claim", "start_and_claim",
-                          "answer", "raise", "total"}
+    assert set(steps) == {"auth", "parse", "prepare", "claim", "durable_start", "answer", "raise", "total"}
     assert all(value >= 0 for value in steps.values())
-    assert steps["durable_status"] <= steps["durable_start"]  # the check, then the start: both in durable_start
-    # The claim runs beside the start: the pair takes as long as the slower one, and the total holds them all.
-    assert steps["start_and_claim"] >= max(steps["durable_start"], steps["claim"])
-    sequential = ("auth", "parse", "prepare", "start_and_claim", "answer", "raise")
+    sequential = ("auth", "parse", "prepare", "claim", "durable_start", "answer", "raise")
     assert steps["total"] >= sum(steps[name] for name in sequential) - 0.1  # each rounded to 0.01 ms
