@@ -162,12 +162,13 @@ class _MediaHostProcess:
 def local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: float = 1.0,
                 settings: dict[str, str] | None = None, acs_jwt: bool = True,
                 media_process: bool = False, non_atomic_start: bool = False,
-                managed_identity: bool = False) -> Iterator[LocalStack]:
+                managed_identity: bool = False, replay_processes: int = 0) -> Iterator[LocalStack]:
     """Start the simulator, the media host and the dev host (serving `function_app`) on free loopback ports.
 
     `managed_identity=True`: no ACS_ACCESS_KEY; the simulator serves https (a per-run CA, trusted through
     REQUESTS_CA_BUNDLE) and accepts Entra bearer tokens, which the app's DefaultAzureCredential gets from a
-    local App Service managed-identity endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER), as in Azure."""
+    local App Service managed-identity endpoint (IDENTITY_ENDPOINT / IDENTITY_HEADER), as in Azure.
+    `replay_processes=N`: orchestrator replays in N processes of their own (tools/dev_host/replay_worker.py)."""
     with contextlib.ExitStack() as resources:
         issuer = resources.enter_context(AcsTokenIssuer(str(uuid.uuid4()))) if acs_jwt else None
         jwt_env = {"ACS_RESOURCE_ID": issuer.resource_id, "ACS_OPENID_CONFIG_URL": issuer.openid_config_url} \
@@ -182,14 +183,15 @@ def local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: f
         yield resources.enter_context(_local_stack(storage_connection_string, work_dir, time_scale=time_scale,
                                                    settings={**jwt_env, **(settings or {})}, issuer=issuer,
                                                    media_process=media_process,
-                                                   non_atomic_start=non_atomic_start, identity=identity))
+                                                   non_atomic_start=non_atomic_start, identity=identity,
+                                                   replay_processes=replay_processes))
 
 
 @contextlib.contextmanager
 def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: float,
                  settings: dict[str, str], issuer: AcsTokenIssuer | None,
                  media_process: bool, non_atomic_start: bool = False,
-                 identity: tuple[Any, Any] | None = None) -> Iterator[LocalStack]:
+                 identity: tuple[Any, Any] | None = None, replay_processes: int = 0) -> Iterator[LocalStack]:
     access_key = base64.b64encode(secrets.token_bytes(32)).decode()
     dev_port, media_port = free_port(), free_port()
     eml_dir = work_dir / "eml"
@@ -246,7 +248,8 @@ def _local_stack(storage_connection_string: str, work_dir: Path, *, time_scale: 
         try:
             dev_host = DevHost(function_app.app, port=dev_port, time_scale=time_scale,
                                function_key=secrets.token_urlsafe(24),
-                               non_atomic_start=non_atomic_start).run_in_thread()
+                               non_atomic_start=non_atomic_start, replay_processes=replay_processes,
+                               app_spec="function_app").run_in_thread()
             # The app's Event Grid subscription for RecordingFileStatusUpdated (infra: its own, filtered).
             simulator.recording_events_url = f"{dev_host.base_url}/api/recording-events?code={dev_host.function_key}"
             try:

@@ -69,6 +69,10 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=0,
                         help="calls placed first and not counted (the first call in a process and against a fresh "
                              "Azurite also pays for connections and the claim container's creation)")
+    parser.add_argument("--replay-processes", type=int, default=1,
+                        help="orchestrator replays in this many processes beside the dev host, as Flex Consumption "
+                             "runs Durable triggers on instances apart from HTTP triggers (tools/dev_host/"
+                             "replay_worker.py); 0 runs everything in the dev host's one process")
     parser.add_argument("--profile", type=Path, default=None,
                         help="write a cProfile of the dev host's event-loop thread to this file "
                              "(read it with python -m pstats); the profiler slows the dev host down")
@@ -76,7 +80,7 @@ def main() -> int:
     print("machine load before (1/5/15 min): " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
     started = time.monotonic()
     with running_azurite() as azurite, tempfile.TemporaryDirectory(prefix="e2e-load-") as work:
-        with process_stack(azurite.connection_string, Path(work), args.profile) as stack:
+        with process_stack(azurite.connection_string, Path(work), args.profile, args.replay_processes) as stack:
             try:
                 import uvloop  # the load generator's own loop overhead counts against the latencies it measures
 
@@ -97,8 +101,9 @@ def main() -> int:
     latencies = [1000 * (r.timings["answered"] - r.timings["incoming_sent"]) for r in results
                  if "answered" in r.timings and "incoming_sent" in r.timings]
     connected = sum(1 for r in results if r.connected)
+    replays = f"{args.replay_processes} process(es) of their own" if args.replay_processes else "the dev host's"
     print(f"e2e load: {args.calls} concurrent calls (started within {args.spread:.1f} s), "
-          f"{time.monotonic() - started:.0f} s in all")
+          f"{time.monotonic() - started:.0f} s in all; orchestrator replays in {replays}")
     print(f"  calls answered:        {len(instance_ids)}/{args.calls} (connected {connected})")
     # A missed call is visible twice: the simulator's end of it (never_answered: no answer before its ring deadline)
     # and the answer request ACS refused (400: the call no longer rings), which the app records as answer_failed.
@@ -116,7 +121,7 @@ def main() -> int:
               f"p99 {percentile(latencies, 0.99):.0f} ms, max {max(latencies):.0f} ms (n={len(latencies)})")
     print_answer_steps(steps)
     if dev_host_cpu is not None:
-        print(f"  dev host CPU:          {dev_host_cpu:.1f} s for {args.calls + args.warmup} calls to their end "
+        print(f"  dev host CPU (+ replays): {dev_host_cpu:.1f} s for {args.calls + args.warmup} calls to their end "
               f"({1000 * dev_host_cpu / (args.calls + args.warmup):.0f} ms a call)")
     frames_late = max((r.media.max_send_lateness_ms for r in results), default=0.0)
     print(f"  simulator's worst frame lateness: {frames_late:.0f} ms (behind real time: load-generator saturation)")

@@ -43,13 +43,15 @@ class ProcessStack:
     dev_host_pid: int = 0
 
     def dev_host_cpu_s(self) -> float | None:
-        """CPU seconds (user + system, all threads) the dev host has used: less sensitive to other processes on
-        the machine than latencies are. None where /proc is not available."""
-        try:
-            fields = Path(f"/proc/{self.dev_host_pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+        """CPU seconds (user + system, all threads) the dev host and its replay processes have used: less sensitive
+        to other processes on the machine than latencies are. None where /proc is not available."""
+        used = _cpu_s(self.dev_host_pid)
+        if used is None:
             return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (proc(5) 14, 15)
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and _parent_pid(int(entry.name)) == self.dev_host_pid:
+                used += _cpu_s(int(entry.name)) or 0.0
+        return used
 
     def answer_timings(self) -> list[dict[str, float]]:
         """The function app's per-call answer-path steps (calls/answer_timing.py), from the dev host's log."""
@@ -119,9 +121,28 @@ def _dev_host_module(profile: Path | None) -> list[str]:
     return ["tools.dev_host"] if profile is None else ["bench.e2e_load.profiled_host", str(profile.resolve())]
 
 
+def _stat_fields(pid: int) -> list[str] | None:
+    try:  # after the command's closing parenthesis: proc(5) fields 3 onwards
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _cpu_s(pid: int) -> float | None:
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (proc(5) 14, 15)
+
+
+def _parent_pid(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else None  # ppid (proc(5) 4)
+
+
 @contextlib.contextmanager
 def process_stack(storage_connection_string: str, work_dir: Path,
-                  profile: Path | None = None) -> Iterator[ProcessStack]:
+                  profile: Path | None = None, replay_processes: int = 0) -> Iterator[ProcessStack]:
     access_key = base64.b64encode(secrets.token_bytes(32)).decode()
     dev_port, media_port = free_port(), free_port()
     function_key = secrets.token_urlsafe(24)
@@ -146,7 +167,8 @@ def process_stack(storage_connection_string: str, work_dir: Path,
                     ("media_host", [sys.executable, "-m", "media_host"], f"http://127.0.0.1:{media_port}/healthz"),
                     ("dev_host", [sys.executable, "-m", *_dev_host_module(profile), "--port", str(dev_port),
                                   "--function-key", function_key, "--settings", str(work_dir / "none.json"),
-                                  "--log-level", "WARNING"], f"http://127.0.0.1:{dev_port}/")):
+                                  "--log-level", "WARNING", "--replay-processes", str(replay_processes)],
+                     f"http://127.0.0.1:{dev_port}/")):
                 log = work_dir / f"{name}.log"
                 with log.open("ab") as output:
                     children.append(subprocess.Popen(command, cwd=ROOT, env=child_env, stdout=output,

@@ -112,6 +112,21 @@ def test_happy_path(stack: LocalStack) -> None:
     assert_no_raw_number(call)
 
 
+def test_happy_path_with_the_replays_in_a_process_of_their_own(azurite_connection_string: str,
+                                                               tmp_path: Path) -> None:
+    # As on Flex Consumption, where Durable triggers run apart from HTTP triggers (tools/dev_host/replay_worker.py):
+    # the same call, the same story. Only a worker process that imported the app can replay by name, so a call
+    # that completes here was replayed there.
+    with local_stack(azurite_connection_string, tmp_path, time_scale=TIME_SCALE, replay_processes=1) as stack:
+        call = place_call(stack, "happy_path")
+        assert stack.dev_host.replay_flags(call.instance_id) == []
+    assert call.output["outcome"] == "completed" and call.output["partial"] is False
+    assert [name for name in call.raised() if name in ("CallAnswered", "CallConnected", "CallDisconnected")] == [
+        "CallAnswered", "CallConnected", "CallDisconnected"]
+    assert json.loads(call.transcript.splitlines()[0])["text"] == SPOKEN
+    assert len(call.emails) == 1 and SPOKEN in call.plain_text()
+
+
 def test_missed_call_never_connected(stack: LocalStack) -> None:
     call = place_call(stack, "missed_call")
     assert call.output["outcome"] == "missed"

@@ -42,6 +42,10 @@ DTFx's RetryInterceptor and the SDK):
 - Status list: pages of 100 unless `top` says otherwise, `x-ms-continuation-token` both ways and always in the
   response (HttpApiHandler.cs L485-509, OrchestrationStatusQueryCondition.cs L64), in instance-id order as
   Azure Storage returns rows.
+- Opt-in `replay_processes=N` (`--replay-processes N`, with `app_spec`): orchestrator replays run in N spawned
+  processes that import the app, as a Flex Consumption app runs its Durable triggers on the "durable" group's
+  instances, apart from the "http" group's (Microsoft Learn, Flex Consumption plan hosting, Per-function scaling).
+  The activities stay in the dev host's process (replay_worker.py).
 - Opt-in `non_atomic_start=True`: for 1 s after a start, a second start of the id also answers 202 and is
   dropped, and the status API does not see the instance yet (DTFx AzureStorageOrchestrationService.cs
   `CreateTaskOrchestrationAsync` L1752-1797, AzureTableTrackingStore.cs `SetNewExecutionAsync` L813-827).

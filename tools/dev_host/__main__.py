@@ -44,6 +44,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sdk-task-ids", action="store_true",
                         help="schedule from the SDK's own task ids instead of replaying the action list as the "
                              "extension does (the extension-style replay is on by default)")
+    parser.add_argument("--replay-processes", type=int, default=0,
+                        help="run orchestrator replays in this many processes of their own, as a Flex Consumption "
+                             "app runs its Durable triggers apart from its HTTP triggers (default 0: in this one)")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -68,7 +71,8 @@ def main(argv: list[str] | None = None) -> None:
         for name, value in parse_local_settings(args.settings.read_text(encoding="utf-8")).items():
             os.environ.setdefault(name, value)  # the real environment wins, as with `func start`
     host = DevHost(load_app(args.app), host=args.host, port=args.port, function_key=args.function_key,
-                   time_scale=args.time_scale, host_json=args.host_json, extension_replay=not args.sdk_task_ids)
+                   time_scale=args.time_scale, host_json=args.host_json, extension_replay=not args.sdk_task_ids,
+                   replay_processes=args.replay_processes, app_spec=args.app)
     try:
         asyncio.run(serve(host))
     except KeyboardInterrupt:

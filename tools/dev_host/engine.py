@@ -9,17 +9,16 @@ Orchestrator replays run in a small thread pool (the SDK is synchronous), activi
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Coroutine, Iterable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 from azure.durable_functions.models.history.HistoryEventType import HistoryEventType as T
 
-from . import extension_replay
 from . import history as h
+from . import replay_worker
 from .episode import (
     ContinuedAsNew,
     Finished,
@@ -33,7 +32,7 @@ from .episode import (
     new_instance,
     terminate_episode,
 )
-from .functions import ActivityOutcome, FunctionIndex, run_activity, run_orchestrator
+from .functions import ActivityOutcome, FunctionIndex, run_activity
 from .host_config import NON_RUNNING_STATES
 from .instance import Instance, InstanceQuery, ParentLink
 
@@ -273,9 +272,13 @@ class OrchestrationEngine:
         context_param, handle = orchestrator
         loop = asyncio.get_running_loop()
         try:
+            if isinstance(self._orchestrator_executor, ProcessPoolExecutor):
+                # A worker process has the app imported itself: it needs only the orchestrator's name.
+                return await loop.run_in_executor(
+                    self._orchestrator_executor, replay_worker.replay_by_name, instance.name, context, history)
             # Both replays in the worker thread: on the loop, the extension's blocked every other request under a burst.
             return await loop.run_in_executor(
-                self._orchestrator_executor, _replay_both, context_param, handle, context, history)
+                self._orchestrator_executor, replay_worker.replay, context_param, handle, context, history)
         except Exception as exc:  # noqa: BLE001 - the orchestrator failed: the SDK encodes its state in the message
             answer = SdkAnswer.from_exception(exc)
             log.warning("orchestrator %s (%s) failed: %s", instance.name, instance.instance_id, answer.error)
@@ -345,14 +348,3 @@ class OrchestrationEngine:
                 utc_now(), link.task_id, reason=f"Sub-orchestration '{instance.name}' {instance.runtime_status}: "
                                                f"{instance.output_text}", details=None)
         self._deliver(link.instance_id, link.execution_id, message)
-
-
-def _replay_both(context_param: str, handle: Any, context: dict[str, Any],
-                 history: list[dict[str, Any]] | None) -> SdkAnswer:
-    """The SDK's replay, then (given the history) the extension's replay of its answer; pure, for a worker thread."""
-    state = json.loads(run_orchestrator(context_param, handle, json.dumps(context)))
-    try:
-        replayed = extension_replay.replay(history, state) if history is not None else None
-    except Exception:  # noqa: BLE001 - a dev host bug, not the orchestrator's: the loop replays again and reports it
-        replayed = None
-    return SdkAnswer(state, replayed=replayed)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import multiprocessing
 import os
 import secrets
 import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -18,6 +19,7 @@ import azure.functions as func
 from aiohttp import web
 from azure.durable_functions.models.utils import http_utils
 
+from . import replay_worker
 from .durable_api import RPC_BASE, WEBHOOK_BASE, DurableApi, client_binding_json
 from .engine import OrchestrationEngine
 from .functions import HttpFunction, index_functions
@@ -39,12 +41,17 @@ class DevHost:
     def __init__(self, app: func.FunctionRegister, *, host: str = "127.0.0.1", port: int = 0,
                  function_key: str | None = None, time_scale: float = 1.0, host_json: Path | None = None,
                  config: HostConfig | None = None, extension_replay: bool = True,
-                 non_atomic_start: bool = False) -> None:
+                 non_atomic_start: bool = False, replay_processes: int = 0, app_spec: str | None = None) -> None:
         self.host = host
         # On by default: the extension's C# replay of each action list decides ids and fails what production fails.
         self.extension_replay = extension_replay
         # Opt-in: concurrent starts of one id both answer 202, as on Azure Storage (engine.start).
         self.non_atomic_start = non_atomic_start
+        # Opt-in: orchestrator replays in this many processes that import `app_spec` (tools/dev_host/replay_worker.py).
+        if replay_processes and not app_spec:
+            raise ValueError("replay_processes needs the app's module[:attribute] (app_spec) to import in each one")
+        self.replay_processes = replay_processes
+        self.app_spec = app_spec
         self.port = port
         env_key = os.environ.get("DEV_HOST_FUNCTION_KEY")
         self.function_key = function_key or env_key or secrets.token_urlsafe(24)
@@ -54,13 +61,13 @@ class DevHost:
         self.index = index_functions(app)
         self._runner: web.AppRunner | None = None
         self._engine: OrchestrationEngine | None = None
-        self._executors: list[ThreadPoolExecutor] = []
+        self._executors: list[Executor] = []
         self.base_url = ""
 
     # ---- lifecycle ----
 
     async def start(self) -> None:
-        orchestrator_pool = ThreadPoolExecutor(8, thread_name_prefix="dev-host-orchestrator")
+        orchestrator_pool = await self._orchestrator_pool()
         activity_pool = ThreadPoolExecutor(32, thread_name_prefix="dev-host-activity")
         http_pool = ThreadPoolExecutor(16, thread_name_prefix="dev-host-http")
         self._executors = [orchestrator_pool, activity_pool, http_pool]
@@ -87,6 +94,18 @@ class DevHost:
         self.port = sockets[0].getsockname()[1] if sockets else self.port
         self.base_url = f"http://{self.host}:{self.port}"
         log.info("dev host listening on %s", self.base_url)
+
+    async def _orchestrator_pool(self) -> Executor:
+        if not self.replay_processes or self.app_spec is None:
+            return ThreadPoolExecutor(8, thread_name_prefix="dev-host-orchestrator")
+        # Spawned, not forked: a fork would copy this process's running loop and threads.
+        pool = ProcessPoolExecutor(self.replay_processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=replay_worker.load_app,
+                                   initargs=(self.app_spec, logging.getLevelName(logging.getLogger().level)))
+        # Loaded now, not on the first call's replay (importing the app takes a second or more).
+        await asyncio.gather(*(asyncio.get_running_loop().run_in_executor(pool, replay_worker.ready)
+                               for _ in range(self.replay_processes)))
+        return pool
 
     async def stop(self) -> None:
         if self._runner is not None:
