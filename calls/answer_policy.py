@@ -3,6 +3,7 @@ refusal (reject or redirect) while the call still rings.
 
 The media host is asked with one GET bounded by `HEALTH_TIMEOUT_SECONDS` in total: the caller hears ringing
 meanwhile, and a host that does not answer in time could not stream the call either, so it counts as full.
+Calls that ring together share one GET and count each other (calls/media_capacity_gauge.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from azure.core.exceptions import AzureError, HttpResponseError
 
 from calls import app_context, telemetry
 from calls.call_action_runner import identifier
+from calls.media_capacity_gauge import MediaCapacityGauge
 from shared import after_hours_flow
 from shared.answer_policy import Answer, Decision, MediaCapacity, PlayMessage, Redirect, Reject, decide
 from shared.event_grid import IncomingCall
@@ -46,10 +48,14 @@ async def media_capacity(url: str) -> MediaCapacity | None:
         return None
 
 
+# One read shared by the calls that ring together (calls/media_capacity_gauge.py); media_capacity is each read.
+media_room = MediaCapacityGauge(media_capacity)
+
+
 async def decision_for(call: IncomingCall) -> Decision:
     settings = app_context.config().answer_policy
     url = settings.media_host_health_url
-    capacity = await media_capacity(url) if url is not None else None
+    capacity = await media_room.room_for_one_more(url) if url is not None else None
     return decide(call, settings, datetime.now(UTC), capacity)
 
 

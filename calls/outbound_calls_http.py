@@ -102,7 +102,7 @@ async def _no_room() -> func.HttpResponse | None:
     policy = app_context.config().answer_policy
     if policy.media_host_health_url is None:
         return None
-    reason = no_room_reason(policy, await answer_policy.media_capacity(policy.media_host_health_url))
+    reason = no_room_reason(policy, await answer_policy.media_room.room_for_one_more(policy.media_host_health_url))
     if reason is None:
         return None
     return _refusal(503, "no_capacity", f"no room to stream the call now ({reason})",
