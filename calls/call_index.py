@@ -2,8 +2,9 @@
 
 `GET /api/calls` cannot come from the Durable status API: on Azure Storage it answers in instance-id order,
 100 a page, and the Python SDK's `get_status_by` drops the continuation (tests/tools/ shows 130 instances
-listed as 100). So each call gets one row here, written when it is answered and merged when its summary is
-prepared; keys and cursor are in shared/call_index_keys.py.
+listed as 100). So each call gets one row here, written when it is answered (batched with the calls that ring
+with it: calls/call_index_batches.py) and merged when its summary is prepared; keys and cursor are in
+shared/call_index_keys.py.
 
 Writes are upsert-merges, so an activity or delivery that runs twice writes the same row again. A failed write
 is logged and never fails the call: the index serves the ops list, not the call.
@@ -13,13 +14,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from azure.data.tables import TableClient, UpdateMode
 
 from calls import app_context
+from calls.call_index_batches import StartRowWriter
 from calls.storage_tables import table_client
 from calls.table_purge import delete_rows_before
 from shared.call_index_keys import (
@@ -44,9 +45,6 @@ _SELECT = ["RowKey", "instanceId", "outcome", "caller", "ringingAt", "endedAt", 
 _DIGEST_SELECT = [*_SELECT, "reason", "dropped"]
 # The digest reads one day in full to count it; past this many rows it counts what it read and says so.
 MAX_DIGEST_ROWS = 100_000
-# Bounded like the blob clients: the answer path must never wait on storage's default long backoff.
-# The start row is written off the answer path; two threads are plenty for one row per answered call.
-_writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="call-index")
 
 
 def _table(storage: StorageSettings) -> TableClient:
@@ -57,20 +55,19 @@ def _upsert(storage: StorageSettings, entity: dict[str, str]) -> None:
     _table(storage).upsert_entity(entity, mode=UpdateMode.MERGE)
 
 
-def _write_started(storage: StorageSettings, start: CallStart) -> None:
-    try:
-        ringing_at = parse_time(start.ringing_at)
-        if ringing_at is None:
-            raise ValueError("ringing time is not ISO 8601")
-        direction = "outbound" if start.outbound is not None else "inbound"
-        _upsert(storage, started_entity(start.instance_id, ringing_at, start.caller, direction))
-    except Exception as error:  # noqa: BLE001 - the index must never break a call; the end write repairs it
-        log.warning("Call index: start of %s not recorded: %s", start.instance_id, type(error).__name__)
+# The start row is written off the answer path, in batches (calls/call_index_batches.py).
+_start_rows = StartRowWriter(_table)
 
 
 def record_call_started(start: CallStart) -> None:
     """Queue the call's row (masked caller only) without waiting: the caller is ringing."""
-    _writer.submit(_write_started, app_context.settings().storage, start)
+    ringing_at = parse_time(start.ringing_at)
+    if ringing_at is None:  # CallStart is built by this app; the index must never break a call all the same
+        log.warning("Call index: start of %s not recorded: ringing time is not ISO 8601", start.instance_id)
+        return
+    direction = "outbound" if start.outbound is not None else "inbound"
+    _start_rows.submit(app_context.settings().storage,
+                       started_entity(start.instance_id, ringing_at, start.caller, direction))
 
 
 def record_call_ended(instance_id: str, ringing_at: str, outcome: str, ended_at: str | None,
