@@ -1,6 +1,6 @@
 """What the function app's process does once, before any function runs.
 
-Masking first, so that no raw phone number reaches any log handler; the Durable SDK's timestamp parser; telemetry
+Masking first, so that no raw phone number reaches any log handler; the Durable SDK's two hooks; telemetry
 next (exporters chosen from the environment); then every setting is validated, so a misconfigured deployment
 fails at start-up with a message naming the variable, rather than on the first ringing call. No network is
 touched here.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from adapters.pii_logging import install_phone_number_masking
-from calls import replay_timestamps
+from calls import durable_connections, replay_timestamps
 from calls.app_context import acs_jwt_verifier, config, event_grid_jwt_verifier
 from calls.telemetry import configure as configure_telemetry
 from shared.transcription_settings import NOT_CONFIGURED_MESSAGE
@@ -45,6 +45,7 @@ def prepare_process() -> None:
     install_phone_number_masking()
     quiet_known_sdk_noise()
     replay_timestamps.install()  # the Durable SDK's replay parses timestamps 300x faster (calls/replay_timestamps.py)
+    durable_connections.install()  # its client gets 100 connections to the host, not 30 (calls/durable_connections.py)
     configure_telemetry(config().telemetry)
     if not config().transcription.available:
         log.warning(NOT_CONFIGURED_MESSAGE)
