@@ -166,7 +166,7 @@ def process_stack(storage_connection_string: str, work_dir: Path,
             for name, command, health in (
                     ("media_host", [sys.executable, "-m", "media_host"], f"http://127.0.0.1:{media_port}/healthz"),
                     ("dev_host", [sys.executable, "-m", *_dev_host_module(profile), "--port", str(dev_port),
-                                  "--function-key", function_key, "--settings", str(work_dir / "none.json"),
+                                  f"--function-key={function_key}", "--settings", str(work_dir / "none.json"),
                                   "--log-level", "WARNING", "--replay-processes", str(replay_processes)],
                      f"http://127.0.0.1:{dev_port}/")):
                 log = work_dir / f"{name}.log"

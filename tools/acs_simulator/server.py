@@ -31,6 +31,10 @@ MAX_BODY_BYTES = 10 * 1024 * 1024 + 64 * 1024  # ACS Email's 10 MB message limit
 
 class _QuietThreadingHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of new connections (32 answer threads opening theirs at
+    # once) overflowed it, and each dropped SYN cost its caller a 1 s retransmission before the answer reached
+    # "ACS". A service front end does not refuse connections that way; 128 is Linux's default somaxconn.
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients drop idle keep-alive connections at exit; that is not an error worth a traceback.
