@@ -30,10 +30,6 @@ class AnswerTiming:
         self.steps[name] = round((now - self._last) * 1000.0, 2)
         self._last = now
 
-    def record(self, name: str, started: float) -> None:
-        """A step that ran beside others: its own duration from `started`, not the time since the last step."""
-        self.steps[name] = round((time.perf_counter() - started) * 1000.0, 2)
-
     def done(self, outcome: str) -> None:
         total = round((time.perf_counter() - self.received) * 1000.0, 2)
         fields: dict[str, object] = {PREFIX + name: value for name, value in {**self.steps, "total": total}.items()}

@@ -153,18 +153,19 @@ async def _claim_and_start(gateway: DurableGateway, instance_id: str, payload: d
     loop = asyncio.get_running_loop()
     claim = await loop.run_in_executor(_ANSWER_POOL, answer_claim.claim_answer, instance_id, delivery_id)
     timing.step("claim")
-    if claim is not Claim.NEW:
-        start = await gateway.start_once(ORCHESTRATOR, instance_id, payload)
-        timing.step("durable_start")
-        return claim.won and start.live
     try:
-        start = await gateway.start_new(ORCHESTRATOR, instance_id, payload)
+        if claim is Claim.NEW:
+            start = await gateway.start_new(ORCHESTRATOR, instance_id, payload)
+        else:
+            start = await gateway.start_once(ORCHESTRATOR, instance_id, payload)
     except Exception:
         # Event Grid will deliver again (503): a claim kept now would leave that redelivery unable to answer.
-        await loop.run_in_executor(_ANSWER_POOL, answer_claim.release_claim, instance_id, delivery_id)
+        if claim.won:
+            await loop.run_in_executor(_ANSWER_POOL, answer_claim.release_claim, instance_id, delivery_id)
         raise
     timing.step("durable_start")
-    return start.live  # refused, and the instance found has ended since: nothing to answer for
+    # Not live: the instance found has ended (a late redelivery that took a released claim over).
+    return claim.won and start.live
 
 
 async def _take_call(gateway: DurableGateway, event: EventGridEvent, call: IncomingCall,

@@ -250,6 +250,11 @@ def test_a_delivery_whose_start_fails_releases_its_claim_so_the_redelivery_answe
     assert simulator.requests_for("answer") == []
     instance_id = instance_id_for_call(delivery[0]["data"]["serverCallId"])
     assert "releasedAt" in _claim(instance_id)
+    # Durable still down at the next delivery: the claim it took over is released again, not kept.
+    again = function_app.http("events", body=delivery, headers=NOTIFICATION,
+                              client=durable_client_binding(nothing_listening))
+    assert again.status_code == 503
+    assert "releasedAt" in _claim(instance_id)
 
     redelivered = post_events(function_app, durable, delivery)
     assert json.loads(redelivered.get_body())["calls"] == [{"instanceId": instance_id, "status": "answered"}]
