@@ -8,12 +8,14 @@ storage (If-None-Match: *), which exactly one writer wins; the loser answers not
 refused duplicate never ends a live call.
 
 The claim comes first (calls/events_http.py), and it also says whether the call's orchestration may already
-exist. Nothing starts a call's orchestration without a claim blob in place, and the blob is never deleted
-while its orchestration's history is kept (a failed start marks its claim released instead; retention purges
-the history before the blobs, days after Event Grid's 24 hours of redelivery). So a claim created NEW proves
-that no orchestration of this call exists, finished or not: its winner starts at once, without reading the
-status first (one Durable round trip instead of two while the caller hears ringing). A start can then only
-replace nothing; `overridableExistingInstanceStates: NonRunningStates` refuses it for a running instance.
+exist. Nothing starts a call's orchestration without a claim blob in place, and nothing deletes the blob while
+a redelivery of the call's IncomingCall can still come: a failed start marks its claim released instead, and
+only age removes it (the retention timer and the storage lifecycle rule, after RETENTION_DAYS, at least one
+day; Event Grid stops redelivering an IncomingCall after a minute, eventTimeToLiveInMinutes in
+infra/modules/event-grid-subscription.bicep, and after 24 hours at most). So a claim created NEW proves that
+no orchestration of this call exists, finished or not: its winner starts at once, without reading the status
+first (one Durable round trip instead of two while the caller hears ringing). A start can then only replace
+nothing; `overridableExistingInstanceStates: NonRunningStates` refuses it for a running instance.
 
 A winner whose start failed marks its claim released (`release_claim`, conditional on its ETag) before asking
 Event Grid to deliver again. The start may have happened all the same, so the redelivery that takes a released
