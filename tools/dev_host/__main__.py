@@ -29,6 +29,13 @@ def load_app(spec: str) -> func.FunctionRegister:
     return app
 
 
+def configure_logging(level: str, process: str = "") -> None:
+    """The dev host's log format, phone numbers masked in every handler; `process` tags a helper process's lines."""
+    logging.basicConfig(level=level, format=f"%(asctime)s %(levelname)s %(name)s{process}: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(PhoneNumberMaskingFilter())
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tools.dev_host", description=__doc__)
     parser.add_argument("--app", default="function_app", help="module[:attribute] of the FunctionApp")
@@ -64,9 +71,7 @@ async def serve(host: DevHost) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(PhoneNumberMaskingFilter())
+    configure_logging(args.log_level.upper())
     if args.settings.is_file():
         for name, value in parse_local_settings(args.settings.read_text(encoding="utf-8")).items():
             os.environ.setdefault(name, value)  # the real environment wins, as with `func start`

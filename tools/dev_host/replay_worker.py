@@ -16,10 +16,7 @@ same in a thread of the dev host and in a worker process; `replay_by_name` is it
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
-
-from shared.pii import PhoneNumberMaskingFilter
 
 from . import extension_replay
 from .episode import SdkAnswer
@@ -42,11 +39,10 @@ def load_app(app_spec: str, log_level: str) -> None:
     """A worker process's initializer: import the app, as the worker does at start (settings from the environment
     the dev host passed on)."""
     global _worker_index
+    from .__main__ import configure_logging
     from .__main__ import load_app as import_app  # the CLI's own loader: module[:attribute] from the working dir
 
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s [replay worker]: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(PhoneNumberMaskingFilter())
+    configure_logging(log_level, " [replay worker]")
     _worker_index = index_functions(import_app(app_spec))
 
 
